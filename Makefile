@@ -1,0 +1,42 @@
+# Two commands: `make run` (the app with demo data on SQLite) and `make test` (everything).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+# The test suite runs on PostgreSQL and Redis on 127.0.0.1 with production-like settings.
+TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
+	REDIS_URL=redis://127.0.0.1:6379/15 \
+	SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
+	DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
+
+.PHONY: install run test lint format services bench
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+services:
+	scripts/services.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install lint services
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install services
+	$(TEST_ENV) $(PY) bench/availability.py

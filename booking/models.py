@@ -1,0 +1,437 @@
+"""Where, who and when: locations, rooms, aestheticians, patients, plans and appointments.
+
+Times are stored as UTC instants. Each location has an IANA time zone; pages show times in it
+and series are planned in its wall-clock time.
+"""
+
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from treatments.models import ScreeningRule, Treatment
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(name)s is not a time zone name; use one like America/New_York.",
+            params={"name": name},
+        )
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    address = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    cancellation_notice_hours = models.PositiveIntegerField(
+        default=48, help_text="Cancelling later than this counts as a late cancellation."
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        default=120, help_text="Online bookings need at least this much notice."
+    )
+    booking_horizon_days = models.PositiveIntegerField(
+        default=120, help_text="How far ahead patients can book online."
+    )
+    slot_step_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(5), MaxValueValidator(120)]
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @cached_property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local(self, instant: datetime) -> datetime:
+        """An instant shown on this location's wall clock."""
+        return timezone.localtime(instant, self.zone)
+
+
+class Room(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=60)
+    treatments = models.ManyToManyField(
+        Treatment, related_name="rooms", blank=True, help_text="Treatments this room can host."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "name"], name="room_name_unique_per_location"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.location})"
+
+
+class ProviderQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def performing(self, treatment, location):
+        return self.active().filter(treatments=treatment, locations=location).distinct()
+
+
+class Provider(models.Model):
+    """An aesthetician: a staff user who performs treatments at one or more locations."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider"
+    )
+    display_name = models.CharField(max_length=100)
+    title = models.CharField(max_length=100, blank=True, help_text="e.g. Licensed aesthetician")
+    bio = models.TextField(blank=True)
+    locations = models.ManyToManyField(Location, related_name="providers")
+    treatments = models.ManyToManyField(Treatment, related_name="providers")
+    colour = models.CharField(max_length=7, default="#6f42c1", help_text="Calendar colour.")
+    is_active = models.BooleanField(default=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+
+class WorkingHours(models.Model):
+    """A weekly block of work at one location, in that location's wall-clock time."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["provider", "weekday", "start_time"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="working_hours_end_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.provider} {self.get_weekday_display()} "
+            f"{self.start_time:%H:%M}-{self.end_time:%H:%M} at {self.location}"
+        )
+
+    def clean(self):
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "Working hours must end after they start."})
+
+
+class TimeOff(models.Model):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="time_off_end_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.provider} off {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "Time off must end after it starts."})
+
+
+class Patient(models.Model):
+    """A patient record. Online patients have a user account; phone patients may not."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient",
+    )
+    first_name = models.CharField(max_length=60)
+    last_name = models.CharField(max_length=60)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=30, blank=True, db_index=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email_consent = models.BooleanField("email reminders", default=True)
+    sms_consent = models.BooleanField("SMS reminders", default=False)
+    fitzpatrick_type = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+    cleared_for_protocols = models.BooleanField(
+        default=False,
+        help_text="Staff cleared this patient for protocol treatments after a consultation.",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ScreeningAnswer(models.Model):
+    """One dated answer to a screening question; the latest answer per question counts."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="screening_answers")
+    rule = models.ForeignKey(ScreeningRule, on_delete=models.PROTECT, related_name="answers")
+    yes = models.BooleanField()
+    last_occurred = models.DateField(
+        null=True, blank=True, help_text="For look-back questions: when it last happened."
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["patient", "rule", "-answered_at"])]
+
+    def __str__(self):
+        return f"{self.patient}: {self.rule.code}={'yes' if self.yes else 'no'}"
+
+
+class TreatmentPlan(models.Model):
+    """A patient's course of one protocol: the chosen number of sessions and their bookings."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plans")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="plans")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="plans")
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plans",
+        help_text="Preferred aesthetician.",
+    )
+    sessions = models.PositiveSmallIntegerField(help_text="Initial sessions chosen.")
+    first_date = models.DateField(help_text="Target date of the first session.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.treatment} plan for {self.patient} ({self.sessions} sessions)"
+
+    def clean(self):
+        protocol = self.treatment.protocol_or_none if self.treatment_id else None
+        if self.treatment_id and protocol is None:
+            raise ValidationError({"treatment": "This treatment has no protocol to plan."})
+        if protocol and not protocol.min_sessions <= (self.sessions or 0) <= protocol.max_sessions:
+            raise ValidationError(
+                {
+                    "sessions": f"Choose between {protocol.min_sessions} and "
+                    f"{protocol.max_sessions} sessions."
+                }
+            )
+
+
+ACTIVE_STATUSES = ("booked", "confirmed", "checked_in")
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def for_provider(self, provider):
+        return self.filter(provider=provider)
+
+    def for_patient(self, patient):
+        return self.filter(patient=patient)
+
+    def at_location(self, location):
+        return self.filter(location=location)
+
+    def holding_provider_between(self, start: datetime, end: datetime):
+        """Appointments whose provider time overlaps [start, end)."""
+        return self.filter(provider_start__lt=end, held_until__gt=start)
+
+    def holding_room_between(self, start: datetime, end: datetime):
+        """Appointments whose room time overlaps [start, end)."""
+        return self.filter(start__lt=end, held_until__gt=start)
+
+
+class Appointment(models.Model):
+    """One visit. The room is held [start, held_until), the aesthetician
+    [provider_start, held_until): numbing needs a room, not a person; held_until includes the
+    cleanup buffer. Write through booking.services, which keep those fields right.
+    """
+
+    class Status(models.TextChoices):
+        BOOKED = "booked"
+        CONFIRMED = "confirmed"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    class Kind(models.TextChoices):
+        SINGLE = "single"
+        INITIAL = "initial", "Initial session"
+        MAINTENANCE = "maintenance", "Maintenance session"
+        CONSULTATION = "consultation"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField(help_text="When the patient arrives (numbing starts).")
+    end = models.DateTimeField(help_text="When the patient leaves.")
+    provider_start = models.DateTimeField(help_text="When the aesthetician is needed.")
+    held_until = models.DateTimeField(help_text="End plus the cleanup buffer.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SINGLE)
+    plan = models.ForeignKey(
+        TreatmentPlan,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    session_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    out_of_window_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why staff booked this session outside its window."
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=200, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["provider", "start"]),
+            models.Index(fields=["location", "start"]),
+            models.Index(fields=["patient", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="appointment_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(provider_start__gte=F("start"))
+                & Q(provider_start__lt=F("end"))
+                & Q(held_until__gte=F("end")),
+                name="appointment_held_times_consistent",
+            ),
+        ]
+        # The no-overlap rules for providers and rooms are PostgreSQL exclusion constraints,
+        # created in booking/migrations/0002_no_double_booking.py.
+
+    def __str__(self):
+        return f"{self.treatment} for {self.patient} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def local_start(self) -> datetime:
+        return self.location.local(self.start)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.location.local(self.end)
+
+    def set_times(self, start: datetime) -> None:
+        """Fill end and the held times from the start and the treatment's timings."""
+        treatment = self.treatment
+        self.start = start
+        self.provider_start = start + timedelta(minutes=treatment.numbing_minutes)
+        self.end = start + timedelta(minutes=treatment.visit_minutes)
+        self.held_until = self.end + timedelta(minutes=treatment.cleanup_minutes)
+
+    def clean(self):
+        errors = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = "An appointment must end after it starts."
+        if self.room_id and self.location_id and self.room.location_id != self.location_id:
+            errors["room"] = "This room is at another location."
+        if errors:
+            raise ValidationError(errors)
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when: every staff write to a patient, plan or appointment."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    plan = models.ForeignKey(
+        TreatmentPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="Field: [before, after].")
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

@@ -1,0 +1,124 @@
+"""Database reads that feed the pure availability engine, in a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, Q
+
+from booking import availability
+from booking.models import Appointment, Location, Provider, Room, TimeOff, WorkingHours
+from treatments.models import Treatment
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """Everything the availability engine needs for one treatment at one location."""
+
+    timing: availability.Timing
+    tz: ZoneInfo
+    rules: availability.Rules
+    providers: tuple[availability.ProviderSchedule, ...]
+    rooms: tuple[availability.RoomSchedule, ...]
+    provider_names: dict[int, str]
+
+    def provider(self, provider_id: int) -> availability.ProviderSchedule | None:
+        return next((p for p in self.providers if p.provider_id == provider_id), None)
+
+
+def timing_of(treatment: Treatment) -> availability.Timing:
+    return availability.Timing(
+        duration_minutes=treatment.duration_minutes,
+        numbing_minutes=treatment.numbing_minutes,
+        cleanup_minutes=treatment.cleanup_minutes,
+    )
+
+
+def rules_of(location: Location) -> availability.Rules:
+    return availability.Rules(
+        step_minutes=location.slot_step_minutes,
+        min_notice_minutes=location.min_notice_minutes,
+        horizon_days=location.booking_horizon_days,
+    )
+
+
+def local_day_bounds(tz: ZoneInfo, first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """UTC-comparable instants covering the local days first_day..last_day, padded by a day
+    either side so that held intervals reaching across midnight are loaded too."""
+    start = datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz)
+    end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
+    return start, end
+
+
+def load_schedules(
+    *,
+    treatment: Treatment,
+    location: Location,
+    first_day: date,
+    last_day: date,
+    provider_ids: list[int] | None = None,
+    exclude_appointment_id: int | None = None,
+) -> Schedules:
+    """Five queries, whatever the number of providers, rooms, days or appointments."""
+    tz = location.zone
+    start, end = local_day_bounds(tz, first_day, last_day)
+
+    providers_qs = Provider.objects.performing(treatment, location).prefetch_related(
+        Prefetch(
+            "working_hours",
+            queryset=WorkingHours.objects.filter(location=location),
+            to_attr="hours_here",
+        )
+    )
+    if provider_ids is not None:
+        providers_qs = providers_qs.filter(pk__in=provider_ids)
+    providers = list(providers_qs)
+    ids = [p.pk for p in providers]
+
+    room_ids = list(
+        Room.objects.filter(location=location, treatments=treatment, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+    provider_busy: dict[int, list[availability.Interval]] = defaultdict(list)
+    for provider_id, off_start, off_end in TimeOff.objects.filter(
+        provider_id__in=ids, start__lt=end, end__gt=start
+    ).values_list("provider_id", "start", "end"):
+        provider_busy[provider_id].append(availability.Interval(off_start, off_end))
+
+    room_busy: dict[int, list[availability.Interval]] = defaultdict(list)
+    held = (
+        Appointment.objects.active()
+        .filter(
+            Q(provider_id__in=ids) | Q(room_id__in=room_ids), start__lt=end, held_until__gt=start
+        )
+        .values_list("provider_id", "room_id", "start", "provider_start", "held_until")
+    )
+    if exclude_appointment_id is not None:
+        held = held.exclude(pk=exclude_appointment_id)
+    for provider_id, room_id, appt_start, provider_start, held_until in held:
+        provider_busy[provider_id].append(availability.Interval(provider_start, held_until))
+        room_busy[room_id].append(availability.Interval(appt_start, held_until))
+
+    return Schedules(
+        timing=timing_of(treatment),
+        tz=tz,
+        rules=rules_of(location),
+        providers=tuple(
+            availability.ProviderSchedule(
+                provider_id=p.pk,
+                hours=tuple(
+                    availability.WeeklyHours(h.weekday, h.start_time, h.end_time)
+                    for h in p.hours_here
+                ),
+                busy=tuple(provider_busy[p.pk]),
+            )
+            for p in providers
+        ),
+        rooms=tuple(
+            availability.RoomSchedule(room_id=r, busy=tuple(room_busy[r])) for r in room_ids
+        ),
+        provider_names={p.pk: p.display_name for p in providers},
+    )

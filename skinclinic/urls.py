@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from treatments import views as treatment_views
+
+urlpatterns = [
+    path("", treatment_views.home, name="home"),
+    path("", include("treatments.urls")),
+    path("", include("booking.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
