@@ -36,6 +36,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 test: install lint services
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install services
