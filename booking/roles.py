@@ -1,0 +1,63 @@
+"""Who may do what: the clinic's roles as groups, and view decorators that enforce them.
+
+Front desk (or a Django superuser) sees everything; an aesthetician sees their own schedule
+and the patients on it; a patient sees only their own records.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+FRONT_DESK = "Front desk"
+AESTHETICIAN = "Aesthetician"
+
+
+def _groups(user) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_clinic_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._clinic_groups = cached
+    return cached
+
+
+def is_front_desk(user) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or FRONT_DESK in _groups(user)
+
+
+def is_aesthetician(user) -> bool:
+    return AESTHETICIAN in _groups(user) and hasattr(user, "provider")
+
+
+def is_staff_member(user) -> bool:
+    return is_front_desk(user) or is_aesthetician(user)
+
+
+def patient_of(user):
+    """The user's Patient record, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "patient", None)
+
+
+def _role_required(check):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                raise PermissionDenied("Your account cannot open this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+front_desk_required = _role_required(is_front_desk)
+staff_required = _role_required(is_staff_member)
+aesthetician_required = _role_required(lambda user: is_aesthetician(user) or is_front_desk(user))
+patient_required = _role_required(lambda user: patient_of(user) is not None)
