@@ -564,3 +564,54 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.channel} to {self.patient} ({self.status})"
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=WaitlistEntry.Status.WAITING)
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for a time: a treatment at a location between two local dates,
+    optionally with one aesthetician. Offered freed times through the reminders outbox."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        OFFERED = "offered"
+        BOOKED = "booked"
+        REMOVED = "removed"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="waitlist")
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this aesthetician; empty for anyone.",
+    )
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    notes = models.CharField(max_length=200, blank=True)
+    offered_start = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [models.Index(fields=["location", "treatment", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_date__gte=F("earliest_date")),
+                name="waitlist_latest_after_earliest",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.patient} waiting for {self.treatment} at {self.location}"
