@@ -1,1 +1,5 @@
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/v1/", include("booking.api_urls")),
+]

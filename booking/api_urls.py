@@ -1,0 +1,27 @@
+"""/api/v1/: the JSON API (booking.api), its OpenAPI schema and its Swagger UI."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from booking import api
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    # Relative, so the docs find the schema however this module is included or namespaced.
+    path("docs/", SpectacularSwaggerView.as_view(url="../schema/"), name="api_docs"),
+    path("auth/token/", api.obtain_token, name="api_token"),
+    path("treatments/", api.treatment_list, name="api_treatments"),
+    path("locations/", api.location_list, name="api_locations"),
+    path("availability/", api.availability_list, name="api_availability"),
+    path("plans/preview/", api.plan_preview, name="api_plan_preview"),
+    path("plans/", api.plan_create, name="api_plans"),
+    path("appointments/", api.appointment_list, name="api_appointments"),
+    path("appointments/<int:pk>/", api.appointment_detail, name="api_appointment"),
+    path("appointments/<int:pk>/cancel/", api.appointment_cancel, name="api_appointment_cancel"),
+    path(
+        "appointments/<int:pk>/reschedule/",
+        api.appointment_reschedule,
+        name="api_appointment_reschedule",
+    ),
+    re_path(r"^", api.not_found),
+]

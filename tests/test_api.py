@@ -1,0 +1,670 @@
+"""The JSON API under /api/v1/: public lists, free times, tokens, plans and appointments."""
+
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
+
+from booking import services
+from booking.models import Appointment
+from tests import factories
+from tests.conftest import NEW_YORK
+
+API = "/api/v1"
+TUESDAY = date(2027, 3, 2)
+# New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
+AVAILABILITY_QUERIES = 7  # treatment, location, load_schedules' five; the budget is 10
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
+
+
+def client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def free_times(client, clinic, start, end, **extra):
+    params = {
+        "treatment": clinic["treatment"].slug,
+        "location": clinic["location"].slug,
+        "start": start,
+        "end": end,
+        **extra,
+    }
+    return client.get(f"{API}/availability/", params)
+
+
+def booking_body(clinic, start: datetime, **extra) -> dict:
+    return {
+        "treatment": clinic["treatment"].slug,
+        "location": clinic["location"].slug,
+        "start": start.isoformat(),
+        **extra,
+    }
+
+
+def book(clinic, patient, start, now):
+    return services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=start,
+        now=now,
+    )
+
+
+@pytest.fixture
+def frozen(now):
+    with time_machine.travel(now, tick=False):
+        yield now
+
+
+# Public lists --------------------------------------------------------------------------------
+
+
+def test_treatments_are_public_with_timings_prices_and_protocol(clinic):
+    factories.TreatmentFactory(name="Consultation", duration_minutes=30, numbing_minutes=0)
+
+    response = client_for().get(f"{API}/treatments/")
+
+    assert response.status_code == 200
+    by_slug = {t["slug"]: t for t in response.json()}
+    needling = by_slug["microneedling"]
+    assert needling["name"] == "Microneedling"
+    assert (needling["duration_minutes"], needling["numbing_minutes"]) == (60, 30)
+    assert (needling["cleanup_minutes"], needling["visit_minutes"]) == (15, 90)
+    assert needling["price"] == "350.00"
+    assert needling["protocol"] == {
+        "min_sessions": 3,
+        "default_sessions": 3,
+        "max_sessions": 5,
+        "interval_min_days": 28,
+        "interval_max_days": 42,
+        "maintenance_offsets_months": [6, 12],
+        "maintenance_window_days": 14,
+        "describe": "3 to 5 sessions, 4 to 6 weeks apart, then maintenance at 6 and 12 months",
+    }
+    assert by_slug["consultation"]["protocol"] is None
+
+
+def test_locations_are_public_with_their_time_zone(clinic):
+    response = client_for().get(f"{API}/locations/")
+
+    assert response.status_code == 200
+    [location] = response.json()
+    assert location["slug"] == "buckhead"
+    assert location["time_zone"] == "America/New_York"
+    assert location["phone"] == "+1 404 555 0100"
+
+
+# Availability ---------------------------------------------------------------------------------
+
+
+def test_availability_lists_free_times_in_the_locations_wall_clock(clinic, frozen):
+    response = free_times(client_for(), clinic, "2027-03-02", "2027-03-02")
+
+    assert response.status_code == 200
+    slots = response.json()["slots"]
+    # 09:00 to 15:30 every 15 minutes: a 90-minute visit must end by 17:00.
+    assert len(slots) == 27
+    assert slots[0] == {
+        "start": "2027-03-02T09:00:00-05:00",
+        "end": "2027-03-02T10:30:00-05:00",
+        "provider": clinic["provider"].pk,
+        "provider_name": clinic["provider"].display_name,
+    }
+    assert slots[-1]["start"] == "2027-03-02T15:30:00-05:00"
+
+
+def test_availability_leaves_out_booked_times(clinic, patient, frozen):
+    book(clinic, patient, at(TUESDAY, 10), frozen)
+
+    starts = [
+        s["start"] for s in free_times(client_for(), clinic, TUESDAY, TUESDAY).json()["slots"]
+    ]
+
+    assert "2027-03-02T09:45:00-05:00" not in starts  # its treatment would overlap
+    assert "2027-03-02T10:00:00-05:00" not in starts
+    assert "2027-03-02T11:45:00-05:00" in starts  # after the cleanup
+
+
+def test_availability_keeps_wall_clock_times_across_the_dst_change(clinic, frozen):
+    response = free_times(client_for(), clinic, "2027-03-12", "2027-03-15")
+
+    slots = response.json()["slots"]
+    starts = [s["start"] for s in slots]
+    assert starts[0] == "2027-03-12T09:00:00-05:00"  # Friday, before the change
+    assert "2027-03-15T09:00:00-04:00" in starts  # Monday, after it: still 09:00
+    assert not any(s.startswith(("2027-03-13", "2027-03-14")) for s in starts)  # weekend
+    instants = [datetime.fromisoformat(s) for s in starts]
+    assert instants == sorted(instants)
+
+
+def test_availability_for_one_aesthetician(clinic, frozen):
+    other = factories.ProviderFactory(
+        locations=[clinic["location"]], treatments=[clinic["treatment"]]
+    )
+
+    everyone = free_times(client_for(), clinic, TUESDAY, TUESDAY).json()["slots"]
+    one = free_times(client_for(), clinic, TUESDAY, TUESDAY, provider=other.pk).json()["slots"]
+
+    assert {s["provider"] for s in everyone} == {clinic["provider"].pk, other.pk}
+    assert {s["provider"] for s in one} == {other.pk}
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        (
+            {"treatment": None, "location": None, "start": None, "end": None},
+            "treatment",
+            "required",
+        ),
+        ({"start": None}, "start", "required"),
+        ({"start": "2027-13-01"}, "start", "YYYY-MM-DD"),
+        ({"start": "2027-02-30"}, "start", "YYYY-MM-DD"),
+        ({"start": "tomorrow"}, "start", "YYYY-MM-DD"),
+        ({"start": "0001-01-01"}, "start", "between"),
+        ({"end": "9999-12-31"}, "end", "between"),
+        ({"start": "2027-03-10", "end": "2027-03-09"}, "end", "before the start"),
+        ({"start": "2027-03-01", "end": "2027-06-01"}, "end", "at most 92 days"),
+        ({"treatment": "botox"}, "treatment", "no treatment called"),
+        ({"treatment": "micro\x00needling"}, "treatment", "no treatment called"),
+        ({"location": "../../etc"}, "location", "no location called"),
+        ({"provider": "abc"}, "provider", "valid integer"),
+        ({"provider": "99999999999999999999999"}, "provider", "less than or equal"),
+        ({"provider": "0"}, "provider", "greater than or equal"),
+    ],
+)
+def test_availability_refuses_bad_input_with_a_reason(clinic, frozen, params, field, words):
+    query = {
+        "treatment": "microneedling",
+        "location": "buckhead",
+        "start": "2027-03-02",
+        "end": "2027-03-05",
+        **params,
+    }
+    query = {key: value for key, value in query.items() if value is not None}
+
+    response = client_for().get(f"{API}/availability/", query)
+
+    assert response.status_code == 400
+    assert words in " ".join(response.json()[field])
+
+
+def test_availability_names_every_missing_parameter(clinic):
+    response = client_for().get(f"{API}/availability/")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"treatment", "location", "start", "end"}
+
+
+def test_availability_refuses_an_aesthetician_who_does_not_offer_it(clinic, frozen):
+    elsewhere = factories.ProviderFactory()
+
+    response = free_times(client_for(), clinic, TUESDAY, TUESDAY, provider=elsewhere.pk)
+
+    assert response.status_code == 400
+    assert "does not offer" in response.json()["provider"][0]
+
+
+def test_a_92_day_range_is_allowed(clinic, frozen):
+    response = free_times(client_for(), clinic, "2027-03-01", "2027-05-31")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("providers", "weeks"), [(1, 1), (20, 1), (1, 6), (20, 6)])
+def test_availability_takes_the_same_queries_whatever_the_size(
+    clinic, frozen, providers, weeks, django_assert_num_queries
+):
+    for _ in range(providers - 1):
+        factories.ProviderFactory(locations=[clinic["location"]], treatments=[clinic["treatment"]])
+    factories.RoomFactory(location=clinic["location"], treatments=[clinic["treatment"]])
+    patient = factories.PatientFactory()
+    for week in range(weeks):
+        book(clinic, patient, at(TUESDAY + timedelta(weeks=week), 11), frozen)
+    client = client_for()
+    last_day = TUESDAY + timedelta(weeks=weeks) - timedelta(days=1)
+
+    with django_assert_num_queries(AVAILABILITY_QUERIES):
+        response = free_times(client, clinic, TUESDAY, last_day)
+
+    assert response.status_code == 200
+    assert len({s["provider"] for s in response.json()["slots"]}) == providers
+
+
+# Tokens and authentication --------------------------------------------------------------------
+
+
+def test_a_token_opens_the_api(patient):
+    client = client_for()
+    response = client.post(
+        f"{API}/auth/token/",
+        {"username": patient.user.username, "password": "correct horse battery staple"},
+        format="json",
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(f"{API}/appointments/").status_code == 200
+
+
+@pytest.mark.parametrize("username", ["known", "nobody"])
+def test_wrong_credentials_get_one_generic_message(patient, username):
+    name = patient.user.username if username == "known" else "nobody"
+
+    response = client_for().post(
+        f"{API}/auth/token/", {"username": name, "password": "guess"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "That username and password do not match an account."}
+
+
+def test_the_api_needs_a_sign_in_for_appointments(clinic):
+    assert client_for().get(f"{API}/appointments/").status_code == 401
+    bad = client_for()
+    bad.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert bad.get(f"{API}/appointments/").status_code == 401
+
+
+# Plans ----------------------------------------------------------------------------------------
+
+
+def test_a_plan_preview_proposes_every_session_at_the_same_wall_clock_time(clinic, frozen):
+    response = client_for().post(
+        f"{API}/plans/preview/", booking_body(clinic, at(TUESDAY, 10), sessions=3), format="json"
+    )
+
+    assert response.status_code == 200
+    sessions = response.json()["sessions"]
+    assert [(s["number"], s["kind"]) for s in sessions] == [
+        (1, "initial"),
+        (2, "initial"),
+        (3, "initial"),
+        (4, "maintenance"),
+        (5, "maintenance"),
+    ]
+    assert sessions[0]["proposed"] == {
+        "start": "2027-03-02T10:00:00-05:00",
+        "end": "2027-03-02T11:30:00-05:00",
+        "provider": clinic["provider"].pk,
+        "provider_name": clinic["provider"].display_name,
+    }
+    # Session 2 falls after the DST change: still 10:00, now at -04:00.
+    assert (sessions[1]["earliest"], sessions[1]["latest"]) == ("2027-03-30", "2027-04-13")
+    assert sessions[1]["proposed"]["start"].endswith("T10:00:00-04:00")
+    assert sessions[3]["proposed"] is None
+
+
+def test_a_plan_preview_can_start_from_a_day(clinic, frozen):
+    body = booking_body(clinic, at(TUESDAY, 10))
+    body["start"] = "2027-03-03"
+
+    response = client_for().post(f"{API}/plans/preview/", body, format="json")
+
+    assert response.status_code == 200
+    first = response.json()["sessions"][0]
+    assert first["proposed"]["start"].startswith("2027-03-03T")
+
+
+def test_a_plan_preview_refuses_too_many_sessions(clinic, frozen):
+    body = booking_body(clinic, at(TUESDAY, 10), sessions=9)
+
+    response = client_for().post(f"{API}/plans/preview/", body, format="json")
+
+    assert response.status_code == 400
+    assert "between 3 and 5" in response.json()["detail"]
+
+
+def test_a_patient_books_a_whole_plan(clinic, patient, frozen):
+    body = booking_body(clinic, at(TUESDAY, 10), sessions=3)
+
+    response = client_for(patient.user).post(f"{API}/plans/", body, format="json")
+
+    assert response.status_code == 201
+    plan = response.json()
+    assert plan["patient"] == patient.pk and plan["sessions"] == 3
+    visits = plan["appointments"]
+    assert [v["session_number"] for v in visits] == [1, 2, 3]
+    assert {v["plan"] for v in visits} == {plan["id"]}
+    assert visits[0]["start"] == "2027-03-02T10:00:00-05:00"
+
+
+def test_a_plan_that_cannot_be_placed_is_409_naming_the_session(clinic, patient, frozen):
+    factories.TimeOffFactory(
+        provider=clinic["provider"], start=at(date(2027, 3, 20), 0), end=at(date(2027, 5, 1), 0)
+    )
+    body = booking_body(clinic, at(TUESDAY, 10), sessions=3)
+
+    response = client_for(patient.user).post(f"{API}/plans/", body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["session"] == 2
+    assert "Session 2" in response.json()["detail"]
+    assert not Appointment.objects.exists()
+
+
+def test_an_account_without_a_patient_record_cannot_book(clinic, frozen):
+    user = factories.UserFactory()
+    client = client_for(user)
+
+    plan = client.post(f"{API}/plans/", booking_body(clinic, at(TUESDAY, 10)), format="json")
+    visit = client.post(f"{API}/appointments/", booking_body(clinic, at(TUESDAY, 10)), "json")
+
+    assert plan.status_code == visit.status_code == 403
+    assert "no patient record" in plan.json()["detail"]
+
+
+def test_the_front_desk_books_a_plan_for_a_patient(clinic, patient, front_desk, frozen):
+    body = booking_body(clinic, at(TUESDAY, 10), sessions=3, patient=patient.pk)
+
+    response = client_for(front_desk).post(f"{API}/plans/", body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["patient"] == patient.pk
+
+
+# Appointments ---------------------------------------------------------------------------------
+
+
+def test_a_patient_books_and_sees_only_their_own(clinic, patient, frozen):
+    other = book(clinic, factories.PatientFactory(), at(TUESDAY, 13), frozen)
+    client = client_for(patient.user)
+
+    response = client.post(
+        f"{API}/appointments/", booking_body(clinic, at(TUESDAY, 10)), format="json"
+    )
+
+    assert response.status_code == 201
+    visit = response.json()
+    assert visit["treatment"] == "microneedling"
+    assert visit["treatment_name"] == "Microneedling"
+    assert visit["location"] == "buckhead"
+    assert visit["provider"] == clinic["provider"].pk
+    assert visit["provider_name"] == clinic["provider"].display_name
+    assert (visit["start"], visit["end"]) == (
+        "2027-03-02T10:00:00-05:00",
+        "2027-03-02T11:30:00-05:00",
+    )
+    assert (visit["status"], visit["kind"], visit["plan"]) == ("booked", "single", None)
+    listed = client.get(f"{API}/appointments/").json()
+    assert [v["id"] for v in listed] == [visit["id"]]
+    assert client.get(f"{API}/appointments/{visit['id']}/").json() == visit
+    missing = client.get(f"{API}/appointments/{other.pk}/")
+    assert missing.status_code == 404
+    assert missing.json()["detail"]
+
+
+def test_another_patients_visit_cannot_be_cancelled_or_moved(clinic, patient, frozen):
+    other = book(clinic, factories.PatientFactory(), at(TUESDAY, 13), frozen)
+    client = client_for(patient.user)
+
+    cancel = client.post(f"{API}/appointments/{other.pk}/cancel/", {}, format="json")
+    move = client.post(
+        f"{API}/appointments/{other.pk}/reschedule/",
+        {"start": at(TUESDAY, 14).isoformat()},
+        format="json",
+    )
+
+    assert cancel.status_code == move.status_code == 404
+    assert Appointment.objects.get(pk=other.pk).status == "booked"
+
+
+def test_a_patient_cancels_their_visit(clinic, patient, frozen):
+    visit = book(clinic, patient, at(TUESDAY, 10), frozen)
+
+    response = client_for(patient.user).post(
+        f"{API}/appointments/{visit.pk}/cancel/", {"reason": "Feeling unwell"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    visit.refresh_from_db()
+    assert visit.cancellation_reason == "Feeling unwell"
+    assert visit.late_cancellation is True
+    again = client_for(patient.user).post(f"{API}/appointments/{visit.pk}/cancel/")
+    assert again.status_code == 400
+    assert "not booked" in again.json()["detail"]
+
+
+def test_a_patient_moves_their_visit(clinic, patient, frozen):
+    visit = book(clinic, patient, at(TUESDAY, 10), frozen)
+
+    response = client_for(patient.user).post(
+        f"{API}/appointments/{visit.pk}/reschedule/",
+        {"start": "2027-03-16T10:00:00-04:00"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["start"] == "2027-03-16T10:00:00-04:00"
+
+
+def test_moving_into_a_taken_time_is_409(clinic, patient, frozen):
+    book(clinic, factories.PatientFactory(), at(TUESDAY, 10), frozen)
+    visit = book(clinic, patient, at(TUESDAY, 13), frozen)
+
+    response = client_for(patient.user).post(
+        f"{API}/appointments/{visit.pk}/reschedule/",
+        {"start": at(TUESDAY, 10, 30).isoformat()},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert "taken" in response.json()["detail"]
+
+
+def test_booking_a_taken_time_is_409(clinic, patient, frozen):
+    book(clinic, factories.PatientFactory(), at(TUESDAY, 10), frozen)
+
+    response = client_for(patient.user).post(
+        f"{API}/appointments/", booking_body(clinic, at(TUESDAY, 10)), format="json"
+    )
+
+    assert response.status_code == 409
+    assert "taken" in response.json()["detail"]
+
+
+def test_only_the_front_desk_moves_a_session_outside_its_window(
+    clinic, patient, front_desk, frozen
+):
+    plan = services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=at(TUESDAY, 10),
+        now=frozen,
+    )
+    second = plan.appointments.get(session_number=2)
+    body = {"start": "2027-03-16T10:00:00-04:00", "reason": "Travelling"}
+
+    refused = client_for(patient.user).post(
+        f"{API}/appointments/{second.pk}/reschedule/", body, format="json"
+    )
+    moved = client_for(front_desk).post(
+        f"{API}/appointments/{second.pk}/reschedule/", body, format="json"
+    )
+
+    assert refused.status_code == 400
+    assert "Session 2 must be between Mar 30 and Apr 13" in refused.json()["detail"]
+    assert moved.status_code == 200
+    second.refresh_from_db()
+    assert second.out_of_window_reason == "Travelling"
+
+
+def test_the_front_desk_books_for_a_patient_and_sees_every_visit(
+    clinic, patient, front_desk, frozen
+):
+    book(clinic, factories.PatientFactory(), at(TUESDAY, 13), frozen)
+    client = client_for(front_desk)
+    soon = frozen + timedelta(hours=1)  # staff need no online notice
+
+    response = client.post(
+        f"{API}/appointments/", booking_body(clinic, soon, patient=patient.pk), format="json"
+    )
+
+    assert response.status_code == 201
+    booked = Appointment.objects.get(pk=response.json()["id"])
+    assert booked.patient == patient and booked.booked_by == front_desk
+    assert len(client.get(f"{API}/appointments/").json()) == 2
+    assert len(client.get(f"{API}/appointments/", {"patient": patient.pk}).json()) == 1
+    assert len(client.get(f"{API}/appointments/", {"date": "2027-03-02"}).json()) == 1
+    assert client.get(f"{API}/appointments/", {"date": "2027-03-03"}).json() == []
+
+
+def test_the_front_desk_must_name_the_patient(clinic, front_desk, frozen):
+    response = client_for(front_desk).post(
+        f"{API}/appointments/", booking_body(clinic, at(TUESDAY, 10)), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "which patient" in response.json()["patient"][0]
+
+
+def test_a_patient_cannot_book_for_someone_else(clinic, patient, frozen):
+    other = factories.PatientFactory()
+
+    response = client_for(patient.user).post(
+        f"{API}/appointments/", booking_body(clinic, at(TUESDAY, 10), patient=other.pk), "json"
+    )
+
+    assert response.status_code == 403
+    assert not Appointment.objects.exists()
+
+
+def test_an_aesthetician_sees_the_visits_they_give(clinic, patient, frozen):
+    mine = book(clinic, patient, at(TUESDAY, 10), frozen)
+    other = factories.ProviderFactory(
+        locations=[clinic["location"]], treatments=[clinic["treatment"]]
+    )
+    services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=at(TUESDAY, 13),
+        now=frozen,
+        provider=other,
+    )
+    client = client_for(clinic["provider"].user)
+
+    listed = client.get(f"{API}/appointments/").json()
+
+    assert [v["id"] for v in listed] == [mine.pk]
+    cancel = client.post(f"{API}/appointments/{mine.pk}/cancel/")
+    assert cancel.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"start": "2027-03-02T10:00:00"}, "start", "UTC offset"),
+        ({"start": "2027-03-02 10am"}, "start", "ISO 8601"),
+        ({"start": "2027-02-30T10:00:00-05:00"}, "start", "ISO 8601"),
+        ({"start": 20270302}, "start", "ISO 8601"),
+        ({"treatment": "nope"}, "treatment", "no treatment"),
+        ({"treatment": ["microneedling"]}, "treatment", "no treatment"),
+        ({"provider": "first"}, "provider", "valid integer"),
+        ({"provider": 999999}, "provider", "does not offer"),
+    ],
+)
+def test_booking_refuses_bad_input_with_a_reason(clinic, patient, frozen, body, field, words):
+    response = client_for(patient.user).post(
+        f"{API}/appointments/", {**booking_body(clinic, at(TUESDAY, 10)), **body}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert words in " ".join(response.json()[field])
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [("{not json", "application/json"), ("[1, 2]", "application/json"), ("", "application/json")],
+)
+def test_a_body_that_is_not_a_json_object_is_400(clinic, patient, data, content_type):
+    client = client_for(patient.user)
+
+    response = client.post(f"{API}/appointments/", data=data, content_type=content_type)
+    cancel = client.post(f"{API}/appointments/1/cancel/", data=data, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()
+    assert cancel.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("path", ["appointments/abc/", "appointments/99999999999999999999999/"])
+def test_ids_that_are_not_ids_are_404(patient, path):
+    response = client_for(patient.user).get(f"{API}/{path}")
+
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_booking_outside_working_hours_is_400_with_a_reason(clinic, patient, frozen):
+    response = client_for(patient.user).post(
+        f"{API}/appointments/", booking_body(clinic, at(TUESDAY, 16)), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "working hours" in response.json()["detail"]
+
+
+# Schema and docs ------------------------------------------------------------------------------
+
+
+def test_the_schema_is_valid_openapi(db):
+    response = client_for().get(f"{API}/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    schema = response.json()
+    validate_schema(schema)
+    assert f"{API}/availability/" in schema["paths"]
+    assert f"{API}/appointments/{{id}}/reschedule/" in schema["paths"]
+
+
+def test_the_docs_page_loads(db):
+    response = client_for().get(f"{API}/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+
+
+# Concurrency ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_patients_racing_for_one_time_get_one_booking(clinic, now):
+    patients = [factories.PatientFactory() for _ in range(20)]
+    body = booking_body(clinic, at(TUESDAY, 10))
+    ready = threading.Barrier(len(patients))
+    statuses = []
+
+    def race(patient):
+        try:
+            client = APIClient()
+            client.force_authenticate(patient.user)
+            ready.wait()
+            statuses.append(client.post(f"{API}/appointments/", body, format="json").status_code)
+        finally:
+            connection.close()
+
+    with time_machine.travel(now, tick=False):
+        threads = [threading.Thread(target=race, args=(p,)) for p in patients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert sorted(statuses) == [201] + [409] * 19
+    assert Appointment.objects.active().count() == 1
