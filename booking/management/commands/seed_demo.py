@@ -1,0 +1,681 @@
+"""Load a demo clinic: two Atlanta locations, four aestheticians, five treatments, a few
+patients with plans and visits in the coming weeks, and four sign-in accounts.
+
+Idempotent: rows are looked up by natural keys (slugs, usernames, emails) and only created
+when missing, existing rows are left as they are, and patients who already have appointments
+are not booked again. Passwords come from DEMO_PASSWORD, or are generated on the first run.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from booking import services
+from booking.models import (
+    Appointment,
+    Location,
+    Patient,
+    Provider,
+    Room,
+    ScreeningAnswer,
+    TimeOff,
+    WorkingHours,
+)
+from treatments.models import Protocol, ScreeningRule, Treatment
+from treatments.screening import DEFAULT_RULES
+
+MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+
+TREATMENTS = [
+    {
+        "slug": "microneedling",
+        "name": "Microneedling",
+        "display_order": 1,
+        "duration_minutes": 60,
+        "numbing_minutes": 30,
+        "cleanup_minutes": 15,
+        "price": Decimal("350.00"),
+        "summary": "Collagen induction therapy for fine lines, acne scars and uneven texture.",
+        "description": (
+            "Microneedling uses a medical-grade pen with fine, sterile needles to create "
+            "thousands of controlled micro-channels in the skin. Your skin answers by making "
+            "new collagen and elastin, which softens fine lines, acne scars and enlarged pores "
+            "over the following weeks.\n"
+            "Results build with each session, which is why we plan it as a course."
+        ),
+        "what_to_expect": (
+            "We cleanse your skin and apply a numbing cream, which takes about 30 minutes to "
+            "work. The treatment itself takes around an hour and feels like light sandpaper "
+            "moving over the skin. Expect redness like a mild sunburn for 24 to 48 hours, and "
+            "some dryness or light flaking for a few days after."
+        ),
+        "precare": (
+            "Stop retinoids, exfoliating acids and scrubs 5 days before your visit. Avoid sun "
+            "exposure and self-tanner for a week before. Let us know about any cold sores: "
+            "we may suggest antiviral medication before treating around the mouth. Arrive "
+            "with clean skin and no makeup if you can."
+        ),
+        "aftercare": (
+            "For the first 24 hours, wash only with lukewarm water and a gentle cleanser, skip "
+            "makeup, and avoid sweating, swimming and saunas. Use the hydrating serum and the "
+            "mineral sunscreen we give you. Wait 5 days before going back to retinoids or "
+            "acids, and wear SPF 30 or higher every day."
+        ),
+        "protocol": {
+            "min_sessions": 3,
+            "default_sessions": 3,
+            "max_sessions": 5,
+            "interval_min_days": 28,
+            "interval_max_days": 42,
+            "maintenance_offsets_months": [6, 12],
+            "needle_depth_min_mm": Decimal("0.5"),
+            "needle_depth_max_mm": Decimal("2.5"),
+        },
+    },
+    {
+        "slug": "microneedling-prp",
+        "name": "Microneedling with PRP",
+        "display_order": 2,
+        "duration_minutes": 75,
+        "numbing_minutes": 30,
+        "cleanup_minutes": 20,
+        "price": Decimal("650.00"),
+        "summary": "Microneedling boosted with platelet-rich plasma from your own blood.",
+        "description": (
+            "Often called the vampire facial, this treatment pairs microneedling with "
+            "platelet-rich plasma (PRP) prepared from a small sample of your own blood. The "
+            "growth factors in PRP are applied into the fresh micro-channels to support "
+            "healing and collagen production, for deeper scars and more visible texture "
+            "change than microneedling alone."
+        ),
+        "what_to_expect": (
+            "We draw a small tube of blood and spin it in a centrifuge while the numbing cream "
+            "takes effect. The microneedling and PRP application take about 75 minutes. Your "
+            "skin will look flushed for 1 to 3 days; most people are back to normal routines "
+            "the next day."
+        ),
+        "precare": (
+            "Drink plenty of water the day before and the day of your visit, and eat a meal "
+            "beforehand. Avoid aspirin, ibuprofen, fish oil and alcohol for 3 days before, "
+            "as they can increase bruising. Stop retinoids and exfoliating acids 5 days before."
+        ),
+        "aftercare": (
+            "Leave the PRP on your skin for at least 4 hours, then rinse with lukewarm water. "
+            "No makeup for 24 hours and no retinoids or acids for 5 days. Avoid heavy exercise "
+            "for 48 hours and protect your skin with SPF 30 or higher daily."
+        ),
+        "protocol": {
+            "min_sessions": 3,
+            "default_sessions": 3,
+            "max_sessions": 4,
+            "interval_min_days": 28,
+            "interval_max_days": 42,
+            "maintenance_offsets_months": [6, 12],
+            "needle_depth_min_mm": Decimal("0.5"),
+            "needle_depth_max_mm": Decimal("2.0"),
+        },
+    },
+    {
+        "slug": "chemical-peel",
+        "name": "Chemical Peel",
+        "display_order": 3,
+        "duration_minutes": 45,
+        "numbing_minutes": 0,
+        "cleanup_minutes": 10,
+        "price": Decimal("175.00"),
+        "summary": "Brighter, smoother skin and more even tone with a medical-grade peel.",
+        "description": (
+            "A chemical peel applies a blend of acids (such as glycolic, lactic or salicylic) "
+            "that loosens dull surface cells so fresher skin comes through. We choose the "
+            "strength for your skin type and goals, from a gentle brightening peel to a deeper "
+            "peel for sun damage, melasma or acne marks."
+        ),
+        "what_to_expect": (
+            "After cleansing, we apply the peel in layers and time it closely; a warm tingling "
+            "for a few minutes is normal. Depending on the strength, your skin may feel tight "
+            "and peel lightly from day 2 to day 5."
+        ),
+        "precare": (
+            "Stop retinoids and exfoliating products 5 days before. Avoid waxing, laser hair "
+            "removal and sunburn in the treated area for a week before your peel."
+        ),
+        "aftercare": (
+            "Let the skin shed on its own: do not pick or peel it. Use a gentle cleanser and a "
+            "plain moisturiser, and wear SPF 30 or higher every day. Skip retinoids, acids and "
+            "scrubs until the peeling has stopped."
+        ),
+        "protocol": {
+            "min_sessions": 3,
+            "default_sessions": 4,
+            "max_sessions": 6,
+            "interval_min_days": 21,
+            "interval_max_days": 35,
+            "maintenance_offsets_months": [],
+        },
+    },
+    {
+        "slug": "hydrafacial",
+        "name": "HydraFacial",
+        "display_order": 4,
+        "duration_minutes": 60,
+        "numbing_minutes": 0,
+        "cleanup_minutes": 15,
+        "price": Decimal("199.00"),
+        "summary": "Deep cleanse, gentle extraction and hydration, with no downtime.",
+        "description": (
+            "The HydraFacial cleanses, exfoliates and extracts with gentle vortex suction, "
+            "then infuses serums with antioxidants, peptides and hyaluronic acid. It suits "
+            "every skin type and is a favourite before an event."
+        ),
+        "what_to_expect": (
+            "A relaxing 60 minutes with no needles and no numbing. Your skin will look fresh "
+            "and glowing straight away, and you can put makeup on the same day."
+        ),
+        "precare": (
+            "Pause retinoids 2 days before and avoid waxing the face the week of your visit."
+        ),
+        "aftercare": (
+            "Keep your skincare simple for 24 hours: skip retinoids, scrubs and hot yoga. "
+            "Wear sunscreen, as always."
+        ),
+    },
+    {
+        "slug": "consultation",
+        "name": "Skin Consultation",
+        "display_order": 5,
+        "duration_minutes": 30,
+        "numbing_minutes": 0,
+        "cleanup_minutes": 0,
+        "price": Decimal("0.00"),
+        "is_consultation": True,
+        "summary": "A free 30-minute skin assessment and a treatment plan made for you.",
+        "description": (
+            "Meet one of our aestheticians to talk about your skin, your goals and your "
+            "medical history. We look at your skin closely, explain which treatments suit "
+            "you and how many sessions to expect, and answer every question."
+        ),
+        "what_to_expect": (
+            "A relaxed conversation and a skin assessment under good light. There is no "
+            "treatment and no obligation; you leave with a written plan and prices."
+        ),
+        "precare": "Come with clean skin if you can, and bring a list of the products you use.",
+        "aftercare": "Nothing special: book your first session when you are ready.",
+    },
+]
+
+SCREENED_TREATMENTS = ["microneedling", "microneedling-prp", "chemical-peel"]
+
+LOCATIONS = [
+    {
+        "slug": "buckhead",
+        "name": "Buckhead",
+        "time_zone": "America/New_York",
+        "address": "3340 Peachtree Rd NE, Suite 210, Atlanta, GA 30326",
+        "phone": "+1 404 555 0100",
+        "email": "buckhead@skinclinic.example",
+        "cancellation_notice_hours": 48,
+        # Room -> the treatment slugs it can host; None means every treatment.
+        "rooms": {
+            "Treatment Room 1": None,
+            "Treatment Room 2": None,
+            "Treatment Room 3": ["microneedling", "chemical-peel", "hydrafacial", "consultation"],
+        },
+    },
+    {
+        "slug": "midtown",
+        "name": "Midtown",
+        "time_zone": "America/New_York",
+        "address": "1100 Peachtree St NE, Suite 400, Atlanta, GA 30309",
+        "phone": "+1 404 555 0200",
+        "email": "midtown@skinclinic.example",
+        "cancellation_notice_hours": 48,
+        "rooms": {"Treatment Room 1": None, "Treatment Room 2": None},
+    },
+]
+
+
+@dataclass(frozen=True)
+class Hours:
+    location: str
+    weekdays: tuple[int, ...]
+    start: time
+    end: time
+
+
+AESTHETICIANS = [
+    {
+        "username": "aesthetician",
+        "first_name": "Olivia",
+        "last_name": "Bennett",
+        "title": "Lead Medical Aesthetician",
+        "bio": "Olivia has ten years of experience in collagen induction and acne scar care.",
+        "colour": "#6f42c1",
+        "treatments": None,
+        "hours": [Hours("buckhead", (MON, TUE, WED, THU, FRI), time(9), time(17))],
+    },
+    {
+        "username": "ana.reyes",
+        "first_name": "Ana",
+        "last_name": "Reyes",
+        "title": "Licensed Aesthetician",
+        "bio": "Ana specialises in PRP treatments and skin of colour.",
+        "colour": "#d63384",
+        "treatments": None,
+        "hours": [Hours("buckhead", (TUE, WED, THU, FRI, SAT), time(10), time(18))],
+    },
+    {
+        "username": "grace.kim",
+        "first_name": "Grace",
+        "last_name": "Kim",
+        "title": "Licensed Aesthetician",
+        "bio": "Grace loves an early start and a well-planned series of peels.",
+        "colour": "#198754",
+        "treatments": None,
+        "hours": [
+            Hours("buckhead", (MON, WED, FRI), time(8), time(14)),
+            Hours("midtown", (TUE, THU), time(8), time(14)),
+        ],
+    },
+    {
+        "username": "jasmine.carter",
+        "first_name": "Jasmine",
+        "last_name": "Carter",
+        "title": "Aesthetician",
+        "bio": "Jasmine looks after our weekend facial and peel patients in Midtown.",
+        "colour": "#fd7e14",
+        "treatments": ["chemical-peel", "hydrafacial", "consultation"],
+        "hours": [Hours("midtown", (THU, FRI, SAT, SUN), time(11), time(19))],
+    },
+]
+
+# One upcoming day off: who, which weekday, at least how many days from today.
+TIME_OFF = {
+    "username": "jasmine.carter",
+    "weekday": SAT,
+    "days_ahead": 8,
+    "reason": "Continuing education: advanced chemical peel course",
+}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A first visit to book: `sessions` starts a plan, None books a single visit."""
+
+    treatment: str
+    location: str
+    provider: str  # username
+    weekday: int
+    start: time
+    days_ahead: int
+    sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    date_of_birth: date
+    fitzpatrick_type: int
+    visit: Visit
+    username: str | None = None
+    sms_consent: bool = False
+    # Screening rule code -> days since it last happened (None: a plain "yes").
+    yes_answers: dict[str, int | None] = field(default_factory=dict)
+
+
+PATIENTS = [
+    DemoPatient(
+        "Maya",
+        "Thompson",
+        "maya.thompson@example.com",
+        "+1 404 555 0142",
+        date(1988, 4, 12),
+        2,
+        Visit("microneedling", "buckhead", "aesthetician", TUE, time(10), 3, sessions=3),
+        username="patient",
+        sms_consent=True,
+    ),
+    DemoPatient(
+        "Emily",
+        "Chen",
+        "emily.chen@example.com",
+        "+1 678 555 0187",
+        date(1991, 9, 3),
+        3,
+        Visit("microneedling-prp", "buckhead", "ana.reyes", WED, time(13), 3, sessions=3),
+        yes_answers={"isotretinoin": 150},
+    ),
+    DemoPatient(
+        "Sofia",
+        "Ramirez",
+        "sofia.ramirez@example.com",
+        "+1 470 555 0123",
+        date(1984, 1, 27),
+        3,
+        Visit("chemical-peel", "midtown", "grace.kim", THU, time(9), 4, sessions=4),
+        sms_consent=True,
+    ),
+    DemoPatient(
+        "Marcus",
+        "Johnson",
+        "marcus.johnson@example.com",
+        "+1 404 555 0168",
+        date(1979, 11, 8),
+        2,
+        Visit("microneedling", "buckhead", "grace.kim", FRI, time(8, 30), 6, sessions=4),
+    ),
+    DemoPatient(
+        "Daniel",
+        "Okafor",
+        "daniel.okafor@example.com",
+        "+1 678 555 0111",
+        date(1993, 6, 19),
+        5,
+        Visit("consultation", "buckhead", "ana.reyes", SAT, time(11), 2),
+        yes_answers={"fitzpatrick_iv_vi": None},
+    ),
+    DemoPatient(
+        "Priya",
+        "Patel",
+        "priya.patel@example.com",
+        "+1 470 555 0195",
+        date(1996, 2, 14),
+        4,
+        Visit("hydrafacial", "midtown", "jasmine.carter", SUN, time(14), 5),
+        sms_consent=True,
+    ),
+]
+
+# Models the front desk manages in the admin (view, add, change; deleting stays with owners).
+FRONT_DESK_MODELS = [
+    ("booking", "appointment"),
+    ("booking", "patient"),
+    ("booking", "screeninganswer"),
+    ("booking", "treatmentplan"),
+    ("booking", "timeoff"),
+]
+
+_WORDS = (
+    "amber aloe basil birch cedar clover coral dahlia fern fig hazel honey iris ivy jade "
+    "juniper lilac linen lotus maple meadow mint olive opal peach pearl plum poppy rose "
+    "sage silk spruce sunny tulip velvet willow"
+)
+
+
+def readable_password() -> str:
+    """Like "coral-meadow-4821": easy to read aloud, random enough for a demo."""
+    words = [secrets.choice(_WORDS.split()) for _ in range(2)]
+    return f"{words[0]}-{words[1]}-{secrets.randbelow(9000) + 1000}"
+
+
+def next_weekday(today: date, weekday: int, *, days_ahead: int) -> date:
+    """The first `weekday` at least `days_ahead` days after `today`."""
+    day = today + timedelta(days=days_ahead)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+class Command(BaseCommand):
+    help = "Load a demo clinic with treatments, aestheticians, patients and sign-in accounts."
+
+    def handle(self, *args, **options):
+        now = timezone.now()
+        self.demo_password = os.environ.get("DEMO_PASSWORD", "")
+        with transaction.atomic():
+            treatments = self.seed_treatments()
+            locations = self.seed_locations(treatments)
+            accounts = {}
+            accounts["admin"] = self.account(
+                "admin",
+                first_name="Morgan",
+                last_name="Hayes",
+                email="admin@skinclinic.example",
+                is_staff=True,
+                is_superuser=True,
+            )
+            accounts["frontdesk"] = self.account(
+                "frontdesk",
+                first_name="Taylor",
+                last_name="Brooks",
+                email="frontdesk@skinclinic.example",
+                is_staff=True,
+            )
+            self.seed_front_desk(accounts["frontdesk"][0])
+            providers, accounts["aesthetician"] = self.seed_aestheticians(treatments, locations)
+            self.seed_time_off(providers, locations, now=now)
+            booked_by = accounts["frontdesk"][0]
+            for spec in PATIENTS:
+                if spec.username:
+                    accounts[spec.username] = self.account(
+                        spec.username,
+                        first_name=spec.first_name,
+                        last_name=spec.last_name,
+                        email=spec.email,
+                    )
+                user = accounts[spec.username][0] if spec.username else None
+                patient = self.seed_patient(spec, user)
+                self.book_first_visits(
+                    patient, spec, treatments, locations, providers, now=now, booked_by=booked_by
+                )
+        self.print_accounts(accounts)
+
+    def seed_treatments(self) -> dict[str, Treatment]:
+        treatments = {}
+        for spec in TREATMENTS:
+            fields = dict(spec)
+            slug = fields.pop("slug")
+            protocol = fields.pop("protocol", None)
+            treatment, _ = Treatment.objects.get_or_create(slug=slug, defaults=fields)
+            if protocol:
+                Protocol.objects.get_or_create(treatment=treatment, defaults=protocol)
+            treatments[slug] = treatment
+        screened = [treatments[slug] for slug in SCREENED_TREATMENTS]
+        for order, rule in enumerate(DEFAULT_RULES, start=1):
+            row, _ = ScreeningRule.objects.get_or_create(
+                code=rule.code,
+                defaults={
+                    "question": rule.question,
+                    "outcome": rule.outcome.value,
+                    "lookback_days": rule.lookback_days,
+                    "explanation": rule.explanation,
+                    "display_order": order,
+                },
+            )
+            row.treatments.add(*screened)
+        return treatments
+
+    def seed_locations(self, treatments: dict[str, Treatment]) -> dict[str, Location]:
+        locations = {}
+        for spec in LOCATIONS:
+            fields = dict(spec)
+            slug = fields.pop("slug")
+            rooms = fields.pop("rooms")
+            location, _ = Location.objects.get_or_create(slug=slug, defaults=fields)
+            for name, slugs in rooms.items():
+                room, _ = Room.objects.get_or_create(location=location, name=name)
+                hosted = treatments.values() if slugs is None else [treatments[s] for s in slugs]
+                room.treatments.add(*hosted)
+            locations[slug] = location
+        return locations
+
+    def seed_front_desk(self, user: User) -> None:
+        group = Group.objects.get_or_create(name="Front desk")[0]
+        user.groups.add(group)
+        perms = Permission.objects.none()
+        for app_label, model in FRONT_DESK_MODELS:
+            perms |= Permission.objects.filter(
+                content_type__app_label=app_label,
+                content_type__model=model,
+                codename__in=[f"view_{model}", f"add_{model}", f"change_{model}"],
+            )
+        group.permissions.add(*perms)
+
+    def seed_aestheticians(self, treatments, locations):
+        group = Group.objects.get_or_create(name="Aesthetician")[0]
+        providers = {}
+        sign_in = None
+        for spec in AESTHETICIANS:
+            username = spec["username"]
+            user, password = self.account(
+                username,
+                first_name=spec["first_name"],
+                last_name=spec["last_name"],
+                email=f"{spec['first_name']}.{spec['last_name']}@skinclinic.example".lower(),
+                can_sign_in=username == "aesthetician",
+            )
+            if username == "aesthetician":
+                sign_in = (user, password)
+            user.groups.add(group)
+            provider, _ = Provider.objects.get_or_create(
+                user=user,
+                defaults={
+                    "display_name": f"{spec['first_name']} {spec['last_name']}",
+                    "title": spec["title"],
+                    "bio": spec["bio"],
+                    "colour": spec["colour"],
+                },
+            )
+            slugs = spec["treatments"]
+            provider.treatments.add(
+                *(treatments.values() if slugs is None else [treatments[s] for s in slugs])
+            )
+            for hours in spec["hours"]:
+                location = locations[hours.location]
+                provider.locations.add(location)
+                for weekday in hours.weekdays:
+                    WorkingHours.objects.get_or_create(
+                        provider=provider,
+                        location=location,
+                        weekday=weekday,
+                        start_time=hours.start,
+                        end_time=hours.end,
+                    )
+            providers[username] = provider
+        return providers, sign_in
+
+    def seed_time_off(self, providers, locations, *, now: datetime) -> None:
+        provider = providers[TIME_OFF["username"]]
+        if provider.time_off.exists():
+            return
+        location = provider.locations.order_by("pk").first()
+        day = next_weekday(
+            location.local(now).date(), TIME_OFF["weekday"], days_ahead=TIME_OFF["days_ahead"]
+        )
+        start = datetime.combine(day, time.min, tzinfo=location.zone)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=location.zone)
+        TimeOff.objects.create(provider=provider, start=start, end=end, reason=TIME_OFF["reason"])
+
+    def seed_patient(self, spec: DemoPatient, user: User | None) -> Patient:
+        patient, _ = Patient.objects.get_or_create(
+            email=spec.email,
+            defaults={
+                "user": user,
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "phone": spec.phone,
+                "date_of_birth": spec.date_of_birth,
+                "fitzpatrick_type": spec.fitzpatrick_type,
+                "sms_consent": spec.sms_consent,
+            },
+        )
+        return patient
+
+    def book_first_visits(
+        self, patient, spec, treatments, locations, providers, *, now, booked_by
+    ) -> None:
+        if patient.appointments.exists():
+            self.stdout.write(f"{patient} already has appointments; left as they are.")
+            return
+        visit = spec.visit
+        treatment = treatments[visit.treatment]
+        location = locations[visit.location]
+        provider = providers[visit.provider]
+        day = next_weekday(location.local(now).date(), visit.weekday, days_ahead=visit.days_ahead)
+        start = datetime.combine(day, visit.start, tzinfo=location.zone)
+        try:
+            if visit.sessions:
+                services.book_plan(
+                    patient=patient,
+                    treatment=treatment,
+                    location=location,
+                    sessions=visit.sessions,
+                    first_start=start,
+                    now=now,
+                    provider=provider,
+                    booked_by=booked_by,
+                    staff=True,
+                )
+            else:
+                services.book_appointment(
+                    patient=patient,
+                    treatment=treatment,
+                    location=location,
+                    start=start,
+                    now=now,
+                    provider=provider,
+                    booked_by=booked_by,
+                    staff=True,
+                    kind=(
+                        Appointment.Kind.CONSULTATION
+                        if treatment.is_consultation
+                        else Appointment.Kind.SINGLE
+                    ),
+                )
+        except services.BookingError as error:
+            self.stdout.write(f"Skipped booking {patient}: {error}")
+            return
+        self.answer_screening(patient, spec, treatment, today=location.local(now).date(), now=now)
+        what = f"{visit.sessions} sessions of " if visit.sessions else ""
+        self.stdout.write(
+            f"Booked {patient}: {what}{treatment} with {provider} at {location}, "
+            f"from {start:%a %b %-d %H:%M}."
+        )
+
+    def answer_screening(self, patient, spec: DemoPatient, treatment, *, today, now) -> None:
+        for rule in treatment.screening_rules.all():
+            yes = rule.code in spec.yes_answers
+            days_ago = spec.yes_answers.get(rule.code)
+            ScreeningAnswer.objects.create(
+                patient=patient,
+                rule=rule,
+                yes=yes,
+                last_occurred=today - timedelta(days=days_ago) if days_ago is not None else None,
+                answered_at=now,
+            )
+
+    def account(self, username: str, *, can_sign_in: bool = True, **fields):
+        """The user `username` and its password, or "(unchanged)" when it already exists."""
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            return user, "(unchanged)"
+        user = User(username=username, **fields)
+        if can_sign_in:
+            password = self.demo_password or readable_password()
+            user.set_password(password)
+        else:
+            password = ""
+            user.set_unusable_password()
+        user.save()
+        return user, password
+
+    def print_accounts(self, accounts) -> None:
+        roles = {
+            "admin": "superuser: everything, at /admin/",
+            "frontdesk": "front desk: calendar, patients; the admin",
+            "aesthetician": "aesthetician: own schedule",
+            "patient": "patient: own plan and visits",
+        }
+        self.stdout.write("")
+        self.stdout.write(f"{'Account':<14} {'Password':<20} Who")
+        for username in ("admin", "frontdesk", "aesthetician", "patient"):
+            user, password = accounts[username]
+            name = user.get_full_name() or user.username
+            self.stdout.write(f"{username:<14} {password:<20} {name} ({roles[username]})")
