@@ -47,13 +47,13 @@ def seed(start_day):
         user = User.objects.create(username=f"aesthetician{index}")
         provider = Provider.objects.create(user=user, display_name=f"Aesthetician {index}")
         provider.treatments.add(treatment)
-        # Every aesthetician works at both locations: alternate days, 08:00-20:00.
+        # Every aesthetician works every day, alternating between the two locations, 08-20.
         where = {}
         for offset, location in enumerate(locations):
             provider.locations.add(location)
             room = Room.objects.create(location=location, name=f"Room {index}")
             room.treatments.add(treatment)
-            for day in range((index + offset) % 2, 6, 2):
+            for day in range((index + offset) % 2, 7, 2):
                 WorkingHours.objects.create(
                     provider=provider,
                     location=location,
@@ -65,12 +65,8 @@ def seed(start_day):
         schedule.append((provider, where))
 
     appointments = []
-    days = [
-        start_day + timedelta(days=d)
-        for d in range(WEEKS * 7)
-        if (start_day + timedelta(days=d)).weekday() < 6
-    ]
-    per_day = APPOINTMENTS // (PROVIDERS * len(days)) + 1
+    days = [start_day + timedelta(days=d) for d in range(WEEKS * 7)]
+    per_day = -(-APPOINTMENTS // (PROVIDERS * len(days)))  # 6 a day fit in 08:00-20:00
     for provider, where in schedule:
         for day in days:
             location, room = where[day.weekday()]

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "treatments",
     "booking",
+    "charts",
 ]
 
 MIDDLEWARE = [
