@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/v1/", include("booking.api_urls")),
+    path("staff/", include("booking.aesthetician_urls")),
 ]

@@ -117,4 +117,9 @@ class ZoneDepth(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_zone_display()} {self.depth_mm} mm"
+        return f"{self.get_zone_display()} {self.depth} mm"
+
+    @property
+    def depth(self) -> str:
+        """The depth as a clinician writes it: 1.5, not 1.50."""
+        return f"{self.depth_mm.normalize():f}"

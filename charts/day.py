@@ -1,0 +1,149 @@
+"""An aesthetician's day sheet: each visit with what they need to know before the patient
+sits down. Built in a fixed number of queries whatever the number of visits."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch
+
+from booking.models import Appointment, Patient, Provider, ScreeningAnswer
+from charts.models import TreatmentChart, ZoneDepth
+from treatments import screening
+
+PREVIOUS_SESSIONS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class ScreeningNote:
+    question: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass
+class Visit:
+    appointment: Appointment
+    age: int | None
+    session_label: str
+    screening_notes: list[ScreeningNote] = field(default_factory=list)
+    unanswered: int = 0
+    answers_on: date | None = None
+    chart: TreatmentChart | None = None
+    previous: list[TreatmentChart] = field(default_factory=list)
+
+    @property
+    def treatment_start(self) -> datetime:
+        """When the aesthetician is needed: after the numbing, on the location's clock."""
+        return self.appointment.location.local(self.appointment.provider_start)
+
+    @property
+    def needs_reconfirming(self) -> bool:
+        """Answers are re-confirmed before every session, i.e. on the visit's own day."""
+        return self.answers_on is None or self.answers_on < self.appointment.local_start.date()
+
+
+def home_zone(provider: Provider) -> ZoneInfo:
+    """The zone of the aesthetician's first location: what "today" means on their sheet."""
+    location = provider.locations.order_by("name").first()
+    return location.zone if location else ZoneInfo("UTC")
+
+
+def age_on(patient: Patient, day: date) -> int | None:
+    born = patient.date_of_birth
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def session_label(appointment: Appointment) -> str:
+    plan, number = appointment.plan, appointment.session_number
+    if plan is None or number is None:
+        return appointment.get_kind_display().capitalize()
+    if number <= plan.sessions:
+        return f"Session {number} of {plan.sessions}"
+    return f"Maintenance session {number - plan.sessions}"
+
+
+def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:
+    """The provider's visits on local `day` in `tz`, in time order, cancelled ones left out."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    appointments = list(
+        Appointment.objects.for_provider(provider)
+        .filter(start__gte=start, start__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("patient", "treatment__protocol", "location", "room", "plan")
+        .prefetch_related("treatment__screening_rules")
+        .order_by("start")
+    )
+    if not appointments:
+        return []
+    patient_ids = {a.patient_id for a in appointments}
+    treatment_ids = {a.treatment_id for a in appointments}
+
+    latest_answers: dict[tuple[int, int], ScreeningAnswer] = {}
+    for answer in ScreeningAnswer.objects.filter(patient_id__in=patient_ids).order_by(
+        "answered_at"
+    ):
+        latest_answers[answer.patient_id, answer.rule_id] = answer
+
+    charts_by_patient_treatment = defaultdict(list)
+    charts = (
+        TreatmentChart.objects.current()
+        .for_patients_and_treatments(patient_ids, treatment_ids)
+        .filter(appointment__start__lt=end)
+        .select_related("appointment__location")
+        .prefetch_related(Prefetch("zones", queryset=ZoneDepth.objects.order_by("id")))
+        .order_by("-appointment__start")
+    )
+    for chart in charts:
+        key = (chart.appointment.patient_id, chart.appointment.treatment_id)
+        charts_by_patient_treatment[key].append(chart)
+
+    visits = []
+    for appointment in appointments:
+        local_day = appointment.local_start.date()
+        visit = Visit(
+            appointment=appointment,
+            age=age_on(appointment.patient, local_day),
+            session_label=session_label(appointment),
+        )
+        _screen(visit, latest_answers, local_day)
+        for chart in charts_by_patient_treatment[appointment.patient_id, appointment.treatment_id]:
+            if chart.appointment_id == appointment.pk:
+                visit.chart = chart
+            elif chart.appointment.start < appointment.start:
+                visit.previous.append(chart)
+        visit.previous = visit.previous[:PREVIOUS_SESSIONS_SHOWN]
+        visits.append(visit)
+    return visits
+
+
+def _screen(visit: Visit, latest_answers: dict, day: date) -> None:
+    appointment = visit.appointment
+    rules = list(appointment.treatment.screening_rules.all())
+    answers = [latest_answers.get((appointment.patient_id, rule.pk)) for rule in rules]
+    given = [a for a in answers if a is not None]
+    result = screening.evaluate(
+        [rule.as_rule() for rule in rules],
+        [
+            screening.Answer(code=rule.code, yes=a.yes, last_occurred=a.last_occurred)
+            for rule, a in zip(rules, answers, strict=True)
+            if a is not None
+        ],
+        today=day,
+        cleared_for_protocol=appointment.patient.cleared_for_protocols,
+    )
+    by_code = {rule.code: (rule, a) for rule, a in zip(rules, answers, strict=True)}
+    for fired in result.triggered:
+        rule, answer = by_code[fired.code]
+        detail = f"last {answer.last_occurred:%b %-d, %Y}" if answer.last_occurred else ""
+        visit.screening_notes.append(
+            ScreeningNote(question=rule.question, outcome=rule.get_outcome_display(), detail=detail)
+        )
+    visit.unanswered = len(result.unanswered)
+    if given:
+        tz = appointment.location.zone
+        visit.answers_on = min(a.answered_at for a in given).astimezone(tz).date()

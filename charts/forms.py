@@ -1,0 +1,168 @@
+"""The chart page's forms: what was used and how the skin responded, one depth per zone, and
+the date/aesthetician picker of the day sheet. Crispy layouts live here."""
+
+from datetime import datetime
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+
+from booking.models import Appointment, Provider
+from charts.models import TreatmentChart, Zone
+from charts.services import DETAIL_FIELDS, ZoneEntry, depth_problem
+
+
+class DayForm(forms.Form):
+    """?date=YYYY-MM-DD (default today) and, for the front desk, ?provider=ID."""
+
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    provider = forms.ModelChoiceField(
+        Provider.objects.active(), required=False, label="Aesthetician", empty_label=None
+    )
+
+
+class ChartForm(forms.ModelForm):
+    """Everything on the chart except the depths. The numbing time is a wall-clock time on
+    the day of the visit, in the location's zone."""
+
+    numbing_applied_at = forms.TimeField(
+        label="Numbing applied at", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+
+    class Meta:
+        model = TreatmentChart
+        fields = DETAIL_FIELDS
+        widgets = {
+            "aftercare_given": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "skin_response": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.appointment = appointment
+        if self.instance.pk:
+            self.initial["numbing_applied_at"] = appointment.location.local(
+                self.instance.numbing_applied_at
+            ).time()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(
+                Column("numbing_agent", css_class="col-md-8"),
+                Column("numbing_applied_at", css_class="col-md-4"),
+            ),
+            Row(
+                Column("device", css_class="col-md-8"),
+                Column("cartridge_lot", css_class="col-md-4"),
+            ),
+            "skin_response",
+            "aftercare_given",
+            "notes",
+        )
+
+    def clean_numbing_applied_at(self) -> datetime:
+        clock = self.cleaned_data["numbing_applied_at"]
+        day = self.appointment.local_start.date()
+        return datetime.combine(day, clock, tzinfo=self.appointment.location.zone)
+
+    def details(self) -> dict:
+        return {field: self.cleaned_data[field] for field in DETAIL_FIELDS}
+
+
+class CorrectionForm(ChartForm):
+    correction_reason = forms.CharField(
+        label="What does this correction fix?",
+        max_length=200,
+        help_text="Kept with the chart. The original entry stays on record.",
+    )
+
+    class Meta(ChartForm.Meta):
+        fields = (*DETAIL_FIELDS, "correction_reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout.insert(0, "correction_reason")
+
+
+class ZoneDepthForm(forms.Form):
+    """One row of the depth table: a zone, its depth in mm (blank: not treated), a reason."""
+
+    zone = forms.ChoiceField(choices=Zone.choices, widget=forms.HiddenInput)
+    depth_mm = forms.DecimalField(
+        label="Depth (mm)",
+        required=False,
+        max_digits=3,
+        decimal_places=2,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "0.05", "inputmode": "decimal"}),
+    )
+    outside_bounds_reason = forms.CharField(
+        label="Reason if outside bounds", required=False, max_length=200
+    )
+
+    def __init__(self, *args, bounds=(None, None), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bounds = bounds
+
+    @property
+    def zone_label(self) -> str:
+        return Zone(self["zone"].value()).label
+
+    def clean(self):
+        cleaned = super().clean()
+        depth = cleaned.get("depth_mm")
+        if depth is not None:
+            low, high = self.bounds
+            problem = depth_problem(depth, low, high, cleaned.get("outside_bounds_reason", ""))
+            if problem:
+                field = "depth_mm" if depth <= 0 else "outside_bounds_reason"
+                self.add_error(field, problem)
+        return cleaned
+
+
+class BaseZoneDepthFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not self.entries():
+            raise forms.ValidationError("Record the needle depth of at least one treated zone.")
+
+    def entries(self) -> list[ZoneEntry]:
+        return [
+            ZoneEntry(
+                zone=form.cleaned_data["zone"],
+                depth_mm=form.cleaned_data["depth_mm"],
+                outside_bounds_reason=form.cleaned_data.get("outside_bounds_reason", ""),
+            )
+            for form in self.forms
+            if form.cleaned_data.get("depth_mm") is not None
+        ]
+
+
+ZoneDepthFormSet = forms.formset_factory(
+    ZoneDepthForm, formset=BaseZoneDepthFormSet, extra=0, max_num=len(Zone), validate_max=True
+)
+
+
+def zone_formset(
+    appointment: Appointment, data=None, chart: TreatmentChart | None = None
+) -> BaseZoneDepthFormSet:
+    """One row per zone, in the usual order, filled from `chart` when editing or correcting."""
+    recorded = {z.zone: z for z in chart.zones.all()} if chart else {}
+    initial = [
+        {
+            "zone": zone,
+            "depth_mm": recorded[zone].depth_mm if zone in recorded else None,
+            "outside_bounds_reason": recorded[zone].outside_bounds_reason
+            if zone in recorded
+            else "",
+        }
+        for zone in Zone.values
+    ]
+    protocol = appointment.treatment.protocol_or_none
+    bounds = (
+        (protocol.needle_depth_min_mm, protocol.needle_depth_max_mm) if protocol else (None, None)
+    )
+    return ZoneDepthFormSet(data, initial=initial, prefix="zones", form_kwargs={"bounds": bounds})

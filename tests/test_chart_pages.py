@@ -1,0 +1,192 @@
+"""The chart page: start from the last session, save to complete, fix on the day, correct
+after; the front desk reads charts but does not write them."""
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from booking.models import Appointment, TreatmentPlan
+from charts.models import TreatmentChart
+from tests import factories
+from tests.test_chart import MONDAY, at, book_visit, chart
+
+TUESDAY = date(2027, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def sessions_outlive_time_travel(settings):
+    settings.SESSION_COOKIE_AGE = 60 * 60 * 24 * 365 * 20
+
+
+@pytest.fixture
+def visit(clinic, patient):
+    return book_visit(clinic, patient, at(MONDAY, 10))
+
+
+@pytest.fixture
+def aesthetician_client(client, clinic):
+    client.force_login(clinic["provider"].user)
+    return client
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "numbing_agent": "BLT 20/6/4",
+        "numbing_applied_at": "10:02",
+        "device": "SkinPen Precision",
+        "cartridge_lot": "LOT-2291",
+        "skin_response": "expected",
+        "aftercare_given": "Aftercare sheet",
+        "notes": "",
+        "zones-TOTAL_FORMS": "2",
+        "zones-INITIAL_FORMS": "2",
+        "zones-MIN_NUM_FORMS": "0",
+        "zones-MAX_NUM_FORMS": "13",
+        "zones-0-zone": "forehead",
+        "zones-0-depth_mm": "1.0",
+        "zones-0-outside_bounds_reason": "",
+        "zones-1-zone": "cheeks",
+        "zones-1-depth_mm": "",
+        "zones-1-outside_bounds_reason": "",
+    }
+    return data | overrides
+
+
+def chart_url(visit) -> str:
+    return reverse("visit_chart", args=[visit.pk])
+
+
+def test_a_new_chart_starts_from_the_last_sessions_products_and_depths(
+    aesthetician_client, clinic, patient
+):
+    earlier = book_visit(clinic, patient, at(date(2027, 2, 1), 10))
+    chart(earlier, at(date(2027, 2, 1), 12), cheeks=1.75)
+    visit = book_visit(clinic, patient, at(MONDAY, 10))
+
+    with time_machine.travel(at(MONDAY, 10, 5), tick=False):
+        response = aesthetician_client.get(chart_url(visit))
+
+    assert response.status_code == 200
+    assert 'value="SkinPen Precision"' in response.text
+    assert 'value="1.75"' in response.text
+    assert 'value="10:00"' in response.text  # numbing starts when the patient arrives
+    assert "Save chart and complete visit" in response.text
+
+
+def test_saving_completes_the_visit_and_returns_to_the_day_with_the_next_window(
+    aesthetician_client, clinic, patient
+):
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_date=MONDAY,
+    )
+    visit = book_visit(clinic, patient, at(MONDAY, 10), plan=plan, session_number=1)
+
+    with time_machine.travel(at(MONDAY, 11, 30), tick=False):
+        response = aesthetician_client.post(chart_url(visit), form_data(), follow=True)
+
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.COMPLETED
+    chart_row = TreatmentChart.objects.get()
+    assert chart_row.numbing_applied_at == at(MONDAY, 10, 2)
+    assert response.redirect_chain[-1][0].endswith(f"?date=2027-03-01#visit-{visit.pk}")
+    assert "Chart saved and the visit marked completed." in response.text
+    assert "Session 2 is due Mar 29 - Apr 12, 2027" in response.text
+
+
+def test_a_depth_outside_the_bounds_without_a_reason_is_shown_on_the_form(
+    aesthetician_client, visit
+):
+    with time_machine.travel(at(MONDAY, 11), tick=False):
+        response = aesthetician_client.post(
+            chart_url(visit), form_data(**{"zones-0-depth_mm": "3"})
+        )
+
+    assert response.status_code == 200
+    assert "3 mm is outside this protocol&#x27;s 0.50-2.50 mm" in response.text
+    assert 'class="form-control form-control-sm is-invalid"' in response.text
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.BOOKED
+
+
+def test_a_chart_without_any_zone_is_refused(aesthetician_client, visit):
+    with time_machine.travel(at(MONDAY, 11), tick=False):
+        response = aesthetician_client.post(chart_url(visit), form_data(**{"zones-0-depth_mm": ""}))
+
+    assert "Record the needle depth of at least one treated zone." in response.text
+    assert not TreatmentChart.objects.exists()
+
+
+def test_on_the_day_the_chart_page_updates_the_chart(aesthetician_client, visit):
+    chart(visit, at(MONDAY, 11), forehead=1.0)
+
+    with time_machine.travel(at(MONDAY, 17), tick=False):
+        page = aesthetician_client.get(chart_url(visit))
+        aesthetician_client.post(chart_url(visit), form_data(**{"zones-0-depth_mm": "1.25"}))
+
+    assert "Update chart" in page.text
+    assert TreatmentChart.objects.get().zones.get().depth == "1.25"
+
+
+def test_after_the_day_the_chart_is_read_only_and_a_correction_keeps_the_original(
+    aesthetician_client, visit
+):
+    original = chart(visit, at(MONDAY, 11), forehead=1.0).chart
+
+    with time_machine.travel(at(TUESDAY, 9), tick=False):
+        page = aesthetician_client.get(chart_url(visit))
+        refused = aesthetician_client.post(chart_url(visit), form_data())
+        correct_page = aesthetician_client.get(reverse("visit_chart_correct", args=[visit.pk]))
+        response = aesthetician_client.post(
+            reverse("visit_chart_correct", args=[visit.pk]),
+            form_data(correction_reason="Forehead was 1.25 mm", **{"zones-0-depth_mm": "1.25"}),
+            follow=True,
+        )
+
+    assert "Record a correction" in page.text
+    assert '<form method="post"' not in page.text.split("<main", 1)[1]
+    assert refused.status_code == 302
+    assert 'value="1.00"' in correct_page.text or 'value="1.0"' in correct_page.text
+    assert "Correction recorded; the original entry is kept." in response.text
+    assert "Earlier entries for this visit" in response.text
+    original.refresh_from_db()
+    assert original.is_superseded
+    assert TreatmentChart.objects.current().get().corrects == original
+
+
+def test_a_correction_needs_a_reason(aesthetician_client, visit):
+    chart(visit, at(MONDAY, 11))
+
+    with time_machine.travel(at(TUESDAY, 9), tick=False):
+        response = aesthetician_client.post(
+            reverse("visit_chart_correct", args=[visit.pk]), form_data(correction_reason="")
+        )
+
+    assert response.status_code == 200
+    assert TreatmentChart.objects.count() == 1
+
+
+def test_the_front_desk_reads_a_chart_but_cannot_write_one(client, front_desk, visit):
+    chart(visit, at(MONDAY, 11), forehead=1.0)
+    client.force_login(front_desk)
+
+    with time_machine.travel(at(MONDAY, 12), tick=False):
+        page = client.get(chart_url(visit))
+        post = client.post(chart_url(visit), form_data())
+
+    assert page.status_code == 200
+    assert "Forehead: <strong>1 mm</strong>" in page.text
+    assert "Update chart" not in page.text
+    assert post.status_code == 403
+
+
+def test_another_aesthetician_cannot_see_the_visit(client, clinic, visit):
+    other = factories.ProviderFactory(locations=[clinic["location"]])
+    client.force_login(other.user)
+
+    assert client.get(chart_url(visit)).status_code == 404
