@@ -9,7 +9,7 @@ TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
 	SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
 
-.PHONY: install run test lint format services bench
+.PHONY: install run test lint format services bench serve
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ test: install lint services
 
 bench: install services
 	$(TEST_ENV) $(PY) bench/availability.py
+
+# Production on this machine: migrate, collectstatic, gunicorn, a Celery worker and the beat.
+# Needs DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS (README: Running in production).
+serve: install
+	scripts/serve-production.sh

@@ -1,0 +1,146 @@
+"""Production serving: real gunicorn processes and a real Celery worker on the test database.
+
+Two web processes on two ports share one signed-in session (nothing lives in a process's
+memory or on its disk), and /healthz follows the Celery worker coming and going. Servers
+use Redis database 12 and their own queue, so they never take other tests' tasks.
+"""
+
+import http.client
+import re
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.db import connection, models
+
+from bench._server import CeleryWorker, Gunicorn, database_url, server_env
+from tests import factories
+
+SERVER_REDIS = "redis://127.0.0.1:6379/12"
+PASSWORD = "a long and unguessable passphrase"
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def fetch(base: str, path: str, *, method="GET", cookies=None, form=None):
+    """One request, no redirects followed: (status, headers, body, cookies set)."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    headers = {}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        jar = SimpleCookie()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            jar.load(value)
+        return response.status, response.headers, text, {k: m.value for k, m in jar.items()}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def env(transactional_db):
+    return server_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        REDIS_URL=SERVER_REDIS,
+        CELERY_QUEUE="skinclinic-production-test",
+    )
+
+
+@pytest.fixture
+def two_web_processes(env):
+    with Gunicorn(env, workers=1) as first, Gunicorn(env, workers=1) as second:
+        yield first, second
+
+
+@pytest.fixture
+def staff_user(transactional_db):
+    user = factories.UserFactory(username="owner", is_staff=True, is_superuser=True)
+    # The servers run with the production hashers, not the tests' fast one.
+    user.password = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+    return user
+
+
+def sign_in(base: str, username: str) -> dict:
+    status, _, page, cookies = fetch(base, "/admin/login/")
+    assert status == 200
+    token = CSRF_FIELD.search(page).group(1)
+    status, headers, _, signed_in = fetch(
+        base,
+        "/admin/login/?next=/admin/",
+        method="POST",
+        cookies=cookies,
+        form={
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": PASSWORD,
+            "next": "/admin/",
+        },
+    )
+    assert status == 302, "sign-in was refused"
+    assert headers["Location"] == "/admin/"
+    return {**cookies, **signed_in}
+
+
+def test_a_session_signed_in_on_one_web_process_works_on_another(two_web_processes, staff_user):
+    first, second = two_web_processes
+    assert first.port != second.port
+
+    cookies = sign_in(first.url, "owner")
+
+    status, headers, _, _ = fetch(second.url, "/admin/")
+    assert status == 302 and headers["Location"].startswith("/admin/login/")
+    status, _, page, _ = fetch(second.url, "/admin/", cookies=cookies)
+    assert status == 200
+    assert "Site administration" in page
+
+
+def test_healthz_follows_the_celery_worker(two_web_processes, env):
+    web = two_web_processes[0]
+
+    status, _, body, _ = fetch(web.url, "/healthz")
+    assert status == 503
+    assert '"celery": {"ok": false' in body
+
+    with CeleryWorker(env, queue=env["CELERY_QUEUE"]):
+        status, _, body, _ = fetch(web.url, "/healthz")
+        assert status == 200, body
+        assert '"status": "ok"' in body
+
+    status, _, body, _ = fetch(web.url, "/healthz")
+    assert status == 503
+
+
+def test_static_files_are_served_by_whitenoise(two_web_processes):
+    # Needs `manage.py collectstatic` first, as `make test` and scripts/serve-production.sh do.
+    status, headers, _, _ = fetch(two_web_processes[0].url, "/static/css/site.css")
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/css")
+
+
+def test_nothing_is_kept_on_a_web_process_disk_or_in_its_memory():
+    assert settings.SESSION_ENGINE in {
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cache",
+        "django.contrib.sessions.backends.cached_db",
+    }
+    if settings.REDIS_URL:
+        assert "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+    uploads = [
+        f"{model.__name__}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    ]
+    assert uploads == [], "uploaded files would live on one web machine's disk"
