@@ -633,3 +633,111 @@ def record_admin_save(appointment: Appointment, *, actor, changed: list[str]) ->
             changes={field: [None, str(getattr(appointment, field, ""))] for field in changed},
             now=timezone.now(),
         )
+
+
+@transaction.atomic
+def start_plan(
+    *,
+    patient: Patient,
+    treatment: Treatment,
+    location: Location,
+    sessions: int,
+    first_start: datetime,
+    now: datetime,
+    provider: Provider | None = None,
+    booked_by=None,
+    staff: bool = False,
+) -> Appointment:
+    """Start a plan and book only its first session; the patient books the rest one by one."""
+    protocol = treatment.protocol_or_none
+    if protocol is None:
+        raise BookingError("This treatment is not a course of sessions.")
+    if not protocol.min_sessions <= sessions <= protocol.max_sessions:
+        raise BookingError(
+            f"Choose between {protocol.min_sessions} and {protocol.max_sessions} sessions."
+        )
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        treatment=treatment,
+        location=location,
+        provider=provider,
+        sessions=sessions,
+        first_date=_local_date(location, first_start),
+        created_by=booked_by if getattr(booked_by, "is_authenticated", False) else None,
+    )
+    appointment = book_appointment(
+        patient=patient,
+        treatment=treatment,
+        location=location,
+        start=first_start,
+        now=now,
+        provider=provider,
+        booked_by=booked_by,
+        staff=staff,
+        kind=Appointment.Kind.INITIAL,
+        plan=plan,
+        session_number=1,
+    )
+    if plan.provider_id is None:
+        plan.provider_id = appointment.provider_id
+        plan.save(update_fields=["provider"])
+    return appointment
+
+
+def next_session(plan: TreatmentPlan) -> protocols.PlannedSession | None:
+    """The plan's first session (initial or maintenance) with nothing booked or done."""
+    return next((s for s in plan_schedule(plan) if s.fixed is None), None)
+
+
+@transaction.atomic
+def book_plan_session(
+    *,
+    plan: TreatmentPlan,
+    start: datetime,
+    now: datetime,
+    provider: Provider | None = None,
+    booked_by=None,
+    staff: bool = False,
+    reason: str = "",
+) -> Appointment:
+    """Book the plan's next unbooked session; outside its window only staff, with a reason."""
+    plan = (
+        TreatmentPlan.objects.select_for_update(of=("self",))
+        .select_related("treatment__protocol", "location", "patient")
+        .get(pk=plan.pk)
+    )
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise BookingError("This course is no longer active.")
+    session = next_session(plan)
+    if session is None:
+        raise BookingError("Every session of this course is already booked.")
+    out_of_window = ""
+    if session.number > 1 and not session.contains(_local_date(plan.location, start)):
+        explanation = (
+            f"Session {session.number} must be between {session.earliest:%b %-d} and "
+            f"{session.latest:%b %-d, %Y}."
+        )
+        if not staff:
+            raise OutsideWindow(explanation)
+        if not reason.strip():
+            raise OutsideWindow(f"{explanation} Give a reason to book it outside the window.")
+        out_of_window = reason.strip()
+    kind = (
+        Appointment.Kind.INITIAL
+        if session.kind == protocols.INITIAL
+        else Appointment.Kind.MAINTENANCE
+    )
+    return book_appointment(
+        patient=plan.patient,
+        treatment=plan.treatment,
+        location=plan.location,
+        start=start,
+        now=now,
+        provider=provider,
+        booked_by=booked_by,
+        staff=staff,
+        kind=kind,
+        plan=plan,
+        session_number=session.number,
+        out_of_window_reason=out_of_window,
+    )

@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("booking.api_urls")),
     path("staff/", include("booking.aesthetician_urls")),
+    path("", include("booking.patient_urls")),
 ]

@@ -54,3 +54,57 @@ def clinic(location, treatment, room, provider):
 def fast_password_hashing(settings):
     """Argon2/PBKDF2 are slow on purpose; tests only need passwords to round-trip."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def screening_rules(treatment):
+    """The default screening questions (treatments.screening.DEFAULT_RULES), asked before
+    the treatment."""
+    from treatments.models import ScreeningRule
+    from treatments.screening import DEFAULT_RULES
+
+    rows = []
+    for order, rule in enumerate(DEFAULT_RULES):
+        row, _ = ScreeningRule.objects.get_or_create(
+            code=rule.code,
+            defaults={
+                "question": rule.question,
+                "outcome": rule.outcome.value,
+                "lookback_days": rule.lookback_days,
+                "explanation": rule.explanation,
+                "display_order": order,
+            },
+        )
+        row.treatments.add(treatment)
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def consultation(location, room, provider):
+    """A free 30-minute consultation the clinic's room and aesthetician offer."""
+    treatment = factories.TreatmentFactory(
+        name="Consultation",
+        is_consultation=True,
+        duration_minutes=30,
+        numbing_minutes=0,
+        cleanup_minutes=0,
+        price=0,
+    )
+    room.treatments.add(treatment)
+    provider.treatments.add(treatment)
+    return treatment
+
+
+@pytest.fixture
+def isolated_cache(settings):
+    """A private in-memory cache, so rate-limit counts never leak between tests (or into the
+    Redis that other test runs share)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    cache.clear()
+    yield
+    cache.clear()

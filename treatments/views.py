@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
-from .models import Treatment
+from .models import ScreeningRule, Treatment
 
 
 def _catalogue():
@@ -20,4 +20,19 @@ def treatment_detail(request, slug):
         Treatment.objects.active().select_related("protocol").prefetch_related("screening_rules"),
         slug=slug,
     )
-    return render(request, "treatments/detail.html", {"treatment": treatment})
+    rules = list(treatment.screening_rules.all())
+
+    def having(outcome):
+        return [rule for rule in rules if rule.outcome == outcome]
+
+    return render(
+        request,
+        "treatments/detail.html",
+        {
+            "treatment": treatment,
+            "protocol": treatment.protocol_or_none,
+            "not_for": having(ScreeningRule.Outcome.NOT_NOW),
+            "consult_first": having(ScreeningRule.Outcome.CONSULT_FIRST),
+            "review": having(ScreeningRule.Outcome.PROVIDER_REVIEW),
+        },
+    )

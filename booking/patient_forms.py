@@ -1,0 +1,198 @@
+"""Forms a patient fills in: safety screening, sign-up, sign-in, contact details, and the
+small forms behind the booking flow's buttons. Crispy layouts live here, not in templates."""
+
+from datetime import date, datetime
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+
+from booking.models import Patient
+from treatments import screening
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _helper(*fields, submit: str | None = None) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.layout = Layout(*fields)
+    if submit:
+        helper.add_input(Submit("submit", submit, css_class="btn-primary w-100"))
+    return helper
+
+
+class ScreeningForm(forms.Form):
+    """One yes/no question per screening rule, plus "when?" for look-back questions.
+
+    `rules` are ScreeningRule rows; `previous` maps a rule code to the last screening.Answer,
+    so a patient re-confirming before a later session sees their last answers filled in."""
+
+    def __init__(self, *args, rules, previous=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rules = list(rules)
+        previous = previous or {}
+        layout = []
+        for rule in self.rules:
+            answer = previous.get(rule.code)
+            self.fields[f"q_{rule.code}"] = forms.ChoiceField(
+                label=rule.question,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                initial=None if answer is None else ("yes" if answer.yes else "no"),
+                error_messages={"required": "Please answer yes or no."},
+            )
+            layout.append(InlineRadios(f"q_{rule.code}"))
+            if rule.lookback_days:
+                self.fields[f"when_{rule.code}"] = forms.DateField(
+                    label="If yes, when did you last take it? (leave empty if you still do)",
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    initial=answer.last_occurred if answer else None,
+                )
+                layout.append(Div(Field(f"when_{rule.code}"), css_class="ms-md-4"))
+        self.helper = _helper(*layout, submit="Continue")
+
+    def answers(self) -> list[screening.Answer]:
+        return [
+            screening.Answer(
+                code=rule.code,
+                yes=self.cleaned_data[f"q_{rule.code}"] == "yes",
+                last_occurred=self.cleaned_data.get(f"when_{rule.code}"),
+            )
+            for rule in self.rules
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for rule in self.rules:
+            when = cleaned.get(f"when_{rule.code}")
+            if when and when > date.today():  # noqa: DTZ011 - a calendar date the patient typed
+                self.add_error(f"when_{rule.code}", "That date is in the future.")
+        return cleaned
+
+
+class DateOfBirthField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d")
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not date(1900, 1, 1) <= value <= date.today():  # noqa: DTZ011
+            raise forms.ValidationError("Please check your date of birth.")
+
+
+class SignUpForm(forms.Form):
+    first_name = forms.CharField(
+        max_length=60, widget=forms.TextInput({"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=60, widget=forms.TextInput({"autocomplete": "family-name"})
+    )
+    email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
+    phone = forms.CharField(
+        max_length=30,
+        widget=forms.TextInput({"autocomplete": "tel", "type": "tel"}),
+        help_text="So we can reach you about your visit.",
+    )
+    date_of_birth = DateOfBirthField()
+    email_consent = forms.BooleanField(
+        label="Email me reminders and aftercare", required=False, initial=True
+    )
+    sms_consent = forms.BooleanField(label="Text me reminders", required=False)
+
+    helper = _helper(
+        Div(
+            Div("first_name", css_class="col-sm-6"),
+            Div("last_name", css_class="col-sm-6"),
+            css_class="row",
+        ),
+        "email",
+        "phone",
+        "date_of_birth",
+        "email_consent",
+        "sms_consent",
+        submit="Create my account",
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class SignInForm(AuthenticationForm):
+    """Patients sign in with their email; staff with their username."""
+
+    helper = _helper("username", "password", submit="Sign in")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
+        self.error_messages["invalid_login"] = (
+            "That email and password do not match an account. Please try again."
+        )
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class ChoosePasswordForm(SetPasswordForm):
+    helper = _helper("new_password1", "new_password2", submit="Save and continue")
+
+
+class ContactDetailsForm(forms.ModelForm):
+    date_of_birth = DateOfBirthField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "phone",
+            "date_of_birth",
+            "email_consent",
+            "sms_consent",
+        ]
+        labels = {
+            "email_consent": "Email me reminders and aftercare",
+            "sms_consent": "Text me reminders",
+        }
+
+    helper = _helper(
+        Div(
+            Div("first_name", css_class="col-sm-6"),
+            Div("last_name", css_class="col-sm-6"),
+            css_class="row",
+        ),
+        "phone",
+        "date_of_birth",
+        "email_consent",
+        "sms_consent",
+        submit="Save my details",
+    )
+
+
+class ChooseTimeForm(forms.Form):
+    """The time a patient picked from the week of free times (an ISO instant with offset)."""
+
+    start = forms.CharField()
+
+    def clean_start(self) -> datetime:
+        try:
+            start = datetime.fromisoformat(self.cleaned_data["start"])
+        except ValueError:
+            raise forms.ValidationError("Please pick one of the times shown.") from None
+        if start.tzinfo is None:
+            raise forms.ValidationError("Please pick one of the times shown.")
+        return start
+
+
+class ConfirmForm(forms.Form):
+    """The review page's buttons: book the whole course, or this session only."""
+
+    BOOK_ALL = "all"
+    BOOK_ONE = "one"
+
+    choice = forms.ChoiceField(choices=[(BOOK_ALL, "all"), (BOOK_ONE, "one")], required=False)
+    sessions = forms.IntegerField(required=False, min_value=1, max_value=50)

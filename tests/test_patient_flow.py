@@ -1,0 +1,288 @@
+"""The online booking flow under /book/: times, review, whole courses, taken meanwhile."""
+
+from datetime import date, datetime
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from booking import services
+from booking.models import Appointment, ScreeningAnswer, TreatmentPlan
+from tests import factories
+from tests.conftest import NEW_YORK
+
+pytestmark = pytest.mark.usefixtures("isolated_cache")
+
+TUESDAY = date(2027, 3, 2)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+def frozen(now):
+    with time_machine.travel(now, tick=False):
+        yield now
+
+
+@pytest.fixture
+def signed_in(client, patient, frozen):
+    client.force_login(patient.user)
+    return client
+
+
+def times_url(clinic, **query):
+    url = reverse("book_times", args=[clinic["treatment"].slug, clinic["location"].slug])
+    return url + "?" + "&".join(f"{k}={v}" for k, v in {"with": "any", **query}.items())
+
+
+def choose(client, clinic, start: datetime):
+    return client.post(times_url(clinic), {"start": start.isoformat()})
+
+
+def answer_all_no(client, rules):
+    return client.post(reverse("book_screening"), {f"q_{rule.code}": "no" for rule in rules})
+
+
+def test_the_week_lists_free_times_in_the_clinics_time_zone(client, clinic, frozen):
+    response = client.get(times_url(clinic))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Tuesday, March 2" in page
+    assert 'value="2027-03-02T10:00:00-05:00"' in page
+    # 09:00 Monday is inside the two hours' notice; 10:15 is the first free time that day.
+    assert "2027-03-01T09:00:00-05:00" not in page
+    assert "2027-03-01T10:15:00-05:00" in page
+
+
+def test_htmx_gets_only_the_week_and_later_weeks_have_links(client, clinic, frozen):
+    response = client.get(times_url(clinic, week="2027-03-08"), headers={"HX-Request": "true"})
+
+    page = response.content.decode()
+    assert page.lstrip().startswith('<div id="week"')
+    assert "<html" not in page
+    assert "week=2027-03-01" in page  # earlier
+    assert "week=2027-03-15" in page  # later
+
+
+def test_a_week_in_the_past_shows_from_today(client, clinic, frozen):
+    response = client.get(times_url(clinic, week="2020-01-01"))
+
+    assert response.status_code == 200
+    assert "From Mon, Mar 1" in response.content.decode()
+
+
+def test_choosing_a_time_keeps_it_in_the_session_and_writes_nothing(
+    signed_in, clinic, frozen, screening_rules
+):
+    response = choose(signed_in, clinic, at(TUESDAY, 10))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("book_screening")
+    assert signed_in.session["booking_draft"]["start"] == "2027-03-02T10:00:00-05:00"
+    assert Appointment.objects.count() == 0
+
+
+def test_an_unreadable_time_is_a_message_not_an_error(signed_in, clinic, frozen):
+    response = signed_in.post(times_url(clinic), {"start": "next tuesday"}, follow=True)
+
+    assert response.status_code == 200
+    assert "Please pick one of the times shown" in response.content.decode()
+
+
+def test_a_patient_books_a_whole_course_of_four(
+    signed_in, patient, clinic, frozen, screening_rules
+):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    assert answer_all_no(signed_in, screening_rules)["Location"] == reverse("book_review")
+
+    review = signed_in.get(reverse("book_review") + "?sessions=4")
+    page = review.content.decode()
+    assert "Book all 4 sessions now" in page
+    assert "Between Mar 30 and Apr 13, 2027" in page  # session 2's window
+    assert "3 to 5 sessions, 4 to 6 weeks apart" in page
+
+    response = signed_in.post(reverse("book_review"), {"choice": "all", "sessions": "4"})
+
+    plan = TreatmentPlan.objects.get(patient=patient)
+    visits = list(plan.appointments.order_by("start"))
+    assert plan.sessions == 4
+    assert [v.session_number for v in visits] == [1, 2, 3, 4]
+    assert visits[0].start == at(TUESDAY, 10)
+    assert response["Location"] == reverse("book_done", args=[visits[0].pk])
+    assert "booking_draft" not in signed_in.session
+    answers = ScreeningAnswer.objects.filter(patient=patient)
+    assert answers.count() == len(screening_rules)
+    assert {a.answered_at for a in answers} == {frozen}
+
+    done = signed_in.get(response["Location"])
+    assert "Session 4 of 4" in done.content.decode()
+    assert "Add all sessions to my calendar" in done.content.decode()
+
+
+def test_the_number_of_sessions_stays_within_the_protocol(
+    signed_in, clinic, frozen, screening_rules
+):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+
+    page = signed_in.get(reverse("book_review") + "?sessions=9").content.decode()
+
+    assert "Book all 5 sessions now" in page
+
+
+def test_book_this_session_only_starts_the_course_with_one_visit(
+    signed_in, patient, clinic, frozen, screening_rules
+):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+
+    signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "4"})
+
+    plan = TreatmentPlan.objects.get(patient=patient)
+    assert plan.sessions == 4
+    assert plan.provider == clinic["provider"]
+    assert [(a.session_number, a.kind) for a in plan.appointments.all()] == [(1, "initial")]
+
+
+def test_a_treatment_without_a_course_books_one_visit(signed_in, patient, clinic, frozen):
+    peel = factories.TreatmentFactory(name="Peel", numbing_minutes=0, cleanup_minutes=0)
+    clinic["room"].treatments.add(peel)
+    clinic["provider"].treatments.add(peel)
+    url = reverse("book_times", args=[peel.slug, clinic["location"].slug]) + "?with=any"
+    signed_in.post(url, {"start": at(TUESDAY, 11).isoformat()})
+    assert signed_in.get(reverse("book_screening"))["Location"] == reverse("book_review")
+
+    page = signed_in.get(reverse("book_review")).content.decode()
+    assert "Confirm booking" in page
+    signed_in.post(reverse("book_review"), {"choice": "one"})
+
+    visit = Appointment.objects.get(patient=patient)
+    assert (visit.treatment, visit.kind, visit.plan) == (peel, "single", None)
+
+
+def test_a_time_taken_meanwhile_offers_nearby_times_and_keeps_the_choices(
+    signed_in, clinic, frozen, screening_rules
+):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+    signed_in.get(reverse("book_review") + "?sessions=4")
+    services.book_appointment(
+        patient=factories.PatientFactory(),
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=at(TUESDAY, 10),
+        now=frozen,
+    )
+
+    response = signed_in.post(reverse("book_review"), {"choice": "all", "sessions": "4"})
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "That time was just taken" in page
+    assert 'value="2027-03-02T11:45:00-05:00"' in page  # the next free time that morning
+    draft = signed_in.session["booking_draft"]
+    assert draft["sessions"] == 4 and draft["answers"]
+
+    picked = signed_in.post(reverse("book_review"), {"start": "2027-03-02T11:45:00-05:00"})
+    assert picked.status_code == 302
+    again = signed_in.get(picked["Location"])
+    assert "Book all 4 sessions now" in again.content.decode()
+
+
+def test_a_taken_time_is_caught_before_confirming_too(signed_in, clinic, frozen, screening_rules):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+    services.book_appointment(
+        patient=factories.PatientFactory(),
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=at(TUESDAY, 10, 30),
+        now=frozen,
+    )
+
+    response = signed_in.get(reverse("book_review"))
+
+    assert response.status_code == 409
+    assert "That time was just taken" in response.content.decode()
+
+
+def test_a_visitor_signs_in_after_the_health_questions(client, clinic, frozen, screening_rules):
+    choose(client, clinic, at(TUESDAY, 10))
+
+    response = answer_all_no(client, screening_rules)
+
+    assert response["Location"] == reverse("book_account")
+    page = client.get(reverse("book_account")).content.decode()
+    assert "I have an account" in page and "I'm new here" in page
+    assert client.get(reverse("book_review"))["Location"] == reverse("book_account")
+
+
+def test_the_review_asks_for_answers_first(signed_in, clinic, frozen, screening_rules):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+
+    response = signed_in.get(reverse("book_review"))
+
+    assert response["Location"] == reverse("book_screening")
+
+
+def test_yesterdays_answers_are_asked_again(signed_in, clinic, frozen, screening_rules):
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+
+    with time_machine.travel(at(date(2027, 3, 2), 8), tick=False):
+        response = signed_in.get(reverse("book_review"))
+
+    assert response["Location"] == reverse("book_screening")
+
+
+def test_without_a_draft_the_flow_starts_over(signed_in, frozen):
+    response = signed_in.get(reverse("book_review"))
+
+    assert response["Location"] == reverse("book_start")
+
+
+def test_booking_confirmations_are_rate_limited_per_ip(
+    signed_in, clinic, frozen, screening_rules, settings
+):
+    settings.RATE_LIMITS = {"booking": (2, 3600)}
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+    signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
+    choose(signed_in, clinic, at(TUESDAY, 14))
+    answer_all_no(signed_in, screening_rules)
+    signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
+    choose(signed_in, clinic, at(TUESDAY, 15))
+    answer_all_no(signed_in, screening_rules)
+
+    response = signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
+
+    assert response.status_code == 429
+    assert "Please wait a moment" in response.content.decode()
+    assert Appointment.objects.count() == 2
+
+
+def test_confirming_needs_the_csrf_token(patient, clinic, frozen, screening_rules):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(patient.user)
+    page = browser.get(times_url(clinic))
+    token = page.cookies["csrftoken"].value
+    browser.post(times_url(clinic), {"start": at(TUESDAY, 10).isoformat()}, HTTP_X_CSRFTOKEN=token)
+    browser.post(
+        reverse("book_screening"),
+        {f"q_{rule.code}": "no" for rule in screening_rules},
+        HTTP_X_CSRFTOKEN=token,
+    )
+
+    forged = browser.post(reverse("book_review"), {"choice": "all", "sessions": "3"})
+
+    assert forged.status_code == 403
+    assert Appointment.objects.count() == 0
+    real = browser.post(
+        reverse("book_review"), {"choice": "all", "sessions": "3"}, HTTP_X_CSRFTOKEN=token
+    )
+    assert real.status_code == 302
+    assert Appointment.objects.count() == 3
