@@ -9,7 +9,7 @@ TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
 	SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
 
-.PHONY: install run test lint format services bench serve
+.PHONY: install run test lint format services bench serve bench-load bench-double-booking
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,10 @@ bench: install services
 # Needs DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS (README: Running in production).
 serve: install
 	scripts/serve-production.sh
+
+# gunicorn under 16 and 64 concurrent clients; 50 HTTP bookings racing for one time.
+bench-load: install services
+	$(TEST_ENV) $(PY) -m bench.load
+
+bench-double-booking: install services
+	$(TEST_ENV) $(PY) -m bench.double_booking

@@ -2,6 +2,7 @@
 127.0.0.1 port, and a Celery worker. Each runs in its own process group and is always killed
 on exit, including its children."""
 
+import asyncio
 import os
 import re
 import signal
@@ -101,7 +102,11 @@ class _Process:
 class Gunicorn(_Process):
     """gunicorn with skinclinic/gunicorn.conf.py on 127.0.0.1 and a port the OS picks."""
 
-    def __init__(self, env: dict, *, workers: int = 2, threads: int = 1):
+    def __init__(self, env: dict, *, workers: int | None = None, threads: int = 1):
+        """`workers=None` keeps gunicorn.conf.py's count (2 x cores + 1)."""
+        sizing = ["--threads", str(threads)]
+        if workers is not None:
+            sizing += ["--workers", str(workers)]
         super().__init__(
             [
                 str(BIN / "gunicorn"),
@@ -109,10 +114,7 @@ class Gunicorn(_Process):
                 "skinclinic/gunicorn.conf.py",
                 "--bind",
                 "127.0.0.1:0",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
+                *sizing,
                 "skinclinic.wsgi",
             ],
             env,
@@ -143,3 +145,28 @@ class CeleryWorker(_Process):
             {**env, "CELERY_QUEUE": queue},
         )
         self.wait_for(re.compile(r"\bready\."), timeout=60)
+
+
+async def http(
+    port: int, method: str, path: str, *, headers: dict | None = None, body: bytes = b""
+) -> tuple[int, bytes]:
+    """One HTTP/1.1 request to 127.0.0.1:port on a fresh connection: (status, body).
+    Status 0 means the connection failed."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await writer.drain()
+        raw = await reader.read()
+        writer.close()
+    except OSError:
+        return 0, b""
+    head, _, content = raw.partition(b"\r\n\r\n")
+    try:
+        status = int(head.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0, raw
+    return status, content
