@@ -60,6 +60,8 @@ def age_on(patient: Patient, day: date) -> int | None:
 def session_label(appointment: Appointment) -> str:
     plan, number = appointment.plan, appointment.session_number
     if plan is None or number is None:
+        if appointment.kind == Appointment.Kind.SINGLE:
+            return "Single visit"
         return appointment.get_kind_display().capitalize()
     if number <= plan.sessions:
         return f"Session {number} of {plan.sessions}"

@@ -8,7 +8,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from booking.models import Appointment, Provider
-from charts.models import TreatmentChart, Zone
+from charts.models import SkinResponse, TreatmentChart, Zone
 from charts.services import DETAIL_FIELDS, ZoneEntry, depth_problem
 
 
@@ -41,6 +41,7 @@ class ChartForm(forms.ModelForm):
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
+        self.fields["skin_response"].choices = SkinResponse.choices  # no blank radio
         if self.instance.pk:
             self.initial["numbing_applied_at"] = appointment.location.local(
                 self.instance.numbing_applied_at

@@ -51,7 +51,7 @@ def test_it_lists_my_visits_in_time_order_with_numbing_and_treatment_times(
     assert "36 y" in text  # turns 37 the next day
     assert "Numbing from 09:00" in text
     assert "Treatment from 09:30" in text
-    assert "Single" in text
+    assert "Single visit" in text
     assert f'id="visit-{late.pk}"' in text
     assert "css/print.css" in text
 
