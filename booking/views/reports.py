@@ -1,0 +1,186 @@
+"""/staff/reports/: the owner's figures over a chosen period, as charts and as CSV."""
+
+import csv
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from booking import reports
+from booking.models import Location
+from booking.roles import front_desk_required
+
+LONGEST_PERIOD_DAYS = 366
+
+
+class ReportPeriodForm(forms.Form):
+    first = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    last = forms.DateField(
+        label="To", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.all(),
+        required=False,
+        empty_label="All locations",
+        to_field_name="slug",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first"), data.get("last")
+        if first and last:
+            if last < first:
+                raise forms.ValidationError("The end of the period is before its start.")
+            if (last - first).days + 1 > LONGEST_PERIOD_DAYS:
+                raise forms.ValidationError(
+                    f"Choose a period of at most {LONGEST_PERIOD_DAYS} days."
+                )
+        return data
+
+
+def _period_form(request) -> ReportPeriodForm:
+    """The form bound to the query string, or to the last 30 days when there is none."""
+    if {"first", "last"} & set(request.GET):
+        return ReportPeriodForm(request.GET)
+    today = timezone.localdate()
+    return ReportPeriodForm({"first": today - timedelta(days=29), "last": today})
+
+
+def _report(form: ReportPeriodForm) -> reports.Report:
+    data = form.cleaned_data
+    return reports.owner_report(
+        first=data["first"],
+        last=data["last"],
+        location=data["location"],
+        today=timezone.localdate(),
+    )
+
+
+def _query(form: ReportPeriodForm) -> str:
+    """The period as a query string, for the CSV link."""
+    data = form.cleaned_data
+    location = data["location"]
+    return urlencode(
+        {
+            "first": data["first"],
+            "last": data["last"],
+            "location": location.slug if location else "",
+        }
+    )
+
+
+def _bars(rows: list[reports.Row], value) -> list[dict]:
+    """Chart rows: label, value and the bar's length in percent of the longest."""
+    values = [value(row) for row in rows]
+    top = max(values, default=0) or 1
+    return [
+        {"label": row.name, "value": v, "width": round(100 * v / top, 1)}
+        for row, v in zip(rows, values, strict=True)
+    ]
+
+
+@front_desk_required
+@require_GET
+def report(request):
+    form = _period_form(request)
+    context = {"form": form}
+    if form.is_valid():
+        result = _report(form)
+        context.update(
+            report=result,
+            query=_query(form),
+            charts=[
+                ("Bookings per aesthetician", _bars(result.aestheticians, lambda r: r.bookings)),
+                (
+                    "Utilisation per aesthetician (%)",
+                    _bars(result.aestheticians, lambda r: round(100 * r.utilisation)),
+                ),
+                ("Bookings per room", _bars(result.rooms, lambda r: r.bookings)),
+                (
+                    "Utilisation per room (%)",
+                    _bars(result.rooms, lambda r: round(100 * r.utilisation)),
+                ),
+            ],
+        )
+    return render(request, "staff/reports.html", context, status=200 if form.is_valid() else 400)
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.1f}"
+
+
+@front_desk_required
+@require_GET
+def report_csv(request):
+    """The same figures as one CSV table: a section column, then the figures."""
+    form = _period_form(request)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(m for errors in form.errors.values() for m in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    result = _report(form)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    where = result.location.slug if result.location else "all"
+    response["Content-Disposition"] = (
+        f'attachment; filename="skinclinic-{where}-{result.first}-{result.last}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["period", result.first, result.last, where])
+    writer.writerow(
+        [
+            "section",
+            "name",
+            "bookings",
+            "completed",
+            "no_shows",
+            "late_cancellations",
+            "booked_minutes",
+            "available_minutes",
+            "utilisation_percent",
+        ]
+    )
+    for section, rows in (("aesthetician", result.aestheticians), ("room", result.rooms)):
+        for row in rows:
+            writer.writerow(
+                [
+                    section,
+                    _safe(row.name),
+                    row.bookings,
+                    row.completed,
+                    row.no_shows,
+                    row.late_cancellations,
+                    row.booked_minutes,
+                    row.available_minutes,
+                    _percent(row.utilisation),
+                ]
+            )
+    rates, plans, recalls = result.rates, result.plans, result.recalls
+    for name, value in (
+        ("visits", rates.visits),
+        ("no_shows", rates.no_shows),
+        ("no_show_rate_percent", _percent(rates.no_show_rate)),
+        ("late_cancellations", rates.late_cancellations),
+        ("late_cancel_rate_percent", _percent(rates.late_cancel_rate)),
+        ("plans_started", plans.started),
+        ("plans_completed", plans.completed),
+        ("plans_overdue", plans.overdue),
+        ("maintenance_recalls_sent", recalls.sent),
+        ("maintenance_recalls_booked", recalls.booked),
+        ("maintenance_recall_booking_rate_percent", _percent(recalls.rate)),
+    ):
+        writer.writerow(["total", name, value])
+    return response
+
+
+def _safe(text: str) -> str:
+    """Names that a spreadsheet would run as a formula get a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
