@@ -5,7 +5,7 @@ and series are planned in its wall-clock time.
 """
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import cached_property
 
 from django.conf import settings
@@ -460,9 +460,9 @@ class ReminderPolicy(models.Model):
     send_cancelled = models.BooleanField(default=True)
     send_rescheduled = models.BooleanField(default=True)
     quiet_hours_start = models.TimeField(
-        default="21:00", help_text="No SMS from this local time (except the short reminder)."
+        default=time(21), help_text="No SMS from this local time (except the short reminder)."
     )
-    quiet_hours_end = models.TimeField(default="08:00", help_text="... until this local time.")
+    quiet_hours_end = models.TimeField(default=time(8), help_text="... until this local time.")
 
     class Meta:
         verbose_name_plural = "reminder policies"

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
-from booking import availability, queries
+from booking import availability, queries, reminders
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -236,6 +236,7 @@ def book_appointment(
         changes={"start": [None, start.isoformat()]},
         now=now,
     )
+    reminders.appointment_booked(appointment, now=now)
     return appointment
 
 
@@ -516,6 +517,7 @@ def reschedule_appointment(
         changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
         now=now,
     )
+    reminders.appointment_rescheduled(appointment, now=now)
     return appointment
 
 
@@ -553,6 +555,7 @@ def cancel_appointment(
         changes={"status": ["booked", "cancelled"]},
         now=now,
     )
+    reminders.appointment_cancelled(appointment, now=now)
     return appointment
 
 
@@ -594,6 +597,8 @@ def change_status(
         changes={"status": [before, status]},
         now=now,
     )
+    if status == Appointment.Status.COMPLETED:
+        reminders.appointment_completed(appointment, now=now)
     return appointment
 
 
@@ -633,6 +638,8 @@ def record_admin_save(appointment: Appointment, *, actor, changed: list[str]) ->
             changes={field: [None, str(getattr(appointment, field, ""))] for field in changed},
             now=timezone.now(),
         )
+        if "start" in changed and appointment.is_active:
+            reminders.appointment_edited(appointment, now=timezone.now())
 
 
 @transaction.atomic

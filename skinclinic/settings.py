@@ -220,6 +220,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+# Exactly one beat process sweeps the outbox; a sweep that waited too long is dropped, the
+# next one does its work.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-messages": {
+        "task": "booking.tasks.dispatch_due_messages",
+        "schedule": float(env_int("REMINDERS_DISPATCH_EVERY", 60)),
+        "options": {"expires": max(5, env_int("REMINDERS_DISPATCH_EVERY", 60) - 5)},
+    }
+}
 
 # Mail and SMS: printed to the console unless configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -230,6 +240,17 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "skinclinic <bookings@skinclinic.local>")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "booking.sms.ConsoleSMSBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")  # booking.sms.FileSMSBackend only
+SMS_SEND_DELAY = float(os.environ.get("SMS_SEND_DELAY", "0") or 0)
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+# Links in emails (the visit confirmation link) start with this.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The outbox dispatcher: rows per claim, how long a claim holds, seconds per sweep.
+REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 50)
+REMINDERS_LEASE_SECONDS = env_int("REMINDERS_LEASE_SECONDS", 300)
+REMINDERS_BUDGET_SECONDS = env_int("REMINDERS_BUDGET_SECONDS", 50)
 
 # Security headers and cookies; strict in production, relaxed for local http.
 SECURE_CONTENT_TYPE_NOSNIFF = True

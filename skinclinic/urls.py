@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from booking import notifications
 from skinclinic.health import healthz
 from treatments import views as treatment_views
 
@@ -13,4 +14,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("visits/confirm/<str:token>/", notifications.visit_confirm, name="visit_confirm"),
+    path("sms/inbound/", notifications.sms_inbound, name="sms_inbound"),
+    path("staff/messages/failed/", notifications.failed_messages, name="failed_messages"),
+    path("staff/messages/<int:pk>/retry/", notifications.retry_message, name="retry_message"),
 ]

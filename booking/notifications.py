@@ -1,0 +1,113 @@
+"""Pages around the outbox: the visit-confirmation link from the 48-hour reminder, the inbound
+SMS webhook (STOP opts out), and the front desk's list of messages that could not be sent."""
+
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from booking import reminders, services, sms
+from booking.models import Appointment, Notification, Patient
+from booking.roles import front_desk_required
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+START_WORDS = {"START", "UNSTOP"}
+
+
+@require_http_methods(["GET", "POST"])
+def visit_confirm(request, token):
+    """GET shows the visit and a button (mail scanners follow links); POST confirms it."""
+    try:
+        pk, start = reminders.read_confirm_token(token)
+    except signing.BadSignature:
+        return render(request, "booking/visit_confirm.html", {"problem": "expired"}, status=404)
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("location", "treatment"), pk=pk
+    )
+    problem = ""
+    if appointment.start != start:
+        problem = "moved"
+    elif not appointment.is_active:
+        problem = "inactive"
+    if request.method == "POST" and not problem:
+        if appointment.status == Appointment.Status.BOOKED:
+            services.change_status(
+                appointment=appointment,
+                status=Appointment.Status.CONFIRMED,
+                now=timezone.now(),
+                reason="Confirmed from the reminder email.",
+            )
+        return redirect(request.path + "?done=1")
+    return render(
+        request,
+        "booking/visit_confirm.html",
+        {
+            "appointment": appointment,
+            "problem": problem,
+            "done": request.GET.get("done") == "1",
+            "confirmed": appointment.status != Appointment.Status.BOOKED,
+        },
+        status=409 if problem else 200,
+    )
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def patients_with_phone(phone: str) -> list[Patient]:
+    """Patients whose number is `phone`, however either is punctuated."""
+    digits = _digits(phone)
+    if len(digits) < 7:
+        return []
+    candidates = Patient.objects.filter(phone__contains=digits[-4:])
+    return [p for p in candidates if _digits(p.phone)[-10:] == digits[-10:]]
+
+
+@csrf_exempt  # Twilio cannot send our CSRF token; its HMAC signature is checked instead
+@require_POST
+def sms_inbound(request):
+    params = {key: request.POST.get(key, "") for key in request.POST}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = request.build_absolute_uri()
+    if not sms.signature_is_valid(settings.TWILIO_AUTH_TOKEN, url, params, signature):
+        return HttpResponseForbidden("Bad signature.")
+    word = params.get("Body", "").strip().upper()
+    consent = False if word in STOP_WORDS else True if word in START_WORDS else None
+    if consent is not None:
+        with transaction.atomic():
+            for patient in patients_with_phone(params.get("From", "")):
+                patient.sms_consent = consent
+                patient.save(update_fields=["sms_consent"])
+    return HttpResponse(
+        '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+        content_type="text/xml",
+    )
+
+
+@front_desk_required
+def failed_messages(request):
+    failed = Notification.objects.failed().select_related("patient", "appointment__location")
+    return render(request, "staff/failed_messages.html", {"failed": failed[:200]})
+
+
+@front_desk_required
+@require_POST
+def retry_message(request, pk):
+    notification = get_object_or_404(Notification, pk=pk)
+    with transaction.atomic():
+        if reminders.retry(notification, now=timezone.now()):
+            from booking.tasks import dispatch_due_messages
+
+            transaction.on_commit(dispatch_due_messages.delay, robust=True)
+            messages.success(request, f"Sending again: {notification.get_kind_display()}.")
+        else:
+            messages.info(request, "That message is not failed any more.")
+    return redirect("failed_messages")
