@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
-from booking import availability, queries, reminders
+from booking import availability, queries, waitlist
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -236,7 +236,6 @@ def book_appointment(
         changes={"start": [None, start.isoformat()]},
         now=now,
     )
-    reminders.appointment_booked(appointment, now=now)
     return appointment
 
 
@@ -498,6 +497,7 @@ def reschedule_appointment(
         exclude_appointment_id=appointment.pk,
     )
     slot = _find_slot(start, schedules, target_provider.pk, staff=staff, now=now)
+    freed_start = appointment.start
     before = {
         "start": appointment.start.isoformat(),
         "provider": appointment.provider_id,
@@ -517,7 +517,8 @@ def reschedule_appointment(
         changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
         now=now,
     )
-    reminders.appointment_rescheduled(appointment, now=now)
+    if before["start"] != after["start"] or before["provider"] != after["provider"]:
+        waitlist.time_freed(appointment, start=freed_start, provider_id=before["provider"], now=now)
     return appointment
 
 
@@ -555,7 +556,9 @@ def cancel_appointment(
         changes={"status": ["booked", "cancelled"]},
         now=now,
     )
-    reminders.appointment_cancelled(appointment, now=now)
+    waitlist.time_freed(
+        appointment, start=appointment.start, provider_id=appointment.provider_id, now=now
+    )
     return appointment
 
 
@@ -597,8 +600,6 @@ def change_status(
         changes={"status": [before, status]},
         now=now,
     )
-    if status == Appointment.Status.COMPLETED:
-        reminders.appointment_completed(appointment, now=now)
     return appointment
 
 
@@ -638,8 +639,6 @@ def record_admin_save(appointment: Appointment, *, actor, changed: list[str]) ->
             changes={field: [None, str(getattr(appointment, field, ""))] for field in changed},
             now=timezone.now(),
         )
-        if "start" in changed and appointment.is_active:
-            reminders.appointment_edited(appointment, now=timezone.now())
 
 
 @transaction.atomic

@@ -1,0 +1,150 @@
+"""How fast is the front desk's day view on a busy clinic?
+
+Seeds one location with 20 aestheticians (each with two rooms) and 200 appointments on one
+day, plus 50,000 patients, then renders /staff/calendar/ for that day (one column per
+aesthetician, and one per room) and prints median and p95 server time and queries per request.
+It also times a patient search. Goal: the day view at a median under 150 ms.
+
+Run: BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic_bench_calendar \
+     .venv/bin/python bench/calendar.py [--runs 30]
+"""
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and "calendar.py" would shadow
+# the standard library's calendar module: look in the folder last.
+HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [entry for entry in sys.path if entry != HERE] + [HERE]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+from datetime import time as clock  # noqa: E402
+
+os.environ.setdefault(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/skinclinic_bench_calendar"
+)
+
+from _setup import django_on_bench_database, percentile  # noqa: E402
+
+PROVIDERS, PER_PROVIDER, PATIENTS = 20, 10, 50_000
+
+
+def seed(day):
+    from django.contrib.auth.models import Group, User
+
+    from booking.models import Appointment, Location, Patient, Provider, Room, WorkingHours
+    from treatments.models import Protocol, Treatment
+
+    treatment = Treatment.objects.create(
+        name="Microneedling",
+        slug="microneedling",
+        duration_minutes=60,
+        numbing_minutes=30,
+        cleanup_minutes=15,
+    )
+    Protocol.objects.create(treatment=treatment, maintenance_offsets_months=[6, 12])
+    location = Location.objects.create(name="Buckhead", slug="buckhead")
+    patients = Patient.objects.bulk_create(
+        (
+            Patient(
+                first_name=f"Patient{i}",
+                last_name=f"Family{i % 997}",
+                email=f"patient{i}@example.com",
+                phone=f"+1 404 555 {i:05d}",
+            )
+            for i in range(PATIENTS)
+        ),
+        batch_size=5000,
+    )
+    appointments = []
+    for index in range(PROVIDERS):
+        user = User.objects.create(username=f"aesthetician{index}")
+        provider = Provider.objects.create(user=user, display_name=f"Aesthetician {index:02d}")
+        provider.treatments.add(treatment)
+        provider.locations.add(location)
+        WorkingHours.objects.create(
+            provider=provider,
+            location=location,
+            weekday=day.weekday(),
+            start_time=clock(7),
+            end_time=clock(21),
+        )
+        rooms = [Room.objects.create(location=location, name=f"Room {index}{s}") for s in "ab"]
+        for room in rooms:
+            room.treatments.add(treatment)
+        for n in range(PER_PROVIDER):
+            appointment = Appointment(
+                patient=patients[(index * PER_PROVIDER + n) * 7],
+                treatment=treatment,
+                location=location,
+                provider=provider,
+                room=rooms[n % 2],
+            )
+            start = datetime.combine(day, clock(7), tzinfo=location.zone)
+            appointment.set_times(start + timedelta(minutes=75 * n))
+            appointments.append(appointment)
+    Appointment.objects.bulk_create(appointments)
+    desk = User.objects.create(username="desk")
+    desk.groups.add(Group.objects.get_or_create(name="Front desk")[0])
+    return location, desk
+
+
+def measure(client, url, runs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings, queries = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+        queries.append(len(captured.captured_queries))
+    return timings, max(queries)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+
+    django_on_bench_database()
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from booking.models import Appointment
+
+    day = (timezone.now() + timedelta(days=1)).date()
+    location, desk = seed(day)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"seeded {PROVIDERS} aestheticians, {Appointment.objects.count()} appointments on {day}, "
+        f"{PATIENTS} patients"
+    )
+    client = Client()
+    client.force_login(desk)
+    base = f"/staff/calendar/?location={location.slug}&date={day}"
+    cases = [
+        ("day view, one column per aesthetician", base),
+        ("day view, one column per room", base + "&by=room"),
+        ("patient search 'family42'", "/staff/patients/?q=family42"),
+        ("patient search '555 0123'", "/staff/patients/?q=555+0123"),
+    ]
+    for label, url in cases:
+        client.get(url)  # warm up
+        timings, queries = measure(client, url, args.runs)
+        print(
+            f"{label}: median {statistics.median(timings):.1f} ms, "
+            f"p95 {percentile(timings, 0.95):.1f} ms, {queries} queries ({args.runs} runs)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""The front desk's calendar grid (pure: standard library only).
+
+A grid is a list of columns (an aesthetician or a room on one day, or one day of an
+aesthetician's week) over rows of ``step_minutes`` of local wall-clock time. Every datetime
+passed in must be aware; it is shown on the wall clock of ``tz`` (the location's zone). Rows
+are counted from local midnight, so on a DST change day the grid shows wall-clock times and an
+appointment is placed by its wall-clock start and end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+DEFAULT_FIRST_MINUTE = 8 * 60
+DEFAULT_LAST_MINUTE = 19 * 60
+MAX_LANES = 6  # more visits side by side than this overlap each other
+
+
+@dataclass(frozen=True)
+class Block:
+    """Something to draw in a column: an appointment (``key`` is its id)."""
+
+    key: int
+    start: datetime
+    end: datetime
+    numbing_minutes: int = 0
+    payload: object = None
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """One column: its own day, working hours on that day (naive wall-clock ``time`` pairs),
+    time off (aware ``datetime`` pairs) and blocks."""
+
+    key: str
+    label: str
+    day: date
+    hours: tuple[tuple[time, time], ...] = ()
+    away: tuple[tuple[datetime, datetime], ...] = ()
+    blocks: tuple[Block, ...] = ()
+    provider_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A bookable row of a column (inside working hours, not on time off). ``clock`` is its
+    local wall-clock start, "09:15"."""
+
+    row: int
+    clock: str
+
+
+@dataclass(frozen=True)
+class Shade:
+    """A run of rows that cannot be booked: ``kind`` is "off" (outside working hours) or
+    "away" (time off)."""
+
+    row: int
+    rows: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class PlacedBlock:
+    """A block placed on rows ``row`` .. ``row + rows - 1`` (1-based grid lines), side by side
+    with overlapping blocks: ``lane`` of ``lanes``."""
+
+    block: Block
+    row: int
+    rows: int
+    numbing_rows: int
+    lane: int
+    lanes: int
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    day: date
+    provider_id: int | None
+    cells: tuple[Cell, ...]
+    shades: tuple[Shade, ...]
+    blocks: tuple[PlacedBlock, ...]
+
+
+@dataclass(frozen=True)
+class Grid:
+    first_minute: int
+    step_minutes: int
+    rows: int
+    times: tuple[tuple[int, str], ...] = field(default=())  # (row, "09:00") on the hour
+    columns: tuple[Column, ...] = ()
+    now_row: tuple[int, int] | None = None  # (row, minutes into it) of "now" on the grid's day
+
+
+def _minute_of_day(instant: datetime, tz: ZoneInfo, day: date) -> int:
+    """Wall-clock minutes since ``day``'s midnight (negative before, 1440+ after)."""
+    local = instant.astimezone(tz)
+    return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
+
+
+def bounds(
+    columns: Sequence[ColumnInput], tz: ZoneInfo, *, step_minutes: int = 15
+) -> tuple[int, int]:
+    """First and last minute of day to show: the working hours and appointments of every
+    column, widened to whole hours, and at least 08:00-19:00."""
+    first, last = DEFAULT_FIRST_MINUTE, DEFAULT_LAST_MINUTE
+    for column in columns:
+        for start, end in column.hours:
+            first = min(first, start.hour * 60 + start.minute)
+            last = max(last, end.hour * 60 + end.minute)
+        for block in column.blocks:
+            first = min(first, max(0, _minute_of_day(block.start, tz, column.day)))
+            last = max(last, min(1440, _minute_of_day(block.end, tz, column.day)))
+    return first - first % 60, min(1440, last + (-last) % 60)
+
+
+def build(
+    columns: Sequence[ColumnInput],
+    tz: ZoneInfo,
+    *,
+    now: datetime,
+    step_minutes: int = 15,
+    show_now_on: date | None = None,
+) -> Grid:
+    """Lay ``columns`` out on one grid of ``step_minutes`` rows."""
+    first, last = bounds(columns, tz, step_minutes=step_minutes)
+    rows = (last - first) // step_minutes
+    built = tuple(_build_column(c, tz, first, rows, step_minutes) for c in columns)
+    times = tuple(
+        (1 + (minute - first) // step_minutes, f"{minute // 60:02d}:00")
+        for minute in range(first, last, 60)
+    )
+    now_row = None
+    local_now = now.astimezone(tz)
+    if show_now_on is not None and local_now.date() == show_now_on:
+        minute = local_now.hour * 60 + local_now.minute
+        if first <= minute < last:
+            now_row = (1 + (minute - first) // step_minutes, (minute - first) % step_minutes)
+    return Grid(first, step_minutes, rows, times, built, now_row)
+
+
+def _build_column(column: ColumnInput, tz: ZoneInfo, first: int, rows: int, step: int) -> Column:
+    working_minutes = [(s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in column.hours]
+    away_minutes = [
+        (_minute_of_day(s, tz, column.day), _minute_of_day(e, tz, column.day))
+        for s, e in column.away
+    ]
+    cells = []
+    shades: list[Shade] = []
+    for row in range(1, rows + 1):
+        minute = first + (row - 1) * step
+        if any(s < minute + step and minute < e for s, e in away_minutes):
+            kind = "away"
+        elif any(s <= minute and minute + step <= e for s, e in working_minutes):
+            cells.append(Cell(row=row, clock=f"{minute // 60:02d}:{minute % 60:02d}"))
+            continue
+        else:
+            kind = "off"
+        last = shades[-1] if shades else None
+        if last and last.kind == kind and last.row + last.rows == row:
+            shades[-1] = Shade(last.row, last.rows + 1, kind)
+        else:
+            shades.append(Shade(row, 1, kind))
+    return Column(
+        key=column.key,
+        label=column.label,
+        day=column.day,
+        provider_id=column.provider_id,
+        cells=tuple(cells),
+        shades=tuple(shades),
+        blocks=_place(column, tz, first, rows, step),
+    )
+
+
+def _place(
+    column: ColumnInput, tz: ZoneInfo, first: int, rows: int, step: int
+) -> tuple[PlacedBlock, ...]:
+    """Rows for each block, and lanes so that overlapping blocks sit side by side."""
+    spans = []
+    for block in sorted(column.blocks, key=lambda b: (b.start, b.end, b.key)):
+        start = max(_minute_of_day(block.start, tz, column.day), first)
+        end = min(_minute_of_day(block.end, tz, column.day), first + rows * step)
+        if end <= start:
+            continue
+        row = 1 + (start - first) // step
+        length = max(1, -(-(end - start) // step))
+        spans.append((block, row, min(length, rows - row + 1)))
+
+    placed: list[PlacedBlock] = []
+    cluster: list[tuple[Block, int, int, int]] = []  # (block, row, rows, lane)
+    cluster_end = 0
+
+    def close_cluster():
+        lanes = min(MAX_LANES, 1 + max((lane for *_, lane in cluster), default=0))
+        for block, row, length, lane in cluster:
+            numbing = min(length, block.numbing_minutes // step)
+            placed.append(PlacedBlock(block, row, length, numbing, min(lane, lanes - 1), lanes))
+        cluster.clear()
+
+    for block, row, length in spans:
+        if cluster and row >= cluster_end:
+            close_cluster()
+        lane_ends: dict[int, int] = {}
+        for _, other_row, other_rows, other_lane in cluster:
+            lane_ends[other_lane] = max(lane_ends.get(other_lane, 0), other_row + other_rows)
+        lane = next(
+            (n for n in range(len(lane_ends) + 1) if lane_ends.get(n, 0) <= row), len(lane_ends)
+        )
+        cluster.append((block, row, length, lane))
+        cluster_end = max(cluster_end, row + length)
+    close_cluster()
+    return tuple(placed)

@@ -1,0 +1,212 @@
+"""Forms of the front desk: they validate what the desk typed and turn local wall-clock
+dates and times into instants in the location's zone."""
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from booking.models import Appointment, Location, Patient, Provider, WaitlistEntry
+from treatments.models import Treatment
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+TIME_INPUT = forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M")
+
+
+def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """``day`` at wall-clock ``clock`` in ``zone``; a time the clocks skip is refused."""
+    instant = datetime.combine(day, clock, tzinfo=zone)
+    if instant.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != instant.replace(
+        tzinfo=None
+    ):
+        raise forms.ValidationError(
+            f"{clock:%H:%M} does not exist on {day:%b %-d} (the clocks go forward). "
+            "Choose another time."
+        )
+    return instant
+
+
+class CalendarForm(forms.Form):
+    """What the calendar shows. Every field is optional; bad values fall back to defaults."""
+
+    location = forms.ModelChoiceField(
+        Location.objects.all(), to_field_name="slug", required=False, empty_label=None
+    )
+    date = forms.DateField(required=False, widget=DATE_INPUT)
+    view = forms.ChoiceField(choices=[("day", "Day"), ("week", "Week")], required=False)
+    by = forms.ChoiceField(
+        choices=[("provider", "Aestheticians"), ("room", "Rooms")], required=False
+    )
+    provider = forms.ModelChoiceField(Provider.objects.active(), required=False)
+
+
+class _WhenMixin:
+    """Turns the ``date`` and ``time`` fields into ``start`` in ``self.location``'s zone."""
+
+    def clean_start(self, cleaned):
+        location = self.location_for(cleaned)
+        if location and cleaned.get("date") and cleaned.get("time"):
+            try:
+                cleaned["start"] = local_instant(cleaned["date"], cleaned["time"], location.zone)
+            except forms.ValidationError as error:
+                self.add_error("time", error)
+
+
+class PhoneBookingForm(_WhenMixin, forms.Form):
+    patient = forms.ModelChoiceField(
+        Patient.objects.all(), required=False, widget=forms.RadioSelect
+    )
+    first_name = forms.CharField(max_length=60, required=False)
+    last_name = forms.CharField(max_length=60, required=False)
+    phone = forms.CharField(max_length=30, required=False)
+    email = forms.EmailField(required=False)
+    treatment = forms.ModelChoiceField(Treatment.objects.active())
+    location = forms.ModelChoiceField(
+        Location.objects.all(), to_field_name="slug", empty_label=None
+    )
+    provider = forms.ModelChoiceField(
+        Provider.objects.active(),
+        required=False,
+        empty_label="First free aesthetician",
+        label="Aesthetician",
+    )
+    date = forms.DateField(widget=DATE_INPUT)
+    time = forms.TimeField(widget=TIME_INPUT)
+    override_reason = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Reason to book despite the screening",
+    )
+    slot = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def location_for(self, cleaned):
+        return cleaned.get("location")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("patient"):
+            missing = [f for f in ("first_name", "last_name", "phone") if not cleaned.get(f)]
+            for name in missing:
+                self.add_error(name, "Needed for a new patient (or pick one found above).")
+        self.clean_start(cleaned)
+        return cleaned
+
+
+class MoveForm(_WhenMixin, forms.Form):
+    date = forms.DateField(widget=DATE_INPUT)
+    time = forms.TimeField(widget=TIME_INPUT)
+    provider = forms.ModelChoiceField(
+        Provider.objects.active(),
+        required=False,
+        label="Aesthetician",
+        empty_label="Keep the same aesthetician",
+    )
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Needed to move a plan session outside its window.",
+    )
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.appointment = appointment
+        self.fields["provider"].queryset = Provider.objects.performing(
+            appointment.treatment, appointment.location
+        )
+
+    def location_for(self, cleaned):
+        return self.appointment.location
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_start(cleaned)
+        return cleaned
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Reason for cancelling")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (s, s.label)
+            for s in (
+                Appointment.Status.CONFIRMED,
+                Appointment.Status.CHECKED_IN,
+                Appointment.Status.NO_SHOW,
+                Appointment.Status.COMPLETED,
+            )
+        ]
+    )
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "phone",
+            "email",
+            "date_of_birth",
+            "email_consent",
+            "sms_consent",
+            "fitzpatrick_type",
+            "cleared_for_protocols",
+            "notes",
+        ]
+        widgets = {"date_of_birth": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class PlanForm(_WhenMixin, forms.Form):
+    treatment = forms.ModelChoiceField(Treatment.objects.active().filter(protocol__isnull=False))
+    location = forms.ModelChoiceField(
+        Location.objects.all(), to_field_name="slug", empty_label=None
+    )
+    provider = forms.ModelChoiceField(
+        Provider.objects.active(),
+        required=False,
+        empty_label="First free aesthetician",
+        label="Aesthetician",
+    )
+    sessions = forms.IntegerField(min_value=1, max_value=12, initial=3)
+    date = forms.DateField(widget=DATE_INPUT, label="First session date")
+    time = forms.TimeField(widget=TIME_INPUT, label="First session time")
+
+    def location_for(self, cleaned):
+        return cleaned.get("location")
+
+    def clean(self):
+        cleaned = super().clean()
+        treatment, sessions = cleaned.get("treatment"), cleaned.get("sessions")
+        if treatment and sessions:
+            protocol = treatment.protocol
+            if not protocol.min_sessions <= sessions <= protocol.max_sessions:
+                self.add_error(
+                    "sessions",
+                    f"{treatment} is planned with {protocol.min_sessions} to "
+                    f"{protocol.max_sessions} sessions.",
+                )
+        self.clean_start(cleaned)
+        return cleaned
+
+
+class WaitlistForm(forms.ModelForm):
+    class Meta:
+        model = WaitlistEntry
+        fields = ["treatment", "location", "provider", "earliest_date", "latest_date", "notes"]
+        widgets = {"earliest_date": DATE_INPUT, "latest_date": DATE_INPUT}
+        labels = {"provider": "Only with", "earliest_date": "From", "latest_date": "Until"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].empty_label = "Any aesthetician"
+        self.fields["treatment"].queryset = Treatment.objects.active()
+
+    def clean(self):
+        cleaned = super().clean()
+        earliest, latest = cleaned.get("earliest_date"), cleaned.get("latest_date")
+        if earliest and latest and latest < earliest:
+            self.add_error("latest_date", "The last day must be on or after the first.")
+        return cleaned
