@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
-from booking import availability, queries, waitlist
+from booking import availability, queries, reminders, waitlist
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -236,6 +236,7 @@ def book_appointment(
         changes={"start": [None, start.isoformat()]},
         now=now,
     )
+    reminders.appointment_booked(appointment, now=now)
     return appointment
 
 
@@ -517,6 +518,7 @@ def reschedule_appointment(
         changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
         now=now,
     )
+    reminders.appointment_rescheduled(appointment, now=now)
     if before["start"] != after["start"] or before["provider"] != after["provider"]:
         waitlist.time_freed(appointment, start=freed_start, provider_id=before["provider"], now=now)
     return appointment
@@ -556,6 +558,7 @@ def cancel_appointment(
         changes={"status": ["booked", "cancelled"]},
         now=now,
     )
+    reminders.appointment_cancelled(appointment, now=now)
     waitlist.time_freed(
         appointment, start=appointment.start, provider_id=appointment.provider_id, now=now
     )
@@ -600,6 +603,8 @@ def change_status(
         changes={"status": [before, status]},
         now=now,
     )
+    if status == Appointment.Status.COMPLETED:
+        reminders.appointment_completed(appointment, now=now)
     return appointment
 
 
@@ -639,6 +644,8 @@ def record_admin_save(appointment: Appointment, *, actor, changed: list[str]) ->
             changes={field: [None, str(getattr(appointment, field, ""))] for field in changed},
             now=timezone.now(),
         )
+        if "start" in changed and appointment.is_active:
+            reminders.appointment_edited(appointment, now=timezone.now())
 
 
 @transaction.atomic
