@@ -6,15 +6,14 @@ whose plan session window closes soonest, then to whoever has waited longest.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.db.models import Prefetch, Q
 
+from booking import reminders
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
-    Notification,
-    ReminderPolicy,
     TreatmentPlan,
     WaitlistEntry,
 )
@@ -107,37 +106,14 @@ def matching(
     return matches
 
 
-def offer(entry: WaitlistEntry, *, start: datetime, now: datetime) -> list[Notification]:
-    """Queue a waitlist offer of ``start`` in the outbox, on each channel the patient agreed
-    to, and mark the entry offered. Returns the messages queued (none without consent)."""
-    patient, location = entry.patient, entry.location
-    channels = []
-    if patient.email_consent and patient.email:
-        channels.append(Notification.Channel.EMAIL)
-    if patient.sms_consent and patient.phone:
-        channels.append(Notification.Channel.SMS)
-    if not ReminderPolicy.for_location(location).sends(Notification.Kind.WAITLIST_OFFER):
-        channels = []
-    queued = []
-    for channel in channels:
-        notification, _ = Notification.objects.get_or_create(
-            key=f"waitlist:{patient.pk}:{location.pk}:{start.astimezone(UTC):%Y-%m-%dT%H:%MZ}:"
-            f"{channel}",
-            defaults={
-                "kind": Notification.Kind.WAITLIST_OFFER,
-                "channel": channel,
-                "patient": patient,
-                "about_start": start,
-                "due_at": now,
-                "context": {"location": location.pk},
-            },
-        )
-        queued.append(notification)
+def offer(entry: WaitlistEntry, *, start: datetime, now: datetime) -> None:
+    """Queue a waitlist offer of ``start`` through the reminders outbox (which picks the
+    channels the patient agreed to), and mark the entry offered."""
+    reminders.waitlist_offer(patient=entry.patient, location=entry.location, start=start, now=now)
     entry.status = WaitlistEntry.Status.OFFERED
     entry.offered_start = start
     entry.offered_at = now
     entry.save(update_fields=["status", "offered_start", "offered_at"])
-    return queued
 
 
 def time_freed(appointment: Appointment, *, start: datetime, provider_id: int, now: datetime):
