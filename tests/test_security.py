@@ -106,7 +106,9 @@ def _page(response, *echoed: str) -> str:
 
 
 @pytest.mark.django_db
-def test_sign_in_sign_up_and_reset_look_the_same_for_known_and_unknown_emails(client):
+def test_sign_in_sign_up_and_reset_look_the_same_for_known_and_unknown_emails(
+    client, isolated_cache
+):
     factories.PatientFactory(user__username="ana@example.com", user__email="ana@example.com")
     known, unknown = "ana@example.com", "nobody@example.com"
     sign_up = {
