@@ -108,3 +108,25 @@ def isolated_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+def at(day, hour: int, minute: int = 0) -> datetime:
+    """A wall-clock time in Atlanta on a date."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+def frozen(now):
+    """The clock stopped at `now` for the code under test (views call timezone.now())."""
+    import time_machine
+
+    with time_machine.travel(now, tick=False):
+        yield now
+
+
+@pytest.fixture
+def signed_in(client, patient, frozen):
+    """The test client signed in as `patient` (after the clock stops, so the session is
+    not already expired)."""
+    client.force_login(patient.user)
+    return client

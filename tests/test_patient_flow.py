@@ -10,27 +10,11 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment, ScreeningAnswer, TreatmentPlan
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.conftest import at
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 TUESDAY = date(2027, 3, 2)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
-
-
-@pytest.fixture
-def frozen(now):
-    with time_machine.travel(now, tick=False):
-        yield now
-
-
-@pytest.fixture
-def signed_in(client, patient, frozen):
-    client.force_login(patient.user)
-    return client
 
 
 def times_url(clinic, **query):
@@ -286,3 +270,17 @@ def test_confirming_needs_the_csrf_token(patient, clinic, frozen, screening_rule
     )
     assert real.status_code == 302
     assert Appointment.objects.count() == 3
+
+
+def test_an_evening_booking_without_questions_uses_the_clinics_date(client, patient, clinic):
+    peel = factories.TreatmentFactory(name="Peel", numbing_minutes=0, cleanup_minutes=0)
+    clinic["room"].treatments.add(peel)
+    clinic["provider"].treatments.add(peel)
+    evening = at(date(2027, 3, 1), 21)  # already March 2 in UTC
+    with time_machine.travel(evening, tick=False):
+        client.force_login(patient.user)
+        url = reverse("book_times", args=[peel.slug, clinic["location"].slug]) + "?with=any"
+        client.post(url, {"start": at(TUESDAY, 11).isoformat()})
+
+        assert client.get(reverse("book_screening"))["Location"] == reverse("book_review")
+        assert client.get(reverse("book_review")).status_code == 200

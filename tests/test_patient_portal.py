@@ -1,7 +1,7 @@
 """My appointments: visits and courses, cancel and reschedule within the rules, calendar files,
 contact details, and nobody else's visits."""
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 import time_machine
@@ -10,28 +10,12 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.conftest import at
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 TUESDAY = date(2027, 3, 2)
 THURSDAY = date(2027, 3, 4)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
-
-
-@pytest.fixture
-def frozen(now):
-    with time_machine.travel(now, tick=False):
-        yield now
-
-
-@pytest.fixture
-def signed_in(client, patient, frozen):
-    client.force_login(patient.user)
-    return client
 
 
 def book(clinic, patient, start, now):

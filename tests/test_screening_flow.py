@@ -1,7 +1,7 @@
 """Safety screening inside the booking flow: not now, consultation first, provider review,
 dated answers, and re-confirming before a later session of a course."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -9,27 +9,11 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import Appointment, ScreeningAnswer
-from tests.conftest import NEW_YORK
+from tests.conftest import at
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 TUESDAY = date(2027, 3, 2)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
-
-
-@pytest.fixture
-def frozen(now):
-    with time_machine.travel(now, tick=False):
-        yield now
-
-
-@pytest.fixture
-def signed_in(client, patient, frozen):
-    client.force_login(patient.user)
-    return client
 
 
 def start_booking(client, clinic):

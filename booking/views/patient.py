@@ -423,7 +423,8 @@ def book_screening(request):
     rules = _rules(draft.treatment)
     patient = patient_of(request.user)
     if not rules:
-        _update_draft(request, answers=[], answered_on=timezone.now().date().isoformat())
+        today = draft.location.local(timezone.now()).date()
+        _update_draft(request, answers=[], answered_on=today.isoformat())
         return redirect("book_review" if patient else "book_account")
     previous = {a.code: a for a in draft.answers} if draft.answers else _last_answers(patient)
     form = ScreeningForm(request.POST or None, rules=rules, previous=previous)
@@ -457,29 +458,25 @@ def book_screening(request):
     )
 
 
-def book_not_now(request):
+def _why_a_consultation(request, outcome: screening.Outcome, template: str):
+    """Explain kindly which answers led here, and offer a consultation."""
     draft = _load_draft(request)
     if draft is None or draft.answers is None:
         return _start_over(request)
     result = _screen(draft, patient_of(request.user), draft.location.local(timezone.now()).date())
-    reasons = [r for r in result.triggered if r.outcome == screening.Outcome.NOT_NOW]
+    reasons = [rule for rule in result.triggered if rule.outcome == outcome]
     return render(
-        request,
-        "booking/book_not_now.html",
-        {"draft": draft, "reasons": reasons, "consultation": _consultation()},
+        request, template, {"draft": draft, "reasons": reasons, "consultation": _consultation()}
     )
 
 
+def book_not_now(request):
+    return _why_a_consultation(request, screening.Outcome.NOT_NOW, "booking/book_not_now.html")
+
+
 def book_consult_first(request):
-    draft = _load_draft(request)
-    if draft is None or draft.answers is None:
-        return _start_over(request)
-    result = _screen(draft, patient_of(request.user), draft.location.local(timezone.now()).date())
-    reasons = [r for r in result.triggered if r.outcome == screening.Outcome.CONSULT_FIRST]
-    return render(
-        request,
-        "booking/book_consult_first.html",
-        {"draft": draft, "reasons": reasons, "consultation": _consultation()},
+    return _why_a_consultation(
+        request, screening.Outcome.CONSULT_FIRST, "booking/book_consult_first.html"
     )
 
 
@@ -717,9 +714,19 @@ class PlanProgress:
     total: int
     next_session: protocols.PlannedSession | None
     next_number_label: str
+    bookable_now: bool
+
+    @property
+    def steps(self) -> list[str]:
+        """One word per initial session, for the progress strip."""
+        return (
+            ["done"] * self.done
+            + ["booked"] * self.booked
+            + ["to book"] * max(0, self.total - self.done - self.booked)
+        )
 
 
-def _plan_progress(plan: TreatmentPlan) -> PlanProgress:
+def _plan_progress(plan: TreatmentPlan, today: date) -> PlanProgress:
     visits = [a for a in plan.appointments.all() if a.status != Appointment.Status.CANCELLED]
     done = sum(1 for a in visits if a.status == Appointment.Status.COMPLETED)
     booked = sum(1 for a in visits if a.is_active)
@@ -731,7 +738,9 @@ def _plan_progress(plan: TreatmentPlan) -> PlanProgress:
             if upcoming.kind == protocols.INITIAL
             else "Maintenance session"
         )
-    return PlanProgress(plan, done, booked, plan.sessions, upcoming, label)
+    horizon = today + timedelta(days=plan.location.booking_horizon_days)
+    bookable_now = upcoming is not None and upcoming.earliest <= horizon
+    return PlanProgress(plan, done, booked, plan.sessions, upcoming, label, bookable_now)
 
 
 @patient_required
@@ -746,7 +755,7 @@ def my_appointments(request):
         .select_related("treatment__protocol", "location", "provider")
         .prefetch_related(Prefetch("appointments", queryset=Appointment.objects.order_by("start")))
     )
-    progress = [_plan_progress(plan) for plan in plans]
+    progress = [_plan_progress(plan, plan.location.local(now).date()) for plan in plans]
     return render(
         request,
         "booking/my_appointments.html",

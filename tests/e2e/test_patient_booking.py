@@ -1,0 +1,223 @@
+"""A patient on a phone, in a real browser: signs up and books a course, is offered a
+consultation after reporting active acne, and cancels inside and outside the notice.
+
+The live server runs on real time, so the clinic is open every day and visits are placed
+relative to timezone.now(). Every page is checked with axe-core and for sideways scrolling
+at 390 px."""
+
+import re
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from booking import services
+from booking.models import Appointment, TreatmentPlan
+from tests import factories
+from tests.e2e.conftest import axe_violations
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("isolated_cache")]
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def open_clinic(treatment, screening_rules):
+    """Buckhead, microneedling (3-5 sessions) and a consultation, an aesthetician working
+    09:00-17:00 every day, and the default screening questions."""
+    location = factories.LocationFactory(address="3400 Peachtree Rd NE, Atlanta")
+    consultation = factories.TreatmentFactory(
+        name="Consultation",
+        is_consultation=True,
+        duration_minutes=30,
+        numbing_minutes=0,
+        cleanup_minutes=0,
+        price=0,
+    )
+    factories.RoomFactory(location=location, treatments=[treatment, consultation])
+    provider = factories.ProviderFactory(
+        locations=[location], treatments=[treatment, consultation], weekdays=range(7)
+    )
+    return {"location": location, "treatment": treatment, "provider": provider}
+
+
+def check(page):
+    """The page passes axe (no serious or critical problems) and does not scroll sideways."""
+    # Let an htmx swap settle and button colour transitions finish before measuring contrast.
+    page.locator(".htmx-request, .htmx-settling").first.wait_for(state="detached")
+    page.wait_for_timeout(250)
+    problems = axe_violations(page)
+    if problems:
+        details = page.evaluate(
+            "async () => (await axe.run()).violations.map(v => [v.id, v.nodes.map(n => n.html)])"
+        )
+        pytest.fail(f"{page.url}: {problems} {details}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+
+
+def sign_in(page, base, email):
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_new_patient_signs_up_and_books_a_four_session_course(live_server, phone, open_clinic):
+    base = live_server.url
+    phone.goto(base + "/")
+    check(phone)
+    phone.get_by_role("link", name="Microneedling").first.click()
+    check(phone)
+    assert phone.get_by_text("3 to 5 sessions, 4 to 6 weeks apart").first.is_visible()
+    phone.goto(base + "/locations/")
+    check(phone)
+    assert phone.get_by_text("9:00 AM – 5:00 PM").first.is_visible()
+    phone.goto(base + "/book/")
+    check(phone)
+    phone.get_by_role("link", name=re.compile("Microneedling")).click()
+    check(phone)
+    phone.get_by_role("link", name=re.compile("First available")).click()
+    check(phone)
+
+    # htmx swaps in the next days without a page load, and pushes the address.
+    phone.get_by_role("link", name="Later").click()
+    phone.wait_for_url(re.compile(r"week="))
+    check(phone)
+    phone.get_by_role("link", name="Earlier").click()
+    phone.wait_for_url(re.compile(r"week="))
+    phone.locator("#week button.slot").first.click()
+
+    phone.wait_for_url(re.compile("/book/screening/"))
+    check(phone)
+    for radio in phone.get_by_role("radio", name="No").all():
+        radio.check()
+    phone.get_by_role("button", name="Continue").click()
+
+    phone.wait_for_url(re.compile("/book/account/"))
+    check(phone)
+    phone.get_by_label("First name").fill("Maya")
+    phone.get_by_label("Last name").fill("Okafor")
+    phone.locator("#id_email").fill("maya@example.com")
+    phone.get_by_label("Phone").fill("+1 404 555 0123")
+    phone.get_by_label("Date of birth").fill("1991-04-12")
+    phone.get_by_label("Text me reminders").check()
+    phone.get_by_role("button", name="Create my account").click()
+
+    phone.wait_for_url(re.compile("/accounts/sign-up/sent/"))
+    check(phone)
+    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    phone.goto(link)
+    check(phone)
+    phone.locator("#id_new_password1").fill("a long new secret 42")
+    phone.locator("#id_new_password2").fill("a long new secret 42")
+    phone.get_by_role("button", name="Save and continue").click()
+
+    phone.wait_for_url(re.compile("/book/review/"))
+    check(phone)
+    phone.get_by_label("Number of sessions").select_option("4")
+    phone.get_by_role("button", name="Book all 4 sessions now").wait_for()
+    check(phone)
+    phone.get_by_role("button", name="Book all 4 sessions now").click()
+
+    phone.wait_for_url(re.compile("/book/done/"))
+    check(phone)
+    assert phone.get_by_role("heading", name="You're booked!").is_visible()
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Add all sessions to my calendar").click()
+    assert download.value.suggested_filename.endswith(".ics")
+
+    plan = TreatmentPlan.objects.get(patient__email="maya@example.com")
+    assert plan.sessions == 4
+    assert plan.appointments.filter(status="booked").count() == 4
+
+    phone.goto(base + "/my/")
+    check(phone)
+    assert phone.get_by_role("heading", name="Microneedling course").is_visible()
+    assert phone.get_by_text("0 of 4 sessions done, 4 booked.").is_visible()
+    assert phone.get_by_text("Session 4 of 4").is_visible()
+    phone.get_by_text("Session 2 of 4").click()
+    check(phone)
+    phone.get_by_role("link", name="Change time").click()
+    check(phone)
+    assert phone.get_by_text("Only times between").is_visible()
+    phone.goto(base + "/my/details/")
+    check(phone)
+
+
+def test_a_patient_with_active_acne_is_offered_a_consultation(live_server, phone, open_clinic):
+    patient = factories.PatientFactory(
+        user__username="ana@example.com", user__email="ana@example.com"
+    )
+    base = live_server.url
+    sign_in(phone, base, patient.user.username)
+    check(phone)
+    phone.goto(base + "/book/microneedling/buckhead/times/?with=any")
+    phone.locator("#week button.slot").first.click()
+    phone.wait_for_url(re.compile("/book/screening/"))
+    for radio in phone.get_by_role("radio", name="No").all():
+        radio.check()
+    phone.get_by_role("group", name=re.compile("active acne")).get_by_label("Yes").check()
+    phone.get_by_role("button", name="Continue").click()
+
+    phone.wait_for_url(re.compile("/book/not-now/"))
+    check(phone)
+    assert phone.get_by_text("Treating over active breakouts can spread inflammation").is_visible()
+    phone.get_by_role("button", name="Book a consultation").click()
+
+    phone.wait_for_url(re.compile("/book/consultation/buckhead/"))
+    check(phone)
+    phone.get_by_role("link", name=re.compile("First available")).click()
+    phone.locator("#week button.slot").first.click()
+    phone.wait_for_url(re.compile("/book/review/"))
+    check(phone)
+    phone.get_by_role("button", name="Confirm booking").click()
+    phone.wait_for_url(re.compile("/book/done/"))
+
+    visit = Appointment.objects.get(patient=patient)
+    assert (visit.treatment.name, visit.kind) == ("Consultation", "consultation")
+
+
+def _local_visit(location, days_ahead: int) -> datetime:
+    day = timezone.localtime(timezone.now(), location.zone).date() + timedelta(days=days_ahead)
+    return datetime.combine(day, time(10), tzinfo=location.zone)
+
+
+def test_a_patient_cancels_outside_the_notice_but_not_inside(live_server, phone, open_clinic):
+    patient = factories.PatientFactory(
+        user__username="lee@example.com", user__email="lee@example.com"
+    )
+    location = open_clinic["location"]
+    book = {
+        "patient": patient,
+        "treatment": open_clinic["treatment"],
+        "location": location,
+        "now": timezone.now(),
+        "staff": True,
+    }
+    soon = services.book_appointment(start=_local_visit(location, 1), **book)
+    later = services.book_appointment(start=_local_visit(location, 5), **book)
+    base = live_server.url
+    sign_in(phone, base, patient.user.username)
+    check(phone)
+
+    phone.goto(f"{base}/my/visits/{soon.pk}/")
+    check(phone)
+    assert phone.get_by_text("can't be changed online").is_visible()
+    assert phone.get_by_role("link", name="+1 404 555 0100").is_visible()
+    assert phone.get_by_role("link", name="Cancel visit").count() == 0
+    phone.goto(f"{base}/my/visits/{soon.pk}/cancel/")
+    check(phone)
+    assert phone.get_by_text("can't be cancelled online").is_visible()
+
+    phone.goto(f"{base}/my/visits/{later.pk}/")
+    phone.get_by_role("link", name="Cancel visit").click()
+    check(phone)
+    phone.get_by_role("button", name="Yes, cancel it").click()
+    phone.wait_for_url(re.compile("/my/$"))
+    check(phone)
+    assert phone.get_by_text("Your visit is cancelled").is_visible()
+
+    soon.refresh_from_db()
+    later.refresh_from_db()
+    assert (soon.status, later.status) == ("booked", "cancelled")
