@@ -221,3 +221,32 @@ def test_a_patient_cancels_outside_the_notice_but_not_inside(live_server, phone,
     soon.refresh_from_db()
     later.refresh_from_db()
     assert (soon.status, later.status) == ("booked", "cancelled")
+
+
+def test_the_other_public_and_patient_pages_pass_axe_on_a_phone(live_server, phone, open_clinic):
+    base = live_server.url
+    for path in (
+        "/treatments/",
+        "/accounts/login/",
+        "/accounts/sign-up/",
+        "/accounts/password-reset/",
+        "/accounts/password-reset/sent/",
+        "/accounts/activate/x/y/",
+    ):
+        phone.goto(base + path)
+        check(phone)
+    patient = factories.PatientFactory(
+        user__username="kim@example.com", user__email="kim@example.com"
+    )
+    first = services.start_plan(
+        patient=patient,
+        treatment=open_clinic["treatment"],
+        location=open_clinic["location"],
+        sessions=3,
+        first_start=_local_visit(open_clinic["location"], 3),
+        now=timezone.now(),
+    )
+    sign_in(phone, base, patient.user.username)
+    phone.goto(f"{base}/my/plans/{first.plan.pk}/next/")
+    check(phone)
+    assert phone.get_by_text("Only times between").is_visible()
