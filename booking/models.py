@@ -5,7 +5,7 @@ and series are planned in its wall-clock time.
 """
 
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 
 from django.conf import settings
@@ -392,8 +392,12 @@ class Appointment(models.Model):
         return self.location.local(self.end)
 
     def set_times(self, start: datetime) -> None:
-        """Fill end and the held times from the start and the treatment's timings."""
+        """Fill end and the held times from the start and the treatment's timings.
+
+        The arithmetic is done in UTC: adding minutes to a local time would add wall-clock
+        minutes and be an hour off across a DST change."""
         treatment = self.treatment
+        start = start.astimezone(UTC)
         self.start = start
         self.provider_start = start + timedelta(minutes=treatment.numbing_minutes)
         self.end = start + timedelta(minutes=treatment.visit_minutes)

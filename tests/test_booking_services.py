@@ -242,3 +242,19 @@ def test_status_changes_follow_the_visit(clinic, patient, now, front_desk):
 
     with pytest.raises(services.BookingError, match="cannot be marked no-show"):
         services.change_status(appointment=appointment, status="no_show", now=now)
+
+
+def test_a_visit_over_the_autumn_change_lasts_its_real_length(clinic, patient):
+    # New York falls back on 2027-11-07 at 02:00 EDT (06:00 UTC) to 01:00 EST. Staff book a
+    # 01:00 EDT start (05:00 UTC): 90 minutes later is 06:30 UTC, 01:30 EST on the wall clock.
+    clinic["provider"].working_hours.create(
+        location=clinic["location"],
+        weekday=6,
+        start_time=datetime.min.time(),
+        end_time=datetime.max.time().replace(microsecond=0, second=0),
+    )
+    start = datetime(2027, 11, 7, 1, 0, tzinfo=NEW_YORK)  # fold=0: the first 01:00, EDT
+    appointment = book(clinic, patient, start, start - timedelta(days=1), staff=True)
+
+    assert appointment.end.timestamp() - appointment.start.timestamp() == 90 * 60
+    assert appointment.end.astimezone(NEW_YORK).strftime("%H:%M %Z") == "01:30 EST"
