@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "EpochSpan",
     "Interval",
     "ProviderSchedule",
     "RoomSchedule",
@@ -59,6 +60,11 @@ class Interval:
             raise ValueError(f"Interval ends before it starts: {self.start} - {self.end}")
 
 
+# A busy span as (start, end) epoch seconds: what the database layer passes, as it loads
+# thousands of them that are already instants and need no checking or conversion.
+EpochSpan = tuple[float, float]
+
+
 @dataclass(frozen=True)
 class WeeklyHours:
     """One working-hours block on a weekday (Monday = 0), naive wall-clock times in the location's
@@ -86,7 +92,7 @@ class ProviderSchedule:
 
     provider_id: int
     hours: tuple[WeeklyHours, ...]
-    busy: tuple[Interval, ...]
+    busy: tuple[Interval | EpochSpan, ...]
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ class RoomSchedule:
     """A room that can host the treatment, with the room parts of active appointments."""
 
     room_id: int
-    busy: tuple[Interval, ...]
+    busy: tuple[Interval | EpochSpan, ...]
 
 
 @dataclass(frozen=True)
@@ -415,9 +421,12 @@ def _blocks_by_weekday(hours: Iterable[WeeklyHours]) -> dict[int, tuple[WeeklyHo
     }
 
 
-def _merged(busy: Iterable[Interval]) -> tuple[list[float], list[float]]:
+def _merged(busy: Iterable[Interval | EpochSpan]) -> tuple[list[float], list[float]]:
     """Sorted disjoint (starts, ends) in epoch seconds; empty intervals dropped."""
-    spans = sorted([(interval.start.timestamp(), interval.end.timestamp()) for interval in busy])
+    spans = sorted(
+        (span.start.timestamp(), span.end.timestamp()) if isinstance(span, Interval) else span
+        for span in busy
+    )
     starts: list[float] = []
     ends: list[float] = []
     for start, end in spans:

@@ -240,6 +240,17 @@ def test_busy_intervals_in_any_zone_are_compared_as_instants():
     assert walls(found) == ["09:00", "11:00"]
 
 
+def test_busy_spans_in_epoch_seconds_count_like_intervals():
+    taken = busy(MONDAY, (10, 0), (11, 0))
+    as_epoch = (taken.start.timestamp(), taken.end.timestamp())
+
+    with_interval = slots(providers=[provider(busy=(taken,))], rooms=[room(busy=(taken,))])
+    with_epochs = slots(providers=[provider(busy=(as_epoch,))], rooms=[room(busy=(as_epoch,))])
+
+    assert with_epochs == with_interval
+    assert "10:00" not in walls(with_epochs)
+
+
 def test_minimum_notice_and_horizon():
     now = local(MONDAY, 10)
     rules = Rules(min_notice_minutes=90, horizon_days=1)
