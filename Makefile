@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	PY=$(PY) scripts/run-embedded.sh
 
 services:
 	scripts/services.sh
@@ -40,7 +40,8 @@ test: install lint services
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install services
-	$(TEST_ENV) $(PY) bench/availability.py
+	$(TEST_ENV) $(PY) -m bench.availability
+	$(TEST_ENV) $(PY) -m bench.calendar
 
 # Production on this machine: migrate, collectstatic, gunicorn, a Celery worker and the beat.
 # Needs DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS (README: Running in production).

@@ -5,7 +5,7 @@ GET /api/v1/availability/ for every aesthetician over 6 weeks and for one aesthe
 week, and prints median and p95 server time, queries per request and slots returned.
 Goal: all aestheticians over 6 weeks at a median under 100 ms with at most 10 queries.
 
-Run: make bench   (or: .venv/bin/python bench/availability.py [--runs 30])
+Run: make bench   (or: .venv/bin/python -m bench.availability [--runs 30])
 """
 
 import argparse
@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock
 
-from _setup import django_on_bench_database, percentile
+from bench._setup import django_on_bench_database, percentile
 
 PROVIDERS, APPOINTMENTS, WEEKS = 20, 5000, 6
 

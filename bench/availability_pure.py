@@ -1,17 +1,13 @@
 """Median time of booking.availability.free_slots for 20 providers x 6 weeks x 5,000 busy.
 
-Run: .venv/bin/python bench/availability_pure.py
+Run: .venv/bin/python -m bench.availability_pure
 """
 
 import random
 import statistics
-import sys
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from booking.availability import (  # noqa: E402
     Interval,

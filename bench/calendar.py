@@ -5,30 +5,22 @@ day, plus 50,000 patients, then renders /staff/calendar/ for that day (one colum
 aesthetician, and one per room) and prints median and p95 server time and queries per request.
 It also times a patient search. Goal: the day view at a median under 150 ms.
 
-Run: BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic_bench_calendar \
-     .venv/bin/python bench/calendar.py [--runs 30]
+Run: make bench   (or: .venv/bin/python -m bench.calendar [--runs 30]; as a module, so that
+this file does not shadow the standard library's calendar module)
 """
 
-import sys
-from pathlib import Path
+import argparse
+import os
+import statistics
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock
 
-# Run as a script, this file's folder comes first on sys.path and "calendar.py" would shadow
-# the standard library's calendar module: look in the folder last.
-HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [entry for entry in sys.path if entry != HERE] + [HERE]
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-from datetime import time as clock  # noqa: E402
+from bench._setup import django_on_bench_database, percentile
 
 os.environ.setdefault(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/skinclinic_bench_calendar"
 )
-
-from _setup import django_on_bench_database, percentile  # noqa: E402
 
 PROVIDERS, PER_PROVIDER, PATIENTS = 20, 10, 50_000
 
