@@ -42,6 +42,7 @@ test: install lint services
 bench: install services
 	$(TEST_ENV) $(PY) -m bench.availability
 	$(TEST_ENV) $(PY) -m bench.calendar
+	$(TEST_ENV) $(PY) -m bench.reminders
 
 # Production on this machine: migrate, collectstatic, gunicorn, a Celery worker and the beat.
 # Needs DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS (README: Running in production).

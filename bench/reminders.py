@@ -5,7 +5,7 @@ then runs 2 dispatcher processes at once (the code a Celery worker runs per swee
 outbox is empty. Prints messages per second, duplicates and lost messages (both must be 0),
 and the crash window: the time from the provider accepting a message to our commit.
 
-Run: .venv/bin/python bench/reminders.py [--messages 10000] [--workers 2]
+Run: make bench, or .venv/bin/python -m bench.reminders [--messages 10000] [--workers 2]
 (own database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/skinclinic_bench_reminders)
 """
 
