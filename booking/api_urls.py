@@ -4,13 +4,18 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from booking import api
+from booking.ratelimit import limit_failed_sign_ins
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # Relative, so the docs find the schema however this module is included or namespaced.
     # The split view serves its script from a URL instead of inline, as the CSP requires.
     path("docs/", SpectacularSwaggerSplitView.as_view(url="../schema/"), name="api_docs"),
-    path("auth/token/", api.obtain_token, name="api_token"),
+    path(
+        "auth/token/",
+        limit_failed_sign_ins(api.obtain_token, failed_status=400),
+        name="api_token",
+    ),
     path("treatments/", api.treatment_list, name="api_treatments"),
     path("locations/", api.location_list, name="api_locations"),
     path("availability/", api.availability_list, name="api_availability"),

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from booking import notifications
+from booking.ratelimit import limit_failed_sign_ins
 from skinclinic.health import healthz
 from treatments import views as treatment_views
 
@@ -10,8 +10,8 @@ urlpatterns = [
     path("", treatment_views.home, name="home"),
     path("", include("treatments.urls")),
     path("", include("booking.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The admin's own sign-in counts failures like the patients' one.
+    path("admin/login/", limit_failed_sign_ins(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("visits/confirm/<str:token>/", notifications.visit_confirm, name="visit_confirm"),

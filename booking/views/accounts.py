@@ -21,7 +21,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from booking.models import Patient
 from booking.patient_forms import ChoosePasswordForm, SignInForm, SignUpForm
-from booking.views import count_attempt, is_limited, over_limit, too_many_requests
+from booking.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):

@@ -36,8 +36,8 @@ from booking.patient_forms import (
     SignInForm,
     SignUpForm,
 )
+from booking.ratelimit import over_limit, too_many_requests
 from booking.roles import patient_of, patient_required
-from booking.views import over_limit, too_many_requests
 from treatments import protocols, screening
 from treatments.models import Treatment
 
