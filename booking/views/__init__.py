@@ -2,4 +2,3 @@
 
 Per-IP rate limits live in booking/ratelimit.py.
 """
-
