@@ -61,3 +61,23 @@ front_desk_required = _role_required(is_front_desk)
 staff_required = _role_required(is_staff_member)
 aesthetician_required = _role_required(lambda user: is_aesthetician(user) or is_front_desk(user))
 patient_required = _role_required(lambda user: patient_of(user) is not None)
+
+
+# What the front desk may view, add and change in the Django admin.
+FRONT_DESK_ADMIN_MODELS = ("appointment", "patient", "screeninganswer", "treatmentplan", "timeoff")
+
+
+def grant_role_permissions(**kwargs) -> None:
+    """post_migrate: give the roles their admin permissions on every install, not only on
+    the demo clinic (permissions only exist once migrate has created them)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=FRONT_DESK)
+    Group.objects.get_or_create(name=AESTHETICIAN)
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="booking",
+            content_type__model__in=FRONT_DESK_ADMIN_MODELS,
+            codename__regex=r"^(view|add|change)_",
+        )
+    )

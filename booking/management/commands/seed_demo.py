@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -396,14 +396,6 @@ PATIENTS = [
 ]
 
 # Models the front desk manages in the admin (view, add, change; deleting stays with owners).
-FRONT_DESK_MODELS = [
-    ("booking", "appointment"),
-    ("booking", "patient"),
-    ("booking", "screeninganswer"),
-    ("booking", "treatmentplan"),
-    ("booking", "timeoff"),
-]
-
 _WORDS = (
     "amber aloe basil birch cedar clover coral dahlia fern fig hazel honey iris ivy jade "
     "juniper lilac linen lotus maple meadow mint olive opal peach pearl plum poppy rose "
@@ -507,16 +499,8 @@ class Command(BaseCommand):
         return locations
 
     def seed_front_desk(self, user: User) -> None:
-        group = Group.objects.get_or_create(name="Front desk")[0]
-        user.groups.add(group)
-        perms = Permission.objects.none()
-        for app_label, model in FRONT_DESK_MODELS:
-            perms |= Permission.objects.filter(
-                content_type__app_label=app_label,
-                content_type__model=model,
-                codename__in=[f"view_{model}", f"add_{model}", f"change_{model}"],
-            )
-        group.permissions.add(*perms)
+        # The group's admin permissions are granted after every migrate (booking/roles.py).
+        user.groups.add(Group.objects.get_or_create(name="Front desk")[0])
 
     def seed_aestheticians(self, treatments, locations):
         group = Group.objects.get_or_create(name="Aesthetician")[0]
