@@ -454,6 +454,24 @@ def book_plan(
     return plan
 
 
+def _out_of_window_reason(
+    window: protocols.PlannedSession | None, day: date, *, staff: bool, reason: str
+) -> str:
+    """ "" inside the session's window (or with no window); outside it, patients are refused
+    and staff must give the reason that is then recorded."""
+    if window is None or window.contains(day):
+        return ""
+    explanation = (
+        f"Session {window.number} must be between {window.earliest:%b %-d} and "
+        f"{window.latest:%b %-d, %Y}."
+    )
+    if not staff:
+        raise OutsideWindow(explanation)
+    if not reason.strip():
+        raise OutsideWindow(f"{explanation} Give a reason to book it outside the window.")
+    return reason.strip()
+
+
 @transaction.atomic
 def reschedule_appointment(
     *,
@@ -477,17 +495,7 @@ def reschedule_appointment(
     location = appointment.location
     window = session_window(appointment)
     new_day = _local_date(location, start)
-    out_of_window = ""
-    if window is not None and not window.contains(new_day):
-        explanation = (
-            f"Session {window.number} must be between {window.earliest:%b %-d} and "
-            f"{window.latest:%b %-d, %Y}."
-        )
-        if not staff:
-            raise OutsideWindow(explanation)
-        if not reason.strip():
-            raise OutsideWindow(f"{explanation} Give a reason to book it outside the window.")
-        out_of_window = reason.strip()
+    out_of_window = _out_of_window_reason(window, new_day, staff=staff, reason=reason)
     target_provider = provider or appointment.provider
     schedules = queries.load_schedules(
         treatment=appointment.treatment,
@@ -724,17 +732,12 @@ def book_plan_session(
     session = next_session(plan)
     if session is None:
         raise BookingError("Every session of this course is already booked.")
-    out_of_window = ""
-    if session.number > 1 and not session.contains(_local_date(plan.location, start)):
-        explanation = (
-            f"Session {session.number} must be between {session.earliest:%b %-d} and "
-            f"{session.latest:%b %-d, %Y}."
-        )
-        if not staff:
-            raise OutsideWindow(explanation)
-        if not reason.strip():
-            raise OutsideWindow(f"{explanation} Give a reason to book it outside the window.")
-        out_of_window = reason.strip()
+    out_of_window = _out_of_window_reason(
+        session if session.number > 1 else None,
+        _local_date(plan.location, start),
+        staff=staff,
+        reason=reason,
+    )
     kind = (
         Appointment.Kind.INITIAL
         if session.kind == protocols.INITIAL
