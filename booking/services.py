@@ -757,3 +757,69 @@ def book_plan_session(
         session_number=session.number,
         out_of_window_reason=out_of_window,
     )
+
+
+@transaction.atomic
+def book_remaining_sessions(
+    *, plan: TreatmentPlan, now: datetime, booked_by=None, staff: bool = True
+) -> list[Appointment]:
+    """Book every initial session the plan still lacks, each inside its window, keeping the
+    aesthetician, weekday and time of the last booked session where free. All or nothing."""
+    booked: list[Appointment] = []
+    while (session := next_session(plan)) is not None and session.kind == protocols.INITIAL:
+        slot = _best_slot_in_window(plan, session, now=now, staff=staff)
+        if slot is None:
+            raise SessionNotPlaced(
+                f"Session {session.number} could not be placed: nothing is free between "
+                f"{session.earliest:%b %-d} and {session.latest:%b %-d}.",
+                session_number=session.number,
+            )
+        booked.append(
+            book_plan_session(
+                plan=plan,
+                start=slot.start,
+                now=now,
+                provider=Provider(pk=slot.provider_id),
+                booked_by=booked_by,
+                staff=staff,
+            )
+        )
+    if not booked:
+        raise BookingError("Every session of this course is already booked.")
+    return booked
+
+
+def _best_slot_in_window(
+    plan: TreatmentPlan, session: protocols.PlannedSession, *, now: datetime, staff: bool
+) -> availability.Slot | None:
+    schedules = queries.load_schedules(
+        treatment=plan.treatment,
+        location=plan.location,
+        first_day=session.earliest,
+        last_day=session.latest,
+    )
+    rules = replace(_rules_for(schedules, staff=staff), horizon_days=3650)
+    free = availability.free_slots(
+        timing=schedules.timing,
+        tz=schedules.tz,
+        providers=schedules.providers,
+        rooms=schedules.rooms,
+        first_day=session.earliest,
+        last_day=session.latest,
+        now=now,
+        rules=rules,
+    )
+    last = (
+        plan.appointments.filter(status__in=(*ACTIVE_STATUSES, Appointment.Status.COMPLETED))
+        .order_by("-start")
+        .first()
+    )
+    preference = _Preference(provider_id=plan.provider_id)
+    if last is not None:
+        local = plan.location.local(last.start)
+        preference = _Preference(
+            provider_id=plan.provider_id or last.provider_id,
+            weekday=local.weekday(),
+            wall_minutes=local.hour * 60 + local.minute,
+        )
+    return min(free, key=lambda s: preference.score(s, session.target, schedules.tz), default=None)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("patients/<int:pk>/plans/new/", staff.plan_new, name="plan_new"),
     path("plans/overdue/", staff.plans_overdue, name="plans_overdue"),
     path("plans/<int:pk>/", staff.plan_detail, name="plan"),
+    path("plans/<int:pk>/book-remaining/", staff.plan_book_remaining, name="plan_book_remaining"),
     path("waitlist/", staff.waitlist_view, name="waitlist"),
     path("waitlist/<int:pk>/", staff.waitlist_update, name="waitlist_update"),
 ]

@@ -218,3 +218,46 @@ def test_plans_due_lists_plans_whose_next_window_is_open_and_unbooked(desk, clin
     due = response.context["due"]
     assert [(plan.patient, session.number) for plan, session, _ in due] == [(patient, 2)]
     assert "Feb 17 – Mar 3" in response.content.decode()
+
+
+def test_book_the_remaining_sessions_of_a_started_plan_in_one_click(desk, clinic, patient):
+    # Online, the patient booked only session 1 (Tuesday 10:00) of a 4-session course.
+    first = services.start_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=4,
+        first_start=at(TUESDAY, 10),
+        now=NOW,
+    )
+
+    response = desk.post(reverse("desk:plan_book_remaining", args=[first.plan_id]), follow=True)
+
+    assert "Booked sessions 2, 3, 4." in response.content.decode()
+    visits = list(first.plan.appointments.order_by("start"))
+    assert [v.session_number for v in visits] == [1, 2, 3, 4]
+    for earlier, later in zip(visits, visits[1:], strict=False):
+        gap = later.start.astimezone(NEW_YORK).date() - earlier.start.astimezone(NEW_YORK).date()
+        assert 28 <= gap.days <= 42
+        local = later.start.astimezone(NEW_YORK)
+        assert (local.weekday(), local.hour) == (1, 10)  # Tuesdays at 10:00, as session 1
+
+
+def test_booking_the_remaining_sessions_is_all_or_nothing(desk, clinic, patient):
+    first = services.start_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=at(TUESDAY, 10),
+        now=NOW,
+    )
+    # Away for all of session 3's window: session 2 must not stay booked on its own.
+    factories.TimeOffFactory(
+        provider=clinic["provider"], start=at(date(2027, 4, 20), 0), end=at(date(2027, 6, 1), 0)
+    )
+
+    response = desk.post(reverse("desk:plan_book_remaining", args=[first.plan_id]), follow=True)
+
+    assert "Session 3 could not be placed" in response.content.decode()
+    assert first.plan.appointments.count() == 1

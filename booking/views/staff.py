@@ -903,6 +903,20 @@ def plan_detail(request, pk: int):
     )
 
 
+@front_desk_required
+@require_POST
+def plan_book_remaining(request, pk: int):
+    plan = get_object_or_404(TreatmentPlan, pk=pk)
+    try:
+        booked = services.book_remaining_sessions(plan=plan, now=_now(), booked_by=request.user)
+    except services.BookingError as error:
+        messages.error(request, str(error))
+    else:
+        numbers = ", ".join(str(a.session_number) for a in booked)
+        messages.success(request, f"Booked session{'s' if len(booked) > 1 else ''} {numbers}.")
+    return redirect("desk:plan", pk=plan.pk)
+
+
 def _overdue_plans(today: date):
     """Active plans whose next unbooked session's window has opened or closes within a week."""
     due = []
