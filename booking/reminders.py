@@ -401,6 +401,10 @@ def release(ids: list[int], lease_until: datetime) -> None:
     ).update(status=Status.PENDING, claimed_until=None)
 
 
+# Aftercare charted days late (or a dispatcher down that long) would only confuse.
+AFTERCARE_TOO_LATE = timedelta(days=2)
+
+
 def why_not_send(notification: Notification, now: datetime) -> str:
     """'' if the message should go out now, else why it is skipped."""
     patient = notification.patient
@@ -422,8 +426,11 @@ def why_not_send(notification: Notification, now: datetime) -> str:
             return "The visit has started."
     elif kind == Kind.CANCELLED and appointment.status != Appointment.Status.CANCELLED:
         return "The visit is not cancelled."
-    elif kind == Kind.AFTERCARE and appointment.status != Appointment.Status.COMPLETED:
-        return "The visit was not completed."
+    elif kind == Kind.AFTERCARE:
+        if appointment.status != Appointment.Status.COMPLETED:
+            return "The visit was not completed."
+        if now - appointment.end > AFTERCARE_TOO_LATE:
+            return "Too long after the visit for aftercare to help."
     elif kind in PLAN_KINDS:
         plan = notification.plan
         if plan is None or plan.status != TreatmentPlan.Status.ACTIVE:

@@ -214,6 +214,17 @@ def test_completing_queues_aftercare_by_email_only(clinic, patient, now):
     assert pending[Kind.AFTERCARE, "email"].due_at == done_at + timedelta(minutes=60)
 
 
+def test_aftercare_that_could_only_go_out_days_late_is_skipped(clinic, patient, now):
+    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    services.change_status(appointment=appointment, status="completed", now=at(THURSDAY, 11, 30))
+
+    counts = dispatch(at(THURSDAY, 11, 30) + timedelta(days=3))
+
+    assert rows(appointment)[Kind.AFTERCARE, "email"].status == Status.SKIPPED
+    assert not [m for m in mail.outbox if "Aftercare" in m.body]
+    assert counts.get("skipped", 0) >= 1
+
+
 def test_a_plan_queues_maintenance_recalls_and_next_session_when_one_is_cancelled(
     clinic, patient, now
 ):

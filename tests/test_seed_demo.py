@@ -128,11 +128,17 @@ def test_the_default_screening_rules_guard_the_needling_and_peel_treatments(seed
     assert not Treatment.objects.get(slug="hydrafacial").screening_rules.exists()
 
 
-def test_it_books_patients_in_the_coming_weeks(seeded):
+def test_it_books_patients_in_the_coming_weeks_and_one_course_under_way(seeded):
     assert Patient.objects.count() >= 6
     assert all(p.appointments.exists() for p in Patient.objects.all())
     assert TreatmentPlan.objects.count() >= 3
-    assert Appointment.objects.filter(start__lt=SEEDED_AT).count() == 0
+    # Only the demo patient's first microneedling session is in the past: done and charted,
+    # so the aesthetician's day shows last time's needle depths.
+    past = Appointment.objects.filter(start__lt=SEEDED_AT)
+    assert [(a.patient.user.username, a.session_number, a.status) for a in past] == [
+        ("patient", 1, Appointment.Status.COMPLETED)
+    ]
+    assert past.get().charts.exists()
     assert Appointment.objects.filter(kind=Appointment.Kind.CONSULTATION).exists()
 
 
@@ -196,10 +202,10 @@ def test_it_uses_demo_password_for_new_accounts(db, monkeypatch):
 def test_it_keeps_a_time_that_is_already_taken_and_books_the_rest(db, monkeypatch):
     with time_machine.travel(SEEDED_AT, tick=False):
         seed()
-        maya = Patient.objects.get(email="maya.thompson@example.com")
-        first = maya.appointments.order_by("start").first()
+        emily = Patient.objects.get(email="emily.chen@example.com")
+        first = emily.appointments.order_by("start").first()
         other = Patient.objects.create(first_name="Walk", last_name="In")
-        maya.appointments.all().delete()
+        emily.appointments.all().delete()
         taken = services.book_appointment(
             patient=other,
             treatment=first.treatment,
@@ -212,6 +218,6 @@ def test_it_keeps_a_time_that_is_already_taken_and_books_the_rest(db, monkeypatc
 
         output = seed()
 
-    assert f"Skipped booking {maya}" in output
+    assert f"Skipped booking {emily}" in output
     taken.refresh_from_db()
     assert taken.patient == other and taken.is_active

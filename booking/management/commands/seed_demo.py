@@ -315,6 +315,8 @@ class Visit:
     start: time
     days_ahead: int
     sessions: int | None = None
+    # A course already under way: session 1 was this many days ago, done and charted.
+    started_days_ago: int | None = None
 
 
 @dataclass(frozen=True)
@@ -340,7 +342,16 @@ PATIENTS = [
         "+1 404 555 0142",
         date(1988, 4, 12),
         2,
-        Visit("microneedling", "buckhead", "aesthetician", TUE, time(10), 3, sessions=3),
+        Visit(
+            "microneedling",
+            "buckhead",
+            "aesthetician",
+            TUE,
+            time(10),
+            3,
+            sessions=3,
+            started_days_ago=35,
+        ),
         username="patient",
         sms_consent=True,
     ),
@@ -583,20 +594,29 @@ class Command(BaseCommand):
         location = locations[visit.location]
         provider = providers[visit.provider]
         day = next_weekday(location.local(now).date(), visit.weekday, days_ahead=visit.days_ahead)
+        booked_at = now
+        if visit.started_days_ago:
+            # Booked back then (services take `now`), so session 2 falls around today.
+            day = location.local(now).date() - timedelta(days=visit.started_days_ago)
+            while day.weekday() > 4:
+                day -= timedelta(days=1)
+            booked_at = datetime.combine(day - timedelta(days=7), time(9), tzinfo=location.zone)
         start = datetime.combine(day, visit.start, tzinfo=location.zone)
         try:
             if visit.sessions:
-                services.book_plan(
+                plan = services.book_plan(
                     patient=patient,
                     treatment=treatment,
                     location=location,
                     sessions=visit.sessions,
                     first_start=start,
-                    now=now,
+                    now=booked_at,
                     provider=provider,
                     booked_by=booked_by,
                     staff=True,
                 )
+                if visit.started_days_ago:
+                    self.chart_first_session(plan, provider)
             else:
                 services.book_appointment(
                     patient=patient,
@@ -621,6 +641,32 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Booked {patient}: {what}{treatment} with {provider} at {location}, "
             f"from {start:%a %b %-d %H:%M}."
+        )
+
+    def chart_first_session(self, plan, provider) -> None:
+        """Session 1 done and charted, so the aesthetician sees last time's depths."""
+        # The demo wires the whole clinic together; booking code proper never imports charts.
+        from charts.services import ZoneEntry, save_chart
+
+        first = plan.appointments.get(session_number=1)
+        save_chart(
+            appointment=first,
+            details={
+                "numbing_agent": "BLT cream 20/6/4",
+                "numbing_applied_at": first.start,
+                "device": "SkinPen Precision",
+                "cartridge_lot": "SP-24-0913",
+                "skin_response": "expected",
+                "aftercare_given": "Hyaluronic serum, SPF 50, no actives for 72 hours.",
+                "notes": "First session: tolerated well; go 0.25 mm deeper on cheeks next time.",
+            },
+            zones=[
+                ZoneEntry("forehead", Decimal("0.75")),
+                ZoneEntry("cheeks", Decimal("1.50")),
+                ZoneEntry("chin", Decimal("1.00")),
+            ],
+            now=first.end,
+            actor=provider.user,
         )
 
     def answer_screening(self, patient, spec: DemoPatient, treatment, *, today, now) -> None:
