@@ -17,7 +17,7 @@ from tests.conftest import NEW_YORK
 API = "/api/v1"
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
-AVAILABILITY_QUERIES = 7  # treatment, location, load_schedules' five; the budget is 10
+AVAILABILITY_QUERIES = 6  # treatment, location, load_schedules' four; the budget is 10
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

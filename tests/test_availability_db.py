@@ -62,7 +62,7 @@ def test_loading_schedules_takes_the_same_queries_whatever_the_size(
     _busy_clinic(clinic, providers, weeks, now)
     first_day = date(2027, 3, 2)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         schedules = _load(clinic, first_day, first_day + timedelta(weeks=weeks))
 
     assert len(schedules.providers) == providers
