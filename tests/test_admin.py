@@ -12,6 +12,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from booking import services
+from booking.models import Appointment
+from tests import factories
+
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 MODEL_IDS = [model._meta.label for model, _ in REGISTERED]
 
@@ -71,3 +75,33 @@ def test_the_front_desk_can_open_the_appointments_in_the_admin(client, demo):
 
     assert response.status_code == 200
     assert "Microneedling" in response.text
+
+
+def test_the_admin_refuses_an_appointment_that_overlaps_another(client, clinic, patient, now):
+    services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),  # Tuesday 10:00 New York = 15:00 UTC
+        now=now,
+    )
+    client.force_login(factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
+
+    response = client.post(
+        "/admin/booking/appointment/add/",
+        {
+            "patient": factories.PatientFactory().pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].pk,
+            "provider": clinic["provider"].pk,
+            "room": factories.RoomFactory(location=clinic["location"]).pk,
+            "start_0": "2027-03-02",
+            "start_1": "15:45:00",  # UTC: 10:45 in New York, while the aesthetician is busy
+            "status": "booked",
+            "kind": "single",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "is already busy then" in response.content.decode()
+    assert Appointment.objects.count() == 1
