@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
 from . import services
 from .forms import AppointmentAdminForm
@@ -123,6 +124,15 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.record_admin_save(obj, actor=request.user, changed=form.changed_data)
+
+    def changeform_view(self, request, *args, **kwargs):
+        # The form refuses overlaps; only a save racing another one reaches the database's
+        # constraint, and that deserves a message, not an error page.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except services.SlotTaken as error:
+            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(AuditEntry)

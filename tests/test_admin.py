@@ -105,3 +105,39 @@ def test_the_admin_refuses_an_appointment_that_overlaps_another(client, clinic, 
     assert response.status_code == 200
     assert "is already busy then" in response.content.decode()
     assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_save_that_loses_a_race_gets_a_message_not_an_error(
+    client, clinic, patient, now, monkeypatch
+):
+    services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),
+        now=now,
+    )
+    # As if the other booking landed between the form's check and the save.
+    monkeypatch.setattr(services, "overlap_problem", lambda appointment: None)
+    client.force_login(factories.UserFactory(username="owner2", is_staff=True, is_superuser=True))
+
+    response = client.post(
+        "/admin/booking/appointment/add/",
+        {
+            "patient": factories.PatientFactory().pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].pk,
+            "provider": clinic["provider"].pk,
+            "room": clinic["room"].pk,
+            "start_0": "2027-03-02",
+            "start_1": "15:45:00",
+            "status": "booked",
+            "kind": "single",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Not saved: That time was just taken" in response.content.decode()
+    assert Appointment.objects.count() == 1
