@@ -27,7 +27,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from booking import availability, queries, roles, services
-from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
+from booking.models import (
+    Appointment,
+    Location,
+    Patient,
+    Provider,
+    ScreeningAnswer,
+    TreatmentPlan,
+)
 from treatments.models import Protocol, Treatment
 
 MAX_AVAILABILITY_DAYS = 92
@@ -58,8 +65,9 @@ def not_found(request, *args, **kwargs):
 
 
 def is_desk(user) -> bool:
-    """Front desk staff (the group, a superuser or a Django staff user) act for any patient."""
-    return roles.is_front_desk(user) or bool(getattr(user, "is_staff", False))
+    """Front desk staff (the group or a superuser) act for any patient. Django's is_staff only
+    opens the admin: an aesthetician with admin access is still an aesthetician here."""
+    return roles.is_front_desk(user)
 
 
 # Input fields ------------------------------------------------------------------------------
@@ -163,11 +171,23 @@ class IdField(serializers.IntegerField):
         super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
+class ScreeningAnswerSerializer(serializers.Serializer):
+    code = serializers.SlugField(help_text="The screening question's code.")
+    yes = serializers.BooleanField()
+    last_occurred = DayField(required=False, allow_null=True, help_text="For look-back questions.")
+
+
 class BookingRequestSerializer(serializers.Serializer):
     treatment = SlugLookupField("treatment", queryset=Treatment.objects.active())
     location = SlugLookupField("location", queryset=Location.objects.all())
     provider = IdField(
         required=False, allow_null=True, help_text="An aesthetician's id; leave out for anyone."
+    )
+    screening = ScreeningAnswerSerializer(
+        many=True,
+        required=False,
+        help_text="Today's answers to the treatment's health questions (patients must give "
+        "them before every visit; see GET /api/v1/treatments/ for the questions).",
     )
 
     def validate(self, attrs):
@@ -577,6 +597,8 @@ def plan_create(request):
     body = PlanRequestSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
+    if own is not None:
+        _screen_own_booking(own, data, timezone.now())
     plan = services.book_plan(
         patient=_patient_to_book_for(data.get("patient"), desk=desk, own=own),
         treatment=data["treatment"],
@@ -672,18 +694,40 @@ def appointment_list(request):
     return Response(AppointmentSerializer(appointments.order_by("start"), many=True).data)
 
 
+def _screen_own_booking(patient: Patient, data: dict, now) -> None:
+    """A patient's own booking: store the answers sent with it, then the screening decides."""
+    rules = {rule.code: rule for rule in data["treatment"].screening_rules.all()}
+    ScreeningAnswer.objects.bulk_create(
+        ScreeningAnswer(
+            patient=patient,
+            rule=rules[answer["code"]],
+            yes=answer["yes"],
+            last_occurred=answer.get("last_occurred"),
+            answered_at=now,
+        )
+        for answer in data.get("screening", [])
+        if answer["code"] in rules
+    )
+    services.check_screening(
+        patient=patient, treatment=data["treatment"], location=data["location"], now=now
+    )
+
+
 def _book_appointment(request):
     desk = is_desk(request.user)
     own = None if desk else _own_patient(request.user)
     body = AppointmentRequestSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
+    now = timezone.now()
+    if own is not None:
+        _screen_own_booking(own, data, now)
     appointment = services.book_appointment(
         patient=_patient_to_book_for(data.get("patient"), desk=desk, own=own),
         treatment=data["treatment"],
         location=data["location"],
         start=data["start"],
-        now=timezone.now(),
+        now=now,
         provider=data["provider"],
         booked_by=request.user,
         staff=desk,
@@ -725,6 +769,8 @@ def appointment_cancel(request, pk: int):
     appointment = _changeable_appointment(request.user, pk)
     body = CancelSerializer(data=request.data)
     body.is_valid(raise_exception=True)
+    if not is_desk(request.user):
+        services.check_online_notice(appointment, now=timezone.now())
     services.cancel_appointment(
         appointment=appointment,
         now=timezone.now(),
@@ -745,6 +791,8 @@ def appointment_reschedule(request, pk: int):
     appointment = _changeable_appointment(request.user, pk)
     body = RescheduleSerializer(data=request.data)
     body.is_valid(raise_exception=True)
+    if not is_desk(request.user):
+        services.check_online_notice(appointment, now=timezone.now())
     services.reschedule_appointment(
         appointment=appointment,
         start=body.validated_data["start"],

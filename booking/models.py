@@ -391,6 +391,10 @@ class Appointment(models.Model):
     def local_end(self) -> datetime:
         return self.location.local(self.end)
 
+    def is_inside_notice(self, now: datetime) -> bool:
+        """Closer to the visit than the location's cancellation notice."""
+        return self.start - now < timedelta(hours=self.location.cancellation_notice_hours)
+
     def set_times(self, start: datetime) -> None:
         """Fill end and the held times from the start and the treatment's timings.
 

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import FloatField, Func, Q
 
 from booking import availability
-from booking.models import Appointment, Location, Provider, Room, TimeOff, WorkingHours
+from booking.models import (
+    Appointment,
+    Location,
+    Provider,
+    Room,
+    ScreeningAnswer,
+    TimeOff,
+    WorkingHours,
+)
 from treatments.models import Treatment
 
 
@@ -145,3 +153,15 @@ def load_schedules(
         ),
         provider_names=names,
     )
+
+
+def latest_screening_answers(patient, *, since: datetime | None = None):
+    """The patient's latest answer to each screening question (answered at or after `since`
+    when given), as {rule code: ScreeningAnswer}."""
+    answers = ScreeningAnswer.objects.filter(patient=patient).select_related("rule")
+    if since is not None:
+        answers = answers.filter(answered_at__gte=since)
+    latest = {}
+    for answer in answers.order_by("-answered_at", "-pk"):
+        latest.setdefault(answer.rule.code, answer)
+    return latest

@@ -21,7 +21,7 @@ from booking.models import (
     Provider,
     TreatmentPlan,
 )
-from treatments import protocols
+from treatments import protocols, screening
 from treatments.models import Treatment
 
 # Staff may book any minute inside working hours, at short notice and far ahead.
@@ -44,6 +44,18 @@ class SlotTaken(BookingError):
 
 class OutsideWindow(BookingError):
     pass
+
+
+class ScreeningRequired(BookingError):
+    """The safety screening does not clear this patient for this treatment (yet)."""
+
+    status_code = 409
+
+
+class InsideNotice(BookingError):
+    """Online changes are closed this close to the visit: the patient must call."""
+
+    status_code = 409
 
 
 class SessionNotPlaced(BookingError):
@@ -472,6 +484,32 @@ def _out_of_window_reason(
     return reason.strip()
 
 
+def _later_session_pushed_out(
+    appointment: Appointment, new_day: date
+) -> protocols.PlannedSession | None:
+    """The first later booked session of the plan that would fall outside its re-planned
+    window if this visit moved to `new_day`."""
+    if appointment.plan_id is None or appointment.session_number is None:
+        return None
+    plan = appointment.plan
+    fixed = _plan_fixed_dates(plan, exclude_id=appointment.pk)
+    fixed[appointment.session_number] = new_day
+    schedule = protocols.plan_sessions(
+        plan.treatment.protocol.rules,
+        sessions=plan.sessions,
+        first_date=fixed.get(1, plan.first_date),
+        fixed_dates=fixed,
+    )
+    return next(
+        (
+            s
+            for s in schedule
+            if s.number > appointment.session_number and s.fixed and not s.contains(s.fixed)
+        ),
+        None,
+    )
+
+
 @transaction.atomic
 def reschedule_appointment(
     *,
@@ -496,6 +534,18 @@ def reschedule_appointment(
     window = session_window(appointment)
     new_day = _local_date(location, start)
     out_of_window = _out_of_window_reason(window, new_day, staff=staff, reason=reason)
+    later = _later_session_pushed_out(appointment, new_day)
+    if later is not None:
+        explanation = (
+            f"Moving this visit would put session {later.number}, booked on "
+            f"{later.fixed:%b %-d}, outside its window ({later.earliest:%b %-d} to "
+            f"{later.latest:%b %-d}). Move that session first."
+        )
+        if not staff:
+            raise OutsideWindow(explanation)
+        if not reason.strip():
+            raise OutsideWindow(f"{explanation} Or give a reason to go ahead.")
+        out_of_window = reason.strip()
     target_provider = provider or appointment.provider
     schedules = queries.load_schedules(
         treatment=appointment.treatment,
@@ -544,11 +594,11 @@ def cancel_appointment(
     )
     if not appointment.is_active:
         raise BookingError("This visit is not booked, so it cannot be cancelled.")
-    notice = timedelta(hours=appointment.location.cancellation_notice_hours)
+    before = appointment.status
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancellation_reason = reason.strip()
-    appointment.late_cancellation = appointment.start - now < notice
+    appointment.late_cancellation = appointment.is_inside_notice(now)
     appointment.save(
         update_fields=[
             "status",
@@ -563,7 +613,7 @@ def cancel_appointment(
         action="cancelled_late" if appointment.late_cancellation else "cancelled",
         appointment=appointment,
         reason=reason.strip(),
-        changes={"status": ["booked", "cancelled"]},
+        changes={"status": [before, Appointment.Status.CANCELLED]},
         now=now,
     )
     reminders.appointment_cancelled(appointment, now=now)
@@ -572,6 +622,8 @@ def cancel_appointment(
     )
     return appointment
 
+
+CHECK_IN_OPENS = timedelta(hours=1)
 
 # Which status a visit may move to from which.
 _TRANSITIONS = {
@@ -595,6 +647,15 @@ def change_status(
     allowed_from = _TRANSITIONS.get(status)
     if allowed_from is None:
         raise BookingError("Use cancel_appointment to cancel.")
+    # Nobody is done or missing before the visit starts; check-in opens an hour ahead.
+    opens = appointment.start - (
+        CHECK_IN_OPENS if status == Appointment.Status.CHECKED_IN else timedelta()
+    )
+    if status != Appointment.Status.CONFIRMED and now < opens:
+        raise BookingError(
+            f"This visit starts at {appointment.local_start:%-I:%M %p on %b %-d}; it cannot be "
+            f"marked {Appointment.Status(status).label.lower()} yet."
+        )
     if appointment.status not in allowed_from:
         raise BookingError(
             f"A visit that is {appointment.get_status_display().lower()} cannot be marked "
@@ -823,3 +884,49 @@ def _best_slot_in_window(
             wall_minutes=local.hour * 60 + local.minute,
         )
     return min(free, key=lambda s: preference.score(s, session.target, schedules.tz), default=None)
+
+
+def check_screening(
+    *, patient: Patient, treatment: Treatment, location: Location, now: datetime
+) -> screening.ScreeningResult:
+    """Refuse a patient's own booking unless today's answers clear them for the treatment:
+    answers are asked again before every visit, "not now" offers a consultation instead, and
+    "consultation first" waits until staff clear the patient. Provider-review flags pass."""
+    rules = [rule.as_rule() for rule in treatment.screening_rules.all()]
+    if not rules:
+        return screening.evaluate([], [], today=location.local(now).date())
+    today = location.local(now).date()
+    start_of_today = datetime.combine(today, datetime.min.time(), tzinfo=location.zone)
+    latest = queries.latest_screening_answers(patient, since=start_of_today)
+    result = screening.evaluate(
+        rules,
+        [screening.Answer(code, a.yes, a.last_occurred) for code, a in latest.items()],
+        today=today,
+        cleared_for_protocol=patient.cleared_for_protocols,
+    )
+    if result.unanswered:
+        raise ScreeningRequired(
+            f"Please answer today's health questions for {treatment} before booking: they "
+            "are asked again before every visit."
+        )
+    if result.outcome == screening.Outcome.NOT_NOW:
+        raise ScreeningRequired(
+            f"{treatment} is not safe for you right now. Please book a consultation instead, "
+            "and we will plan it with you."
+        )
+    if result.needs_consultation:
+        raise ScreeningRequired(
+            f"Please book a consultation first; after it the clinic can clear you for {treatment}."
+        )
+    return result
+
+
+def check_online_notice(appointment: Appointment, *, now: datetime) -> None:
+    """Patients cannot cancel or move a visit online inside the location's notice."""
+    location = appointment.location
+    if appointment.is_inside_notice(now):
+        phone = f" on {location.phone}" if location.phone else ""
+        raise InsideNotice(
+            f"Visits can be changed online up to {location.cancellation_notice_hours} hours "
+            f"ahead. Please call {location}{phone}."
+        )

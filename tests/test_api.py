@@ -15,6 +15,7 @@ from tests import factories
 from tests.conftest import NEW_YORK
 
 API = "/api/v1"
+NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
 AVAILABILITY_QUERIES = 6  # treatment, location, load_schedules' four; the budget is 10
@@ -422,7 +423,7 @@ def test_another_patients_visit_cannot_be_cancelled_or_moved(clinic, patient, fr
 
 
 def test_a_patient_cancels_their_visit(clinic, patient, frozen):
-    visit = book(clinic, patient, at(TUESDAY, 10), frozen)
+    visit = book(clinic, patient, at(NEXT_WEEK, 10), frozen)  # outside the 48-hour notice
 
     response = client_for(patient.user).post(
         f"{API}/appointments/{visit.pk}/cancel/", {"reason": "Feeling unwell"}, format="json"
@@ -432,14 +433,14 @@ def test_a_patient_cancels_their_visit(clinic, patient, frozen):
     assert response.json()["status"] == "cancelled"
     visit.refresh_from_db()
     assert visit.cancellation_reason == "Feeling unwell"
-    assert visit.late_cancellation is True
+    assert visit.late_cancellation is False
     again = client_for(patient.user).post(f"{API}/appointments/{visit.pk}/cancel/")
     assert again.status_code == 400
     assert "not booked" in again.json()["detail"]
 
 
 def test_a_patient_moves_their_visit(clinic, patient, frozen):
-    visit = book(clinic, patient, at(TUESDAY, 10), frozen)
+    visit = book(clinic, patient, at(NEXT_WEEK, 10), frozen)
 
     response = client_for(patient.user).post(
         f"{API}/appointments/{visit.pk}/reschedule/",
@@ -452,12 +453,12 @@ def test_a_patient_moves_their_visit(clinic, patient, frozen):
 
 
 def test_moving_into_a_taken_time_is_409(clinic, patient, frozen):
-    book(clinic, factories.PatientFactory(), at(TUESDAY, 10), frozen)
-    visit = book(clinic, patient, at(TUESDAY, 13), frozen)
+    book(clinic, factories.PatientFactory(), at(NEXT_WEEK, 10), frozen)
+    visit = book(clinic, patient, at(NEXT_WEEK, 13), frozen)
 
     response = client_for(patient.user).post(
         f"{API}/appointments/{visit.pk}/reschedule/",
-        {"start": at(TUESDAY, 10, 30).isoformat()},
+        {"start": at(NEXT_WEEK, 10, 30).isoformat()},
         format="json",
     )
 
@@ -668,3 +669,84 @@ def test_twenty_patients_racing_for_one_time_get_one_booking(clinic, now):
 
     assert sorted(statuses) == [201] + [409] * 19
     assert Appointment.objects.active().count() == 1
+
+
+# Safety screening and the online notice -------------------------------------------------------
+
+ALL_NO = [
+    {"code": code, "yes": False}
+    for code in (
+        "active_infection",
+        "active_acne",
+        "pregnancy",
+        "fitzpatrick_iv_vi",
+        "keloid_history",
+        "isotretinoin",
+    )
+]
+
+
+def test_a_patient_must_answer_todays_health_questions_to_book(
+    clinic, patient, screening_rules, frozen
+):
+    client = client_for(patient.user)
+
+    refused = client.post(
+        f"{API}/appointments/", booking_body(clinic, at(date(2027, 3, 2), 10)), format="json"
+    )
+    booked = client.post(
+        f"{API}/appointments/",
+        booking_body(clinic, at(date(2027, 3, 2), 10), screening=ALL_NO),
+        format="json",
+    )
+
+    assert refused.status_code == 409
+    assert "health questions" in refused.json()["detail"]
+    assert booked.status_code == 201
+
+
+def test_a_not_now_answer_refuses_the_booking_and_offers_a_consultation(
+    clinic, patient, screening_rules, frozen
+):
+    answers = [dict(a, yes=a["code"] == "pregnancy") for a in ALL_NO]
+
+    response = client_for(patient.user).post(
+        f"{API}/plans/",
+        {**booking_body(clinic, at(date(2027, 3, 2), 10), screening=answers), "sessions": 3},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert "consultation" in response.json()["detail"]
+    assert not Appointment.objects.exists()
+
+
+def test_the_front_desk_books_by_phone_without_the_online_screening(
+    clinic, patient, front_desk, screening_rules, frozen
+):
+    response = client_for(front_desk).post(
+        f"{API}/appointments/",
+        booking_body(clinic, at(date(2027, 3, 2), 10), patient=patient.pk),
+        format="json",
+    )
+
+    assert response.status_code == 201
+
+
+def test_a_patient_cannot_cancel_or_move_online_inside_the_notice(
+    clinic, patient, front_desk, frozen
+):
+    visit = book(clinic, patient, at(date(2027, 3, 2), 10), frozen)  # 26 hours ahead
+    client = client_for(patient.user)
+
+    cancel = client.post(f"{API}/appointments/{visit.pk}/cancel/", {}, format="json")
+    move = client.post(
+        f"{API}/appointments/{visit.pk}/reschedule/",
+        {"start": at(date(2027, 3, 2), 13).isoformat()},
+        format="json",
+    )
+
+    assert cancel.status_code == 409 and move.status_code == 409
+    assert "Please call Buckhead" in cancel.json()["detail"]
+    desk = client_for(front_desk).post(f"{API}/appointments/{visit.pk}/cancel/", {}, format="json")
+    assert desk.status_code == 200

@@ -258,3 +258,48 @@ def test_a_visit_over_the_autumn_change_lasts_its_real_length(clinic, patient):
 
     assert appointment.end.timestamp() - appointment.start.timestamp() == 90 * 60
     assert appointment.end.astimezone(NEW_YORK).strftime("%H:%M %Z") == "01:30 EST"
+
+
+def test_moving_a_session_may_not_push_a_later_booked_one_out_of_its_window(
+    clinic, patient, now, front_desk
+):
+    plan = services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=at(TUESDAY, 10),
+        now=now,
+    )
+    second = plan.appointments.get(session_number=2)  # 35 days after session 1
+    first = plan.appointments.get(session_number=1)
+    # Session 1 two weeks later would leave session 2 only 21 days after it (minimum 28).
+
+    with pytest.raises(services.OutsideWindow, match="would put session 2"):
+        services.reschedule_appointment(appointment=first, start=at(date(2027, 3, 16), 10), now=now)
+
+    moved = services.reschedule_appointment(
+        appointment=first,
+        start=at(date(2027, 3, 16), 10),
+        now=now,
+        staff=True,
+        actor=front_desk,
+        reason="Patient was ill; session 2 will be rebooked",
+    )
+    assert moved.out_of_window_reason.startswith("Patient was ill")
+    assert second.start == plan.appointments.get(session_number=2).start
+
+
+def test_a_visit_cannot_be_marked_done_or_missed_before_it_starts(clinic, patient, now):
+    visit = book(clinic, patient, at(TUESDAY, 10), now)
+
+    for status in ("completed", "no_show"):
+        with pytest.raises(services.BookingError, match="cannot be marked .* yet"):
+            services.change_status(appointment=visit, status=status, now=at(TUESDAY, 9, 59))
+    with pytest.raises(services.BookingError, match="checked in yet"):
+        services.change_status(appointment=visit, status="checked_in", now=at(TUESDAY, 8, 59))
+
+    assert (
+        services.change_status(appointment=visit, status="checked_in", now=at(TUESDAY, 9, 5)).status
+        == "checked_in"
+    )

@@ -170,9 +170,12 @@ def test_status_changes_are_one_click_and_recorded(
 ):
     appointment = book(clinic, patient, at(TUESDAY, 10))
 
-    response = desk.post(
-        reverse("desk:appointment_status", args=[appointment.pk]), {"status": status}, follow=True
-    )
+    with time_machine.travel(at(TUESDAY, 10, 5), tick=False):  # the visit has begun
+        response = desk.post(
+            reverse("desk:appointment_status", args=[appointment.pk]),
+            {"status": status},
+            follow=True,
+        )
 
     appointment.refresh_from_db()
     assert appointment.status == status
@@ -182,15 +185,30 @@ def test_status_changes_are_one_click_and_recorded(
 
 def test_a_refused_status_change_says_why(desk, clinic, patient):
     appointment = book(clinic, patient, at(TUESDAY, 10))
-    services.change_status(appointment=appointment, status="completed", now=NOW)
+    services.change_status(appointment=appointment, status="completed", now=at(TUESDAY, 11, 30))
+
+    with time_machine.travel(at(TUESDAY, 11, 35), tick=False):
+        response = desk.post(
+            reverse("desk:appointment_status", args=[appointment.pk]),
+            {"status": "no_show"},
+            follow=True,
+        )
+
+    assert "cannot be marked" in response.content.decode()
+
+
+def test_a_visit_is_not_marked_done_before_it_starts(desk, clinic, patient):
+    appointment = book(clinic, patient, at(TUESDAY, 10))
 
     response = desk.post(
         reverse("desk:appointment_status", args=[appointment.pk]),
-        {"status": "no_show"},
+        {"status": "completed"},
         follow=True,
     )
 
-    assert "cannot be marked" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert "cannot be marked completed yet" in response.content.decode()
 
 
 def test_status_changes_are_post_only(desk, clinic, patient):

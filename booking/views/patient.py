@@ -701,11 +701,6 @@ def _visits(patient: Patient):
     )
 
 
-def _notice_passed(appointment: Appointment, now: datetime) -> bool:
-    notice = timedelta(hours=appointment.location.cancellation_notice_hours)
-    return appointment.start - now < notice
-
-
 @dataclass(frozen=True)
 class PlanProgress:
     plan: TreatmentPlan
@@ -775,7 +770,7 @@ def visit_detail(request, pk):
         {
             "appointment": appointment,
             "window": window,
-            "can_change": appointment.is_active and not _notice_passed(appointment, now),
+            "can_change": appointment.is_active and not appointment.is_inside_notice(now),
             "is_upcoming": appointment.is_active and appointment.start > now,
         },
     )
@@ -803,7 +798,7 @@ def visit_cancel(request, pk):
     if not appointment.is_active:
         messages.info(request, "This visit is not booked any more.")
         return redirect("visit_detail", pk=pk)
-    too_late = _notice_passed(appointment, now)
+    too_late = appointment.is_inside_notice(now)
     if request.method == "POST" and not too_late:
         try:
             services.cancel_appointment(
@@ -827,7 +822,7 @@ def visit_reschedule(request, pk):
     patient = patient_of(request.user)
     appointment = get_object_or_404(_visits(patient).active(), pk=pk)
     now = timezone.now()
-    too_late = _notice_passed(appointment, now)
+    too_late = appointment.is_inside_notice(now)
     window = services.session_window(appointment)
     bounds = (window.earliest, window.latest) if window else None
     problem = None
