@@ -334,7 +334,7 @@ class Appointment(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SINGLE)
     plan = models.ForeignKey(
         TreatmentPlan,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,  # a plan with visits is cancelled, never deleted
         null=True,
         blank=True,
         related_name="appointments",
@@ -426,13 +426,17 @@ class AuditEntry(models.Model):
     )
     action = models.CharField(max_length=40)
     patient = models.ForeignKey(
-        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
     )
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
     )
     plan = models.ForeignKey(
-        TreatmentPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+        TreatmentPlan,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
     )
     reason = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True, help_text="Field: [before, after].")

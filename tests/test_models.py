@@ -184,3 +184,33 @@ def test_a_plan_needs_a_treatment_with_a_protocol(location, patient):
         plan.full_clean()
 
     assert error.value.message_dict["treatment"] == ["This treatment has no protocol to plan."]
+
+
+def test_the_audit_trail_outlives_the_record_it_describes(db):
+    from booking.models import AuditEntry, Patient
+
+    patient = Patient.objects.create(first_name="Gone", last_name="Away")
+    AuditEntry.objects.create(action="edited", patient=patient, changes={"phone": ["1", "2"]})
+
+    patient.delete()
+
+    entry = AuditEntry.objects.get()
+    assert entry.patient is None and entry.changes == {"phone": ["1", "2"]}
+
+
+def test_a_plan_with_visits_cannot_be_deleted(clinic, patient, now):
+    from django.db.models import ProtectedError
+
+    from booking import services
+
+    plan = services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=now.replace(day=2, hour=10),
+        now=now,
+    )
+
+    with pytest.raises(ProtectedError):
+        plan.delete()
