@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from booking import ics, sms
 from booking.models import (
+    ACTIVE_STATUSES,
     Appointment,
     Location,
     Notification,
@@ -303,7 +304,7 @@ def appointment_completed(appointment: Appointment, *, now: datetime) -> None:
 def _booked_sessions(plan: TreatmentPlan) -> set[int]:
     return set(
         plan.appointments.filter(
-            Q(status__in=("booked", "confirmed", "checked_in", "completed")),
+            Q(status__in=(*ACTIVE_STATUSES, Appointment.Status.COMPLETED)),
             session_number__isnull=False,
         ).values_list("session_number", flat=True)
     )
