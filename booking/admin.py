@@ -1,5 +1,10 @@
+from datetime import UTC, datetime
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from . import services
 from .forms import AppointmentAdminForm
@@ -17,6 +22,82 @@ from .models import (
     TreatmentPlan,
     WorkingHours,
 )
+
+# skinclinic.middleware.AdminTimeZoneMiddleware activates this zone for every admin page.
+admin.site.site_header = f"skinclinic administration (times in {settings.CLINIC_TIME_ZONE})"
+
+
+class LocalTimesAdmin(admin.ModelAdmin):
+    """Says on each date-and-time field which zone the admin reads and shows it in."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(db_field, models.DateTimeField):
+            note = f"{settings.CLINIC_TIME_ZONE} time."
+            formfield.help_text = f"{formfield.help_text} {note}".strip()
+        return formfield
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def _audit_admin_edit(actor, obj, before, fields) -> None:
+    """One audit entry for an admin write to a patient, plan or screening answer: each changed
+    field as [before, after], before read from the database row as it was before the save."""
+    patient = obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
+    plan = obj if isinstance(obj, TreatmentPlan) else None
+    if fields is None:  # deleted
+        changes = {"deleted": [str(before), None]}
+    else:
+        changes = {
+            field: [
+                _jsonable(getattr(before, field, None)) if before is not None else None,
+                _jsonable(getattr(obj, field, None)),
+            ]
+            for field in fields
+        }
+    services.audit(
+        actor=actor,
+        action="edited_in_admin",
+        patient=patient,
+        plan=plan,
+        reason=f"{obj._meta.verbose_name}: {before if fields is None else obj}"[:200],
+        changes=changes,
+        now=timezone.now(),
+    )
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Admin saves of patient records leave the same audit trail as the staff pages."""
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj)._default_manager.get(pk=obj.pk) if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        if form.changed_data:
+            _audit_admin_edit(request.user, obj, before, form.changed_data)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ScreeningAnswer:
+            return super().save_formset(request, form, formset, change)
+        pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
+        befores = ScreeningAnswer._default_manager.select_related("rule").in_bulk(pks)
+        deleted = [f.instance.pk for f in formset.deleted_forms if f.instance.pk]
+        changed = [
+            (f.instance, f.changed_data)
+            for f in formset.forms
+            if f.has_changed() and f not in formset.deleted_forms
+        ]
+        super().save_formset(request, form, formset, change)
+        for pk in deleted:
+            before = befores[pk]
+            _audit_admin_edit(request.user, before, before, None)
+        for instance, fields in changed:
+            _audit_admin_edit(request.user, instance, befores.get(instance.pk), fields)
 
 
 class RoomInline(admin.TabularInline):
@@ -59,7 +140,7 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(LocalTimesAdmin):
     list_display = ["provider", "start", "end", "reason"]
     list_filter = ["provider"]
 
@@ -70,7 +151,7 @@ class ScreeningAnswerInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = ["last_name", "first_name", "email", "phone", "cleared_for_protocols"]
     search_fields = ["last_name", "first_name", "email", "phone"]
     inlines = [ScreeningAnswerInline]
@@ -78,20 +159,20 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScreeningAnswer)
-class ScreeningAnswerAdmin(admin.ModelAdmin):
+class ScreeningAnswerAdmin(AuditedAdmin, LocalTimesAdmin):
     list_display = ["patient", "rule", "yes", "last_occurred", "answered_at"]
     raw_id_fields = ["patient"]
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(admin.ModelAdmin):
+class TreatmentPlanAdmin(AuditedAdmin):
     list_display = ["patient", "treatment", "location", "sessions", "status", "first_date"]
     list_filter = ["status", "treatment", "location"]
     raw_id_fields = ["patient"]
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(LocalTimesAdmin):
     list_display = ["start", "patient", "treatment", "provider", "room", "status", "kind"]
     list_filter = ["status", "location", "provider", "kind"]
     list_select_related = ["patient", "treatment", "provider", "room"]
@@ -113,6 +194,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "plan",
         "session_number",
         "out_of_window_reason",
+        "cancelled_at",
         "cancellation_reason",
         "late_cancellation",
         "notes",
@@ -121,6 +203,23 @@ class AppointmentAdmin(admin.ModelAdmin):
     ]
 
     form = AppointmentAdminForm
+    # A booked visit's status, cancellation and place in a course change only through the
+    # staff pages, whose services stamp cancelled_at, judge lateness, notify and offer the
+    # freed time to the waitlist; the admin would skip all of that.
+    readonly_on_change = [
+        "status",
+        "cancelled_at",
+        "late_cancellation",
+        "cancellation_reason",
+        "plan",
+        "session_number",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk:
+            return readonly + self.readonly_on_change
+        return [*readonly, "cancelled_at"]
 
     def save_model(self, request, obj, form, change):
         services.record_admin_save(obj, actor=request.user, changed=form.changed_data)

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from . import services
 from .models import Appointment
@@ -26,6 +27,18 @@ class AppointmentAdminForm(forms.ModelForm):
             "late_cancellation",
             "notes",
         ]
+        help_texts = {
+            "status": (
+                "Change the status of a booked visit on the staff pages (/staff/): they record "
+                "the cancellation, notify the patient and offer the time to the waitlist."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "start" in self.fields:
+            zone = settings.CLINIC_TIME_ZONE
+            self.fields["start"].help_text = f"When the patient arrives, in {zone} time."
 
     def clean(self):
         cleaned = super().clean()

@@ -7,6 +7,7 @@ start-up with ImproperlyConfigured naming the variable.
 """
 
 import os
+import zoneinfo
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -46,6 +47,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if value not in zoneinfo.available_timezones():
+        raise ImproperlyConfigured(
+            f"{name} must be a time zone name like America/New_York, not {raw!r}."
+        )
+    return value
 
 
 def env_database(name: str) -> dict | None:
@@ -119,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "skinclinic.middleware.AdminTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,6 +189,8 @@ LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"  # stored instants are UTC; pages show each location's own zone
+# The Django admin shows and reads times in this zone (the clinic's wall clock), not UTC.
+CLINIC_TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
 

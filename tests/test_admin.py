@@ -1,6 +1,6 @@
 """The Django admin: every registered model's pages load on the demo clinic."""
 
-from datetime import datetime
+from datetime import date, datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -9,11 +9,14 @@ import time_machine
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from booking import services
-from booking.models import Appointment
+from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer, TreatmentPlan
+from skinclinic.middleware import AdminTimeZoneMiddleware
 from tests import factories
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
@@ -96,7 +99,7 @@ def test_the_admin_refuses_an_appointment_that_overlaps_another(client, clinic, 
             "provider": clinic["provider"].pk,
             "room": factories.RoomFactory(location=clinic["location"]).pk,
             "start_0": "2027-03-02",
-            "start_1": "15:45:00",  # UTC: 10:45 in New York, while the aesthetician is busy
+            "start_1": "10:45:00",  # New York, while the aesthetician is busy
             "status": "booked",
             "kind": "single",
         },
@@ -131,7 +134,7 @@ def test_an_admin_save_that_loses_a_race_gets_a_message_not_an_error(
             "provider": clinic["provider"].pk,
             "room": clinic["room"].pk,
             "start_0": "2027-03-02",
-            "start_1": "15:45:00",
+            "start_1": "10:45:00",  # New York: the admin works in the clinic's zone
             "status": "booked",
             "kind": "single",
         },
@@ -141,3 +144,328 @@ def test_an_admin_save_that_loses_a_race_gets_a_message_not_an_error(
     assert response.status_code == 200
     assert "Not saved: That time was just taken" in response.content.decode()
     assert Appointment.objects.count() == 1
+
+
+# The admin works in the clinic's zone (settings.CLINIC_TIME_ZONE), not UTC.
+
+UTC = ZoneInfo("UTC")
+
+
+@pytest.fixture
+def owner(db):
+    return factories.UserFactory(username="owner3", is_staff=True, is_superuser=True)
+
+
+def appointment_post(clinic, patient, **overrides) -> dict:
+    return {
+        "patient": patient.pk,
+        "treatment": clinic["treatment"].pk,
+        "location": clinic["location"].pk,
+        "provider": clinic["provider"].pk,
+        "room": clinic["room"].pk,
+        "start_0": "2027-03-02",
+        "start_1": "10:00:00",
+        "status": "booked",
+        "kind": "single",
+        "out_of_window_reason": "",
+        "notes": "",
+        **overrides,
+    }
+
+
+def test_a_time_typed_in_the_admin_is_the_clinics_wall_clock(client, clinic, patient, owner):
+    client.force_login(owner)
+
+    response = client.post("/admin/booking/appointment/add/", appointment_post(clinic, patient))
+
+    assert response.status_code == 302
+    appointment = Appointment.objects.get()
+    assert appointment.start == datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 EST
+
+
+def test_the_change_page_shows_the_local_time_and_names_the_zone(
+    client, clinic, patient, owner, now
+):
+    appointment = services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),  # 15:00 UTC
+        now=now,
+    )
+    client.force_login(owner)
+
+    page = client.get(admin_url(Appointment, "change", appointment.pk)).content.decode()
+
+    assert 'value="10:00:00"' in page
+    assert 'value="15:00:00"' not in page
+    assert "America/New_York" in page
+
+
+def test_the_admin_zone_follows_the_setting(client, clinic, patient, owner, settings):
+    settings.CLINIC_TIME_ZONE = "America/Los_Angeles"
+    client.force_login(owner)
+
+    client.post("/admin/booking/appointment/add/", appointment_post(clinic, patient))
+
+    assert Appointment.objects.get().start == datetime(2027, 3, 2, 18, 0, tzinfo=UTC)
+
+
+def test_only_admin_requests_switch_to_the_clinics_zone(rf):
+    seen = []
+
+    def view(request):
+        seen.append(timezone.get_current_timezone_name())
+        return HttpResponse()
+
+    middleware = AdminTimeZoneMiddleware(view)
+    middleware(rf.get("/book/"))
+    middleware(rf.get("/admin/booking/appointment/"))
+
+    assert seen == ["UTC", "America/New_York"]
+    assert timezone.get_current_timezone_name() == "UTC"  # and back afterwards
+
+
+def test_an_unknown_clinic_time_zone_stops_start_up_naming_the_variable():
+    from tests.test_settings import LOAD_SETTINGS, run, show
+
+    result = run(["-c", LOAD_SETTINGS], CLINIC_TIME_ZONE="America/Atlantis")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CLINIC_TIME_ZONE" in result.stderr.strip().splitlines()[-1]
+    assert show("settings.CLINIC_TIME_ZONE") == ["'America/New_York'"]
+    london = show(
+        "settings.CLINIC_TIME_ZONE", "settings.TIME_ZONE", CLINIC_TIME_ZONE="Europe/London"
+    )
+    assert london == ["'Europe/London'", "'UTC'"]  # stored instants stay UTC
+
+
+# Status, cancellation and course fields change through the staff pages' services only.
+
+
+def test_the_admin_cannot_cancel_a_booked_appointment(client, clinic, patient, owner, now):
+    appointment = services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),
+        now=now,
+    )
+    client.force_login(owner)
+    url = admin_url(Appointment, "change", appointment.pk)
+
+    page = client.get(url).content.decode()
+    response = client.post(
+        url,
+        appointment_post(
+            clinic,
+            patient,
+            status="cancelled",
+            cancellation_reason="Patient called",
+            late_cancellation="on",
+            session_number="2",
+            notes="Prefers mornings",
+        ),
+    )
+
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert appointment.cancelled_at is None
+    assert appointment.cancellation_reason == ""
+    assert appointment.late_cancellation is False
+    assert appointment.session_number is None
+    assert appointment.notes == "Prefers mornings"  # the other fields still save
+    assert 'name="status"' not in page
+    assert "/staff/" in page
+
+
+def test_the_add_page_still_sets_the_status(client, owner, db):
+    client.force_login(owner)
+
+    page = client.get("/admin/booking/appointment/add/").content.decode()
+
+    assert 'name="status"' in page
+    assert 'name="cancelled_at' not in page
+
+
+# Admin writes to patients, plans and screening answers leave audit entries.
+
+
+def patient_post(patient, **overrides) -> dict:
+    """The patient's change form as posted unchanged (plus `overrides`)."""
+    data = {
+        "user": patient.user_id or "",
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "email": patient.email,
+        "phone": patient.phone,
+        "date_of_birth": patient.date_of_birth or "",
+        "fitzpatrick_type": patient.fitzpatrick_type or "",
+        "notes": patient.notes,
+        "screening_answers-TOTAL_FORMS": "0",
+        "screening_answers-INITIAL_FORMS": "0",
+        "screening_answers-MIN_NUM_FORMS": "0",
+        "screening_answers-MAX_NUM_FORMS": "1000",
+    }
+    for flag in ("email_consent", "sms_consent", "cleared_for_protocols"):
+        if getattr(patient, flag):
+            data[flag] = "on"
+    return {**data, **overrides}
+
+
+def test_an_admin_edit_of_a_patient_is_audited_with_before_and_after(client, owner, db):
+    patient = factories.PatientFactory(phone="+15555550100")
+    client.force_login(owner)
+
+    response = client.post(
+        admin_url(Patient, "change", patient.pk),
+        patient_post(patient, phone="+15555550199", cleared_for_protocols="on"),
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="edited_in_admin")
+    assert entry.actor == owner
+    assert entry.patient == patient
+    assert entry.changes == {
+        "phone": ["+15555550100", "+15555550199"],
+        "cleared_for_protocols": [False, True],
+    }
+
+
+def test_an_admin_save_without_changes_is_not_audited(client, owner, db):
+    patient = factories.PatientFactory()
+    client.force_login(owner)
+
+    client.post(admin_url(Patient, "change", patient.pk), patient_post(patient))
+
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_admin_edit_of_a_plan_is_audited(client, owner, clinic, patient):
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_date=date(2027, 3, 2),
+    )
+    client.force_login(owner)
+
+    response = client.post(
+        admin_url(TreatmentPlan, "change", plan.pk),
+        {
+            "patient": patient.pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].pk,
+            "provider": clinic["provider"].pk,
+            "sessions": "4",
+            "first_date": "2027-03-02",
+            "status": "active",
+            "created_by": "",
+        },
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="edited_in_admin")
+    assert (entry.patient, entry.plan) == (patient, plan)
+    assert entry.changes == {
+        "provider": [None, str(clinic["provider"])],
+        "sessions": [3, 4],
+    }
+
+
+def answer_post(answer, **overrides) -> dict:
+    answered = answer.answered_at.astimezone(ZoneInfo("America/New_York"))
+    return {
+        "patient": answer.patient.pk,
+        "rule": answer.rule.pk,
+        "yes": "on" if answer.yes else "",
+        "last_occurred": "",
+        "answered_at_0": answered.strftime("%Y-%m-%d"),
+        "answered_at_1": answered.strftime("%H:%M:%S"),
+        # answered_at defaults to timezone.now, so its form also posts its initial value.
+        "initial-answered_at_0": answered.strftime("%Y-%m-%d"),
+        "initial-answered_at_1": answered.strftime("%H:%M:%S"),
+        **overrides,
+    }
+
+
+def inline_key(name: str) -> str:
+    if name.startswith("initial-"):
+        return f"initial-screening_answers-0-{name.removeprefix('initial-')}"
+    return f"screening_answers-0-{name}"
+
+
+@pytest.fixture
+def answer(patient, screening_rules):
+    return ScreeningAnswer.objects.create(
+        patient=patient,
+        rule=screening_rules[0],
+        yes=True,
+        answered_at=datetime(2027, 2, 1, 15, 0, tzinfo=UTC),
+    )
+
+
+def test_an_admin_edit_of_a_screening_answer_is_audited(client, owner, answer, patient):
+    client.force_login(owner)
+
+    response = client.post(
+        admin_url(ScreeningAnswer, "change", answer.pk), answer_post(answer, yes="")
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="edited_in_admin")
+    assert entry.patient == patient
+    assert entry.changes == {"yes": [True, False]}
+    assert answer.rule.code in entry.reason
+
+
+def test_screening_answers_edited_inline_on_the_patient_are_audited(client, owner, answer, patient):
+    client.force_login(owner)
+    inline = {inline_key(k): v for k, v in answer_post(answer, yes="").items()}
+    inline.pop("screening_answers-0-patient")
+
+    response = client.post(
+        admin_url(Patient, "change", patient.pk),
+        patient_post(
+            patient,
+            **{
+                "screening_answers-TOTAL_FORMS": "1",
+                "screening_answers-INITIAL_FORMS": "1",
+                "screening_answers-0-id": str(answer.pk),
+                "screening_answers-0-patient": str(patient.pk),
+                **inline,
+            },
+        ),
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="edited_in_admin")
+    assert entry.patient == patient
+    assert entry.changes == {"yes": [True, False]}
+
+
+def test_a_screening_answer_deleted_inline_is_audited(client, owner, answer, patient):
+    client.force_login(owner)
+    inline = {inline_key(k): v for k, v in answer_post(answer).items()}
+
+    client.post(
+        admin_url(Patient, "change", patient.pk),
+        patient_post(
+            patient,
+            **{
+                "screening_answers-TOTAL_FORMS": "1",
+                "screening_answers-INITIAL_FORMS": "1",
+                "screening_answers-0-id": str(answer.pk),
+                "screening_answers-0-DELETE": "on",
+                **inline,
+            },
+        ),
+    )
+
+    assert not ScreeningAnswer.objects.exists()
+    entry = AuditEntry.objects.get(action="edited_in_admin")
+    assert entry.patient == patient
+    assert entry.changes == {"deleted": [str(answer), None]}
