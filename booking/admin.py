@@ -222,7 +222,9 @@ class AppointmentAdmin(LocalTimesAdmin):
         return [*readonly, "cancelled_at"]
 
     def save_model(self, request, obj, form, change):
-        services.record_admin_save(obj, actor=request.user, changed=form.changed_data)
+        services.record_admin_save(
+            obj, actor=request.user, changed=form.changed_data, now=timezone.now()
+        )
 
     def changeform_view(self, request, *args, **kwargs):
         # The form refuses overlaps; only a save racing another one reaches the database's

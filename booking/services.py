@@ -699,10 +699,12 @@ def overlap_problem(appointment: Appointment) -> str | None:
     return None
 
 
-def record_admin_save(appointment: Appointment, *, actor, changed: list[str]) -> None:
-    """Save an appointment edited in the Django admin, with its audit entry."""
-    from django.utils import timezone
-
+def record_admin_save(
+    appointment: Appointment, *, actor, changed: list[str], now: datetime
+) -> None:
+    """Save an appointment edited in the Django admin, with its audit entry (before and
+    after of each changed field)."""
+    stored = Appointment.objects.filter(pk=appointment.pk).first() if appointment.pk else None
     appointment.set_times(appointment.start)
     with transaction.atomic():
         _save_holding_time(appointment)
@@ -710,11 +712,17 @@ def record_admin_save(appointment: Appointment, *, actor, changed: list[str]) ->
             actor=actor,
             action="edited_in_admin",
             appointment=appointment,
-            changes={field: [None, str(getattr(appointment, field, ""))] for field in changed},
-            now=timezone.now(),
+            changes={
+                field: [
+                    str(getattr(stored, field, "")) if stored else None,
+                    str(getattr(appointment, field, "")),
+                ]
+                for field in changed
+            },
+            now=now,
         )
         if "start" in changed and appointment.is_active:
-            reminders.appointment_edited(appointment, now=timezone.now())
+            reminders.appointment_edited(appointment, now=now)
 
 
 @transaction.atomic

@@ -469,3 +469,37 @@ def test_a_screening_answer_deleted_inline_is_audited(client, owner, answer, pat
     entry = AuditEntry.objects.get(action="edited_in_admin")
     assert entry.patient == patient
     assert entry.changes == {"deleted": [str(answer), None]}
+
+
+def test_an_admin_edit_of_an_appointment_is_audited_with_before_and_after(
+    client, clinic, patient, now
+):
+    visit = services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),
+        now=now,
+    )
+    client.force_login(factories.UserFactory(username="owner3", is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/booking/appointment/{visit.pk}/change/")
+    data = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if key in page.context["adminform"].form.fields
+    }
+    data.update(
+        patient=patient.pk,
+        start_0="2027-03-02",
+        start_1="10:00:00",
+        notes="Prefers the window seat",
+        kind="single",
+    )
+
+    client.post(
+        f"/admin/booking/appointment/{visit.pk}/change/",
+        {k: v for k, v in data.items() if v is not None},
+    )
+
+    entry = AuditEntry.objects.get(appointment=visit, action="edited_in_admin")
+    assert entry.changes["notes"] == ["", "Prefers the window seat"]
