@@ -9,6 +9,7 @@ from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
+from booking.dates import in_range
 from booking.models import Patient
 from treatments import screening
 
@@ -183,7 +184,7 @@ class ChooseTimeForm(forms.Form):
             start = datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError:
             raise forms.ValidationError("Please pick one of the times shown.") from None
-        if start.tzinfo is None:
+        if start.tzinfo is None or not in_range(start):
             raise forms.ValidationError("Please pick one of the times shown.")
         return start
 

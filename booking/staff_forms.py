@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from booking.dates import check_year
 from booking.models import Appointment, Location, Patient, Provider, WaitlistEntry
 from treatments.models import Treatment
 
@@ -32,7 +33,7 @@ class CalendarForm(forms.Form):
     location = forms.ModelChoiceField(
         Location.objects.all(), to_field_name="slug", required=False, empty_label=None
     )
-    date = forms.DateField(required=False, widget=DATE_INPUT)
+    date = forms.DateField(required=False, widget=DATE_INPUT, validators=[check_year])
     view = forms.ChoiceField(choices=[("day", "Day"), ("week", "Week")], required=False)
     by = forms.ChoiceField(
         choices=[("provider", "Aestheticians"), ("room", "Rooms")], required=False
@@ -70,7 +71,7 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
         empty_label="First free aesthetician",
         label="Aesthetician",
     )
-    date = forms.DateField(widget=DATE_INPUT)
+    date = forms.DateField(widget=DATE_INPUT, validators=[check_year])
     time = forms.TimeField(widget=TIME_INPUT)
     override_reason = forms.CharField(
         max_length=200,
@@ -93,7 +94,7 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
 
 
 class MoveForm(_WhenMixin, forms.Form):
-    date = forms.DateField(widget=DATE_INPUT)
+    date = forms.DateField(widget=DATE_INPUT, validators=[check_year])
     time = forms.TimeField(widget=TIME_INPUT)
     provider = forms.ModelChoiceField(
         Provider.objects.active(),
@@ -158,6 +159,10 @@ class PatientForm(forms.ModelForm):
         ]
         widgets = {"date_of_birth": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].validators.append(check_year)
+
 
 class PlanForm(_WhenMixin, forms.Form):
     treatment = forms.ModelChoiceField(Treatment.objects.active().filter(protocol__isnull=False))
@@ -171,7 +176,7 @@ class PlanForm(_WhenMixin, forms.Form):
         label="Aesthetician",
     )
     sessions = forms.IntegerField(min_value=1, max_value=12, initial=3)
-    date = forms.DateField(widget=DATE_INPUT, label="First session date")
+    date = forms.DateField(widget=DATE_INPUT, label="First session date", validators=[check_year])
     time = forms.TimeField(widget=TIME_INPUT, label="First session time")
 
     def location_for(self, cleaned):
@@ -203,6 +208,8 @@ class WaitlistForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["provider"].empty_label = "Any aesthetician"
         self.fields["treatment"].queryset = Treatment.objects.active()
+        for name in ("earliest_date", "latest_date"):
+            self.fields[name].validators.append(check_year)
 
     def clean(self):
         cleaned = super().clean()

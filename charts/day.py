@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
-from booking.models import Appointment, Patient, Provider, ScreeningAnswer
+from booking.models import Appointment, Patient, Provider, ScreeningAnswer, WorkingHours
 from charts.models import TreatmentChart, ZoneDepth
 from treatments import screening
 
@@ -44,8 +45,14 @@ class Visit:
         return self.answers_on is None or self.answers_on < self.appointment.local_start.date()
 
 
-def home_zone(provider: Provider) -> ZoneInfo:
-    """The zone of the aesthetician's first location: what "today" means on their sheet."""
+def home_zone(provider: Provider, now: datetime | None = None) -> ZoneInfo:
+    """What "today" means on the aesthetician's sheet: the zone of the location where they
+    work on today's weekday (today as that location counts it), else their first location's."""
+    now = now or timezone.now()
+    hours = WorkingHours.objects.filter(provider=provider).select_related("location")
+    for block in hours.order_by("start_time", "location__name"):
+        if block.location.local(now).weekday() == block.weekday:
+            return block.location.zone
     location = provider.locations.order_by("name").first()
     return location.zone if location else ZoneInfo("UTC")
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from booking.dates import OUT_OF_RANGE, in_range
 from booking.models import Appointment, Provider
 from booking.roles import aesthetician_required, is_aesthetician, is_front_desk
 from booking.services import BookingError
@@ -33,6 +34,8 @@ def my_day(request):
     form = DayForm(request.GET or None, initial={"provider": own})
     form.is_valid()
     cleaned = getattr(form, "cleaned_data", {})
+    if cleaned.get("date") and not in_range(cleaned["date"]):
+        form.add_error("date", OUT_OF_RANGE)  # shown as "not a date we can show"; then today
     provider = cleaned.get("provider") or own
     if provider is None and desk:
         provider = Provider.objects.active().first()
@@ -40,8 +43,9 @@ def my_day(request):
         raise Http404("No aesthetician to show.")
     if provider != own and not desk:
         raise PermissionDenied("You can only open your own day.")
-    tz = day.home_zone(provider)
-    today = timezone.now().astimezone(tz).date()
+    now = timezone.now()
+    tz = day.home_zone(provider, now)
+    today = now.astimezone(tz).date()
     shown = cleaned.get("date") or today
     if not desk:
         del form.fields["provider"]

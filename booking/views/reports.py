@@ -1,7 +1,7 @@
 """/staff/reports/: the owner's figures over a chosen period, as charts and as CSV."""
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django import forms
@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from booking import reports
+from booking.dates import check_year
 from booking.models import Location
 from booking.roles import front_desk_required
 
@@ -19,10 +20,14 @@ LONGEST_PERIOD_DAYS = 366
 
 class ReportPeriodForm(forms.Form):
     first = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        validators=[check_year],
     )
     last = forms.DateField(
-        label="To", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        validators=[check_year],
     )
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(),
@@ -45,12 +50,27 @@ class ReportPeriodForm(forms.Form):
         return data
 
 
+def _today(location: Location | None) -> date:
+    """Today at the chosen location; for every location, at the first one (the calendar the
+    report already counts recalls on)."""
+    location = location or Location.objects.first()
+    now = timezone.now()
+    return location.local(now).date() if location else now.date()
+
+
 def _period_form(request) -> ReportPeriodForm:
     """The form bound to the query string, or to the last 30 days when there is none."""
     if {"first", "last"} & set(request.GET):
         return ReportPeriodForm(request.GET)
-    today = timezone.localdate()
-    return ReportPeriodForm({"first": today - timedelta(days=29), "last": today})
+    location = Location.objects.filter(slug=request.GET.get("location") or None).first()
+    today = _today(location)
+    return ReportPeriodForm(
+        {
+            "first": today - timedelta(days=29),
+            "last": today,
+            "location": location.slug if location else "",
+        }
+    )
 
 
 def _report(form: ReportPeriodForm) -> reports.Report:
@@ -59,7 +79,7 @@ def _report(form: ReportPeriodForm) -> reports.Report:
         first=data["first"],
         last=data["last"],
         location=data["location"],
-        today=timezone.localdate(),
+        today=_today(data["location"]),
     )
 
 

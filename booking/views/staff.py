@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from booking import availability, calendar, queries, services, waitlist
+from booking import availability, calendar, dates, queries, services, waitlist
 from booking.models import (
     Appointment,
     AuditEntry,
@@ -103,7 +103,10 @@ def _calendar_choices(request):
     if not locations:
         raise Http404("Add a location in the admin first.")
     form = CalendarForm(request.GET)
-    cleaned = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    cleaned = form.cleaned_data  # the values that were good; the others fall back
+    if "date" in form.errors and not (request.htmx and not request.htmx.boosted):
+        messages.warning(request, f"That is not a date we can show: {form.errors['date'][0]}")
     location = cleaned.get("location") or locations[0]
     location = next((loc for loc in locations if loc.pk == location.pk), location)
     day = cleaned.get("date") or location.local(_now()).date()
@@ -364,7 +367,7 @@ def calendar_view(request):
         "is_today": day == today,
         "book_url": reverse("desk:book"),
         "move_url": reverse("desk:appointment_move", args=[0]),
-        "overdue_count": len(_overdue_plans(today)) if view == "day" and day == today else None,
+        "overdue_count": len(_overdue_plans(now)) if view == "day" and day == today else None,
         "waiting_count": WaitlistEntry.objects.waiting().filter(location=location).count(),
     }
     partial = request.htmx and not request.htmx.boosted
@@ -917,13 +920,15 @@ def plan_book_remaining(request, pk: int):
     return redirect("desk:plan", pk=plan.pk)
 
 
-def _overdue_plans(today: date):
-    """Active plans whose next unbooked session's window has opened or closes within a week."""
+def _overdue_plans(now: datetime):
+    """Active plans whose next unbooked session's window has opened or closes within a week,
+    each judged by the date at the plan's own location."""
     due = []
     for plan in waitlist.plans_with_visits():
         session = waitlist.next_unbooked_session(plan)
         if session is None:
             continue
+        today = plan.location.local(now).date()
         if session.earliest <= today or session.latest <= today + timedelta(
             days=OVERDUE_CLOSING_DAYS
         ):
@@ -935,10 +940,7 @@ def _overdue_plans(today: date):
 @front_desk_required
 @require_GET
 def plans_overdue(request):
-    today = timezone.localdate()
-    return render(
-        request, "staff/plans_overdue.html", {"due": _overdue_plans(today), "today": today}
-    )
+    return render(request, "staff/plans_overdue.html", {"due": _overdue_plans(_now())})
 
 
 # --- waitlist ---------------------------------------------------------------------------------
@@ -998,6 +1000,8 @@ def waitlist_update(request, pk: int):
             return HttpResponseBadRequest("Give the time to offer.")
         if start.tzinfo is None:
             return HttpResponseBadRequest("Give the time with its time zone.")
+        if not dates.in_range(start):
+            return HttpResponseBadRequest(dates.OUT_OF_RANGE)
         with transaction.atomic():
             waitlist.offer(entry, start=start, now=now)
             services.audit(
