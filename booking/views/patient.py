@@ -282,12 +282,10 @@ def _last_answers(patient: Patient | None) -> dict[str, screening.Answer]:
     """The latest stored answer per question, to pre-fill the screening."""
     if patient is None:
         return {}
-    latest = {}
-    for answer in patient.screening_answers.select_related("rule").order_by("answered_at"):
-        latest[answer.rule.code] = screening.Answer(
-            answer.rule.code, answer.yes, answer.last_occurred
-        )
-    return latest
+    return {
+        code: screening.Answer(code, answer.yes, answer.last_occurred)
+        for code, answer in queries.latest_screening_answers(patient).items()
+    }
 
 
 def _screen(draft: Draft, patient: Patient | None, today: date) -> screening.ScreeningResult:

@@ -26,7 +26,6 @@ from booking.models import (
     Patient,
     Provider,
     Room,
-    ScreeningAnswer,
     TimeOff,
     TreatmentPlan,
     WaitlistEntry,
@@ -381,9 +380,7 @@ def calendar_view(request):
 def screening_for(patient: Patient, treatment: Treatment, today: date):
     """The patient's latest answers screened against the treatment's rules as of ``today``."""
     rules = [rule.as_rule() for rule in treatment.screening_rules.all()]
-    latest = {}
-    for answer in ScreeningAnswer.objects.filter(patient=patient).select_related("rule"):
-        latest.setdefault(answer.rule.code, answer)  # ordered newest first
+    latest = queries.latest_screening_answers(patient)
     answers = [screening.Answer(code, a.yes, a.last_occurred) for code, a in latest.items()]
     return screening.evaluate(
         rules, answers, today=today, cleared_for_protocol=patient.cleared_for_protocols
