@@ -173,3 +173,35 @@ def test_signing_out(client, patient):
     client.post(reverse("logout"))
 
     assert client.get(reverse("my_appointments")).status_code == 302
+
+
+def test_signing_up_takes_over_the_record_the_front_desk_made_by_phone(
+    client, clinic, now, front_desk
+):
+    from booking import services
+
+    phoned = Patient.objects.create(
+        first_name="Maya", last_name="Okafor", email="maya@example.com", phone="+1 404 555 0100"
+    )
+    visit = services.book_appointment(
+        patient=phoned,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=9, hour=10),
+        now=now,
+        staff=True,
+        booked_by=front_desk,
+    )
+
+    client.post(reverse("sign_up"), SIGN_UP)
+    link = link_in(mail.outbox[0])
+    client.post(
+        link, {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"}
+    )
+
+    user = User.objects.get(email="maya@example.com")
+    assert Patient.objects.count() == 1
+    phoned.refresh_from_db()
+    assert phoned.user == user and phoned.phone == "+1 404 555 0123"
+    portal = client.get(reverse("my_appointments")).content.decode()
+    assert visit.treatment.name in portal

@@ -16,9 +16,11 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from booking import services
 from booking.models import Patient
 from booking.patient_forms import ChoosePasswordForm, SignInForm, SignUpForm
 from booking.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
@@ -126,13 +128,41 @@ def activate(request, uidb64, token):
         return render(request, "registration/activate_invalid.html", status=400)
     form = ChoosePasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save(commit=False)
-        user.is_active = True
-        user.save()
+        with transaction.atomic():
+            user = form.save(commit=False)
+            user.is_active = True
+            user.save()
+            _take_over_phone_record(user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready.")
         return redirect(_after_sign_in(request))
     return render(request, "registration/activate.html", {"form": form})
+
+
+def _take_over_phone_record(user) -> None:
+    """A patient the front desk booked by phone signs up with the same email: the emailed
+    link proved the address is theirs, so the account takes over that record (visits, plans,
+    screening history) instead of starting a second one beside it."""
+    phone_record = (
+        Patient.objects.filter(user=None, email__iexact=user.email).order_by("created_at").first()
+    )
+    new_record = Patient.objects.filter(user=user).first()
+    if phone_record is None or new_record is None or new_record.appointments.exists():
+        return
+    for field in ("first_name", "last_name", "phone", "email_consent", "sms_consent"):
+        setattr(phone_record, field, getattr(new_record, field))
+    phone_record.date_of_birth = phone_record.date_of_birth or new_record.date_of_birth
+    new_record.screening_answers.update(patient=phone_record)
+    new_record.delete()
+    phone_record.user = user
+    phone_record.save()
+    services.audit(
+        actor=user,
+        action="linked_online_account",
+        patient=phone_record,
+        changes={"user": [None, user.username]},
+        now=timezone.now(),
+    )
 
 
 def _user_from_link(uidb64: str):
