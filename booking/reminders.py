@@ -218,11 +218,12 @@ def _appointment_rows(appointment: Appointment, kinds_due: dict, policy) -> list
     )
 
 
-def appointment_booked(appointment: Appointment, *, now: datetime) -> None:
-    """Queue the confirmation and the reminders of a new visit."""
+def appointment_booked(appointment: Appointment, *, now: datetime, confirm: bool = True) -> None:
+    """Queue the confirmation and the reminders of a new visit. A course booked at once is
+    confirmed once, by its first session's message (`confirm=False` for the others)."""
     policy = _policy(appointment.location)
     due = {
-        Kind.CONFIRMATION: now,
+        **({Kind.CONFIRMATION: now} if confirm else {}),
         **appointment_due_times(appointment.start, policy, appointment.location.zone, now=now),
     }
     _write(
@@ -469,11 +470,16 @@ def sms_context(notification: Notification) -> dict[str, str]:
             "time": "",
             "clinic": location.name if location else "",
         }
+    visits = 1
+    appointment = notification.appointment
+    if notification.kind == Kind.CONFIRMATION and appointment and appointment.plan_id:
+        visits = len(_course_visits(appointment)) or 1
     return {
         "first_name": notification.patient.first_name,
         "date": f"{when:%a %b} {when.day}" if when else "",
         "time": when.strftime("%-I:%M %p") if when else "",
         "clinic": location.name if location else "",
+        "visits": visits,
     }
 
 
@@ -512,6 +518,11 @@ def email_context(notification: Notification) -> dict:
         or (appointment and appointment.session_number),
         "site_url": settings.SITE_URL,
     }
+    if notification.kind == Kind.CONFIRMATION and appointment and appointment.plan_id:
+        context["course"] = [
+            (visit.session_number, _local(visit.start, tz).replace(tzinfo=None))
+            for visit in _course_visits(appointment)
+        ]
     if notification.context.get("earliest"):
         context["earliest"] = date.fromisoformat(notification.context["earliest"])
         context["latest"] = date.fromisoformat(notification.context["latest"])
@@ -519,6 +530,16 @@ def email_context(notification: Notification) -> dict:
         path = reverse("visit_confirm", args=[confirm_token(appointment)])
         context["confirm_url"] = settings.SITE_URL.rstrip("/") + path
     return context
+
+
+def _course_visits(appointment: Appointment):
+    """The booked sessions of the appointment's plan, in order (for a course confirmation)."""
+    return list(
+        Appointment.objects.active()
+        .filter(plan_id=appointment.plan_id, session_number__isnull=False)
+        .select_related("location", "treatment")
+        .order_by("start")
+    )
 
 
 def build_email(notification: Notification, *, now: datetime, connection=None):
@@ -533,11 +554,13 @@ def build_email(notification: Notification, *, now: datetime, connection=None):
         render_to_string(f"emails/{notification.kind}.html", context), "text/html"
     )
     if notification.kind in (Kind.CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED):
-        message.attach(
-            "visit.ics",
-            ics.for_appointment(notification.appointment, stamp=now),
-            "text/calendar; charset=utf-8; method=PUBLISH",
+        course = context.get("course") or []
+        calendar = (
+            ics.for_appointments(_course_visits(notification.appointment), stamp=now)
+            if len(course) > 1
+            else ics.for_appointment(notification.appointment, stamp=now)
         )
+        message.attach("visit.ics", calendar, "text/calendar; charset=utf-8; method=PUBLISH")
     return message
 
 

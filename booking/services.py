@@ -213,9 +213,11 @@ def book_appointment(
     plan: TreatmentPlan | None = None,
     session_number: int | None = None,
     out_of_window_reason: str = "",
+    confirm: bool = True,
 ) -> Appointment:
     """Book one visit. `provider=None` takes the first aesthetician free at that time.
-    `staff=True` lifts online notice, horizon and the slot grid (working hours still apply)."""
+    `staff=True` lifts online notice, horizon and the slot grid (working hours still apply).
+    `confirm=False` leaves the confirmation message to another visit (a course's first)."""
     _check_bookable(treatment, location, start)
     day = _local_date(location, start)
     schedules = queries.load_schedules(
@@ -248,7 +250,7 @@ def book_appointment(
         changes={"start": [None, start.isoformat()]},
         now=now,
     )
-    reminders.appointment_booked(appointment, now=now)
+    reminders.appointment_booked(appointment, now=now, confirm=confirm)
     return appointment
 
 
@@ -457,6 +459,7 @@ def book_plan(
                 kind=Appointment.Kind.INITIAL,
                 plan=plan,
                 session_number=proposal.session.number,
+                confirm=proposal.session.number == 1,  # one confirmation for the course
             )
         except BookingError as error:
             raise SessionNotPlaced(

@@ -657,3 +657,28 @@ def test_the_same_task_delivered_twice_sends_each_message_once(location, patient
 
     references = [m.reference for m in sms.MemorySMSBackend.outbox]
     assert sorted(references) == sorted(f"test:{i}" for i in range(100))
+
+
+def test_a_course_booked_at_once_is_confirmed_once_with_every_visit(clinic, patient, now):
+    plan = services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=at(THURSDAY, 10),
+        now=now,
+    )
+    confirmations = Notification.objects.filter(plan=plan, kind=Kind.CONFIRMATION) | (
+        Notification.objects.filter(appointment__plan=plan, kind=Kind.CONFIRMATION)
+    )
+    assert sorted(confirmations.values_list("channel", flat=True)) == ["email", "sms"]
+
+    dispatch(now)
+
+    [email] = [m for m in mail.outbox if m.subject == "Your visit is booked"]
+    assert "course of Microneedling is booked, 3 visits" in email.body
+    assert email.body.count("Session ") == 3
+    assert email.attachments[0][1].count("BEGIN:VEVENT") == 3
+    [text] = sms.MemorySMSBackend.outbox
+    assert "your 3 visits at Buckhead are booked, the first on Thu Mar 4 at 10:00 AM" in text.body
+    assert "Microneedling" not in text.body
