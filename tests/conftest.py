@@ -2,10 +2,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 
 NEW_YORK = ZoneInfo("America/New_York")
+
+# Property tests judge behaviour, not speed: a busy CI machine must not fail them on time.
+hypothesis_settings.register_profile("skinclinic", deadline=None)
+hypothesis_settings.load_profile("skinclinic")
 
 
 @pytest.fixture
