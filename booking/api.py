@@ -35,7 +35,7 @@ from booking.models import (
     ScreeningAnswer,
     TreatmentPlan,
 )
-from treatments.models import Protocol, Treatment
+from treatments.models import Protocol, ScreeningRule, Treatment
 
 MAX_AVAILABILITY_DAYS = 92
 STAFF_LIST_DAYS = 14
@@ -294,9 +294,20 @@ class ProtocolSerializer(serializers.ModelSerializer):
         ]
 
 
+class ScreeningQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScreeningRule
+        fields = ["code", "question", "lookback_days"]
+
+
 class TreatmentSerializer(serializers.ModelSerializer):
     visit_minutes = serializers.IntegerField(help_text="Numbing plus treatment.")
     protocol = ProtocolSerializer(source="protocol_or_none", allow_null=True)
+    screening = ScreeningQuestionSerializer(
+        source="screening_rules",
+        many=True,
+        help_text="Health questions a patient answers (with the booking) before every visit.",
+    )
 
     class Meta:
         model = Treatment
@@ -312,6 +323,7 @@ class TreatmentSerializer(serializers.ModelSerializer):
             "price",
             "is_consultation",
             "protocol",
+            "screening",
         ]
 
 
@@ -441,7 +453,9 @@ def _errors(*codes: int) -> dict:
 @permission_classes([AllowAny])
 def treatment_list(request):
     """Treatments on offer, with their timings, prices and protocol (null for single visits)."""
-    treatments = Treatment.objects.active().select_related("protocol")
+    treatments = (
+        Treatment.objects.active().select_related("protocol").prefetch_related("screening_rules")
+    )
     return Response(TreatmentSerializer(treatments, many=True).data)
 
 

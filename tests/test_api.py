@@ -96,6 +96,15 @@ def test_treatments_are_public_with_timings_prices_and_protocol(clinic):
     assert by_slug["consultation"]["protocol"] is None
 
 
+def test_treatments_list_the_health_questions_to_answer_when_booking(clinic, screening_rules):
+    response = client_for().get(f"{API}/treatments/")
+
+    needling = {t["slug"]: t for t in response.json()}["microneedling"]
+    by_code = {q["code"]: q for q in needling["screening"]}
+    assert "pregnancy" in by_code
+    assert by_code["isotretinoin"]["lookback_days"] == 183
+
+
 def test_locations_are_public_with_their_time_zone(clinic):
     response = client_for().get(f"{API}/locations/")
 
