@@ -493,15 +493,10 @@ def availability_list(request):
         raise serializers.ValidationError(
             {"provider": ["This aesthetician does not offer this treatment here."]}
         )
-    slots = availability.free_slots(
-        timing=schedules.timing,
-        tz=schedules.tz,
-        providers=schedules.providers,
-        rooms=schedules.rooms,
-        first_day=params["start"],
-        last_day=params["end"],
+    slots = schedules.free_slots(
+        params["start"],
+        params["end"],
         now=timezone.now(),
-        rules=schedules.rules,
     )
     return Response({"slots": _slots_json(slots, schedules.provider_names)})
 

@@ -55,6 +55,27 @@ class Schedules:
     def provider(self, provider_id: int) -> availability.ProviderSchedule | None:
         return next((p for p in self.providers if p.provider_id == provider_id), None)
 
+    def free_slots(
+        self,
+        first_day: date,
+        last_day: date,
+        *,
+        now: datetime,
+        rules: availability.Rules | None = None,
+    ) -> list[availability.Slot]:
+        """Free starts over these local days, under the location's rules unless others are
+        given (staff rules, a course's longer horizon)."""
+        return availability.free_slots(
+            timing=self.timing,
+            tz=self.tz,
+            providers=self.providers,
+            rooms=self.rooms,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            rules=self.rules if rules is None else rules,
+        )
+
 
 def timing_of(treatment: Treatment) -> availability.Timing:
     return availability.Timing(

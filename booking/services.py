@@ -25,7 +25,8 @@ from treatments import protocols, screening
 from treatments.models import Treatment
 
 # Staff may book any minute inside working hours, at short notice and far ahead.
-STAFF_RULES_OVERRIDE = {"min_notice_minutes": 0, "horizon_days": 3650}
+FAR_AHEAD_DAYS = 3650  # "no horizon": ten years
+STAFF_RULES_OVERRIDE = {"min_notice_minutes": 0, "horizon_days": FAR_AHEAD_DAYS}
 
 
 class BookingError(Exception):
@@ -116,8 +117,15 @@ def audit(
     )
 
 
-def _rules_for(schedules: queries.Schedules, *, staff: bool) -> availability.Rules:
-    return replace(schedules.rules, **STAFF_RULES_OVERRIDE) if staff else schedules.rules
+def rules_for(
+    schedules: queries.Schedules, *, staff: bool, later_session: bool = False
+) -> availability.Rules:
+    """The location's booking rules; staff skip the notice and the horizon. A course runs
+    past the online horizon, so only its first visit is held to it."""
+    rules = replace(schedules.rules, **STAFF_RULES_OVERRIDE) if staff else schedules.rules
+    if later_session:
+        rules = replace(rules, horizon_days=max(rules.horizon_days, FAR_AHEAD_DAYS))
+    return rules
 
 
 def _why_not_free(
@@ -129,7 +137,7 @@ def _why_not_free(
         return BookingError("This aesthetician does not offer this treatment here.")
     if not schedules.rooms:
         return BookingError("No room here can host this treatment.")
-    rules = _rules_for(schedules, staff=staff)
+    rules = rules_for(schedules, staff=staff)
     if start < now + timedelta(minutes=rules.min_notice_minutes):
         hours = rules.min_notice_minutes / 60
         return BookingError(f"Online bookings need at least {hours:g} hours' notice.")
@@ -175,7 +183,7 @@ def _find_slot(
             provider=provider,
             rooms=schedules.rooms,
             now=now,
-            rules=_rules_for(schedules, staff=staff),
+            rules=rules_for(schedules, staff=staff),
             require_step=not staff,
         )
         if slot is not None:
@@ -341,9 +349,8 @@ def propose_plan(
         last_day=first_day + timedelta(days=(sessions - 1) * rules.interval_max_days),
         provider_ids=[provider.pk] if provider else None,
     )
-    first_rules = _rules_for(schedules, staff=staff)
-    # A course runs past the online horizon; only its first visit is held to it.
-    later_rules = replace(first_rules, horizon_days=max(first_rules.horizon_days, 3650))
+    first_rules = rules_for(schedules, staff=staff)
+    later_rules = rules_for(schedules, staff=staff, later_session=True)
     preference = _Preference(provider_id=provider.pk if provider else None)
     proposals: list[Proposal] = []
     fixed: dict[int, date] = {}
@@ -354,13 +361,9 @@ def propose_plan(
         if number == 1 and isinstance(first_start, datetime):
             slot = _find_slot(first_start, schedules, preference.provider_id, staff=staff, now=now)
         else:
-            free = availability.free_slots(
-                timing=schedules.timing,
-                tz=schedules.tz,
-                providers=schedules.providers,
-                rooms=schedules.rooms,
-                first_day=session.earliest,
-                last_day=session.latest,
+            free = schedules.free_slots(
+                session.earliest,
+                session.latest,
                 now=now,
                 rules=first_rules if number == 1 else later_rules,
             )
@@ -870,14 +873,10 @@ def _best_slot_in_window(
         first_day=session.earliest,
         last_day=session.latest,
     )
-    rules = replace(_rules_for(schedules, staff=staff), horizon_days=3650)
-    free = availability.free_slots(
-        timing=schedules.timing,
-        tz=schedules.tz,
-        providers=schedules.providers,
-        rooms=schedules.rooms,
-        first_day=session.earliest,
-        last_day=session.latest,
+    rules = rules_for(schedules, staff=staff, later_session=True)
+    free = schedules.free_slots(
+        session.earliest,
+        session.latest,
         now=now,
         rules=rules,
     )

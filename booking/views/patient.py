@@ -111,15 +111,10 @@ def _free_slots(
         provider_ids=[provider_id] if provider_id else None,
         exclude_appointment_id=exclude_appointment_id,
     )
-    slots = availability.free_slots(
-        timing=schedules.timing,
-        tz=schedules.tz,
-        providers=schedules.providers,
-        rooms=schedules.rooms,
-        first_day=first_day,
-        last_day=last_day,
+    slots = schedules.free_slots(
+        first_day,
+        last_day,
         now=now,
-        rules=schedules.rules,
     )
     unique: dict[datetime, availability.Slot] = {}
     for slot in slots:

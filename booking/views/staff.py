@@ -3,7 +3,7 @@ treatment plans and the waitlist. Every write goes through booking.services (or 
 here, for patient edits), with the signed-in user as the actor."""
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
@@ -404,15 +404,11 @@ def nearest_free_times(
         last_day=day + timedelta(days=1),
         provider_ids=[provider.pk] if provider else None,
     )
-    slots = availability.free_slots(
-        timing=schedules.timing,
-        tz=schedules.tz,
-        providers=schedules.providers,
-        rooms=schedules.rooms,
-        first_day=day,
-        last_day=day + timedelta(days=1),
+    slots = schedules.free_slots(
+        day,
+        day + timedelta(days=1),
         now=now,
-        rules=replace(schedules.rules, **services.STAFF_RULES_OVERRIDE),
+        rules=services.rules_for(schedules, staff=True),
     )
     slots.sort(key=lambda s: (abs((s.start - start).total_seconds()), s.start, s.provider_id))
     chosen = sorted(slots[:NEAREST_FREE_TIMES], key=lambda s: (s.start, s.provider_id))
