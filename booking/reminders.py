@@ -269,12 +269,7 @@ def appointment_cancelled(appointment: Appointment, *, now: datetime) -> None:
     _cancel_pending(appointment.notifications.all(), "The visit was cancelled.")
     policy = _policy(appointment.location)
     _write(
-        _expand(
-            [(Kind.CANCELLED, now, appointment.start)],
-            lambda kind, channel: appointment_key(appointment, kind, channel, appointment.start),
-            policy,
-            appointment.location.zone,
-        ),
+        _appointment_rows(appointment, {Kind.CANCELLED: now}, policy),
         patient=appointment.patient,
         appointment=appointment,
     )
@@ -289,12 +284,7 @@ def appointment_completed(appointment: Appointment, *, now: datetime) -> None:
     policy = _policy(appointment.location)
     due = now + timedelta(minutes=policy.aftercare_delay_minutes)
     _write(
-        _expand(
-            [(Kind.AFTERCARE, due, appointment.start)],
-            lambda kind, channel: appointment_key(appointment, kind, channel, appointment.start),
-            policy,
-            appointment.location.zone,
-        ),
+        _appointment_rows(appointment, {Kind.AFTERCARE: due}, policy),
         patient=appointment.patient,
         appointment=appointment,
     )
