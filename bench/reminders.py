@@ -37,7 +37,8 @@ PATIENTS = 1000
 
 
 def seed(messages: int) -> None:
-    from booking.models import Location, Notification, Patient
+    from booking.models import Location, Patient
+    from notifications.models import Notification
 
     location = Location.objects.create(name="Buckhead", slug="buckhead")
     patients = Patient.objects.bulk_create(
@@ -76,9 +77,9 @@ def work(sms_file: str, windows_file: str) -> None:
     from django.conf import settings
     from django.db import connection
 
-    from booking import reminders, sms
+    from notifications import dispatch, sms
 
-    settings.SMS_BACKEND = "booking.sms.FileSMSBackend"
+    settings.SMS_BACKEND = "notifications.sms.FileSMSBackend"
     settings.SMS_FILE_PATH = sms_file
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     accepted = {}
@@ -90,7 +91,7 @@ def work(sms_file: str, windows_file: str) -> None:
         return result
 
     sms.FileSMSBackend.send = timed_send
-    deliver = reminders.deliver
+    deliver = dispatch.deliver
     windows = []
 
     def timed_deliver(*args, **kwargs):
@@ -100,8 +101,8 @@ def work(sms_file: str, windows_file: str) -> None:
             windows.append(time.perf_counter() - accepted["at"])
         return status
 
-    reminders.deliver = timed_deliver
-    while reminders.dispatch_due(budget_seconds=600):
+    dispatch.deliver = timed_deliver
+    while dispatch.dispatch_due(budget_seconds=600):
         pass
     with open(windows_file, "a") as file:
         file.write("".join(f"{w}\n" for w in windows))
@@ -117,7 +118,7 @@ def main() -> None:
     django_on_bench_database()
     from django.db import connection
 
-    from booking.models import Notification
+    from notifications.models import Notification
 
     seed(args.messages)
     connection.close()

@@ -176,13 +176,23 @@ def load_schedules(
     )
 
 
-def latest_screening_answers(patient, *, since: datetime | None = None):
-    """The patient's latest answer to each screening question (answered at or after `since`
-    when given), as {rule code: ScreeningAnswer}."""
-    answers = ScreeningAnswer.objects.filter(patient=patient).select_related("rule")
+def latest_screening_answers_by_patient(
+    patient_ids, *, since: datetime | None = None
+) -> dict[int, dict[str, ScreeningAnswer]]:
+    """Each patient's latest answer to each screening question (answered at or after `since`
+    when given), as {patient id: {rule code: ScreeningAnswer}}: one query for any number of
+    patients."""
+    answers = ScreeningAnswer.objects.filter(patient_id__in=list(patient_ids)).select_related(
+        "rule"
+    )
     if since is not None:
         answers = answers.filter(answered_at__gte=since)
-    latest = {}
+    latest: dict[int, dict[str, ScreeningAnswer]] = defaultdict(dict)
     for answer in answers.order_by("-answered_at", "-pk"):
-        latest.setdefault(answer.rule.code, answer)
+        latest[answer.patient_id].setdefault(answer.rule.code, answer)
     return latest
+
+
+def latest_screening_answers(patient, *, since: datetime | None = None):
+    """One patient's latest answers, as {rule code: ScreeningAnswer}."""
+    return latest_screening_answers_by_patient([patient.pk], since=since).get(patient.pk, {})

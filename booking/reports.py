@@ -25,16 +25,16 @@ from django.db.models import (
     Sum,
 )
 
-from booking import waitlist
+from booking import schedule
 from booking.models import (
     Appointment,
     Location,
-    Notification,
     Provider,
     Room,
     TreatmentPlan,
     WorkingHours,
 )
+from notifications.models import Notification
 
 # Visits that took (or still take) someone's time: not cancelled.
 HELD = Q(status__in=["booked", "confirmed", "checked_in", "completed", "no_show"])
@@ -225,13 +225,14 @@ def owner_report(*, first: date, last: date, location: Location | None, today: d
         .count()
     )
     as_of = min(last, today)
-    active = waitlist.plans_with_visits()
+    active = schedule.plans_with_visits()
     if location:
         active = active.filter(location=location)
     overdue = sum(  # 2 queries: the plans and their visits
         1
         for plan in active
-        if (session := waitlist.next_unbooked_session(plan)) is not None and session.latest < as_of
+        if (session := schedule.next_session(plan, initial_only=True)) is not None
+        and session.latest < as_of
     )
 
     # Recalls sent in the period (on the chosen location's calendar, else the first one's)

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from booking import queries, services
 from booking.models import Appointment, Patient, Provider, ScreeningAnswer, WorkingHours
 from charts.models import TreatmentChart, ZoneDepth
-from treatments import screening
 
 PREVIOUS_SESSIONS_SHOWN = 3
 
@@ -92,11 +92,7 @@ def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:
     patient_ids = {a.patient_id for a in appointments}
     treatment_ids = {a.treatment_id for a in appointments}
 
-    latest_answers: dict[tuple[int, int], ScreeningAnswer] = {}
-    for answer in ScreeningAnswer.objects.filter(patient_id__in=patient_ids).order_by(
-        "answered_at"
-    ):
-        latest_answers[answer.patient_id, answer.rule_id] = answer
+    latest_answers = queries.latest_screening_answers_by_patient(patient_ids)
 
     charts_by_patient_treatment = defaultdict(list)
     charts = (
@@ -119,7 +115,7 @@ def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:
             age=age_on(appointment.patient, local_day),
             session_label=session_label(appointment),
         )
-        _screen(visit, latest_answers, local_day)
+        _screen(visit, latest_answers.get(appointment.patient_id, {}), local_day)
         for chart in charts_by_patient_treatment[appointment.patient_id, appointment.treatment_id]:
             if chart.appointment_id == appointment.pk:
                 visit.chart = chart
@@ -130,29 +126,18 @@ def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:
     return visits
 
 
-def _screen(visit: Visit, latest_answers: dict, day: date) -> None:
+def _screen(visit: Visit, latest: dict[str, ScreeningAnswer], day: date) -> None:
     appointment = visit.appointment
-    rules = list(appointment.treatment.screening_rules.all())
-    answers = [latest_answers.get((appointment.patient_id, rule.pk)) for rule in rules]
-    given = [a for a in answers if a is not None]
-    result = screening.evaluate(
-        [rule.as_rule() for rule in rules],
-        [
-            screening.Answer(code=rule.code, yes=a.yes, last_occurred=a.last_occurred)
-            for rule, a in zip(rules, answers, strict=True)
-            if a is not None
-        ],
-        today=day,
-        cleared_for_protocol=appointment.patient.cleared_for_protocols,
-    )
-    by_code = {rule.code: (rule, a) for rule, a in zip(rules, answers, strict=True)}
+    result = services.screening_for(appointment.patient, appointment.treatment, day, latest=latest)
+    rules = {rule.code: rule for rule in appointment.treatment.screening_rules.all()}
     for fired in result.triggered:
-        rule, answer = by_code[fired.code]
+        rule, answer = rules[fired.code], latest[fired.code]
         detail = f"last {answer.last_occurred:%b %-d, %Y}" if answer.last_occurred else ""
         visit.screening_notes.append(
             ScreeningNote(question=rule.question, outcome=rule.get_outcome_display(), detail=detail)
         )
     visit.unanswered = len(result.unanswered)
+    given = [latest[code] for code in rules if code in latest]
     if given:
         tz = appointment.location.zone
         visit.answers_on = min(a.answered_at for a in given).astimezone(tz).date()

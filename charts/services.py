@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from booking import services
+from booking import schedule, services
 from booking.models import Appointment
 from booking.services import BookingError
 from charts.models import TreatmentChart, ZoneDepth
@@ -121,12 +121,12 @@ def _replan(
     appointment: Appointment, *, now: datetime
 ) -> tuple[protocols.PlannedSession | None, Appointment | None]:
     """The plan's next session, re-planned from the dates done so far, and its booking if any.
-    (Completing the visit queued "book your next session" through the reminders outbox.)"""
+    (Completing the visit queued "book your next session" through the outbox.)"""
     plan = appointment.plan
     if plan is None or appointment.session_number is None:
         return None, None
     number = appointment.session_number + 1
-    session = next((s for s in services.plan_schedule(plan) if s.number == number), None)
+    session = next((s for s in schedule.sessions(plan) if s.number == number), None)
     booked = (
         plan.appointments.active().filter(session_number=number).select_related("location").first()
     )

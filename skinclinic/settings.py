@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "treatments",
     "booking",
+    "notifications",
     "charts",
 ]
 
@@ -244,7 +245,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 # next one does its work.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-messages": {
-        "task": "booking.tasks.dispatch_due_messages",
+        "task": "notifications.tasks.dispatch_due_messages",
         "schedule": float(env_int("REMINDERS_DISPATCH_EVERY", 60)),
         "options": {"expires": max(5, env_int("REMINDERS_DISPATCH_EVERY", 60) - 5)},
     }
@@ -258,8 +259,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "skinclinic <bookings@skinclinic.local>")
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "booking.sms.ConsoleSMSBackend")
-SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")  # booking.sms.FileSMSBackend only
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.ConsoleSMSBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")  # notifications.sms.FileSMSBackend only
 SMS_SEND_DELAY = float(os.environ.get("SMS_SEND_DELAY", "0") or 0)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")

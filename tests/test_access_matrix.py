@@ -16,7 +16,8 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
 from booking import services
-from booking.models import Appointment, Notification, TreatmentPlan, WaitlistEntry
+from booking.models import Appointment, TreatmentPlan, WaitlistEntry
+from notifications.models import Notification
 from tests import factories
 from tests.conftest import NEW_YORK
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from booking import services, waitlist
+from booking import schedule, services
 from booking.models import TreatmentPlan, WaitlistEntry, WorkingHours
 from tests import factories
 from tests.conftest import NEW_YORK, at
@@ -209,7 +209,7 @@ def window_closing_march_1(clinic, patient):
         session_number=1,
         staff=True,
     )
-    session = waitlist.next_unbooked_session(waitlist.plans_with_visits().get(pk=plan.pk))
+    session = schedule.next_session(schedule.plans_with_visits().get(pk=plan.pk), initial_only=True)
     assert (session.number, session.latest) == (2, date(2027, 3, 1))
     return plan
 

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from booking.models import Notification
+from notifications.models import Notification
 from skinclinic.celery import app
 from tests import factories
 
@@ -46,7 +46,7 @@ class Cluster:
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 5432}/{db['NAME']}",
             "CELERY_QUEUE": self.queue,
-            "SMS_BACKEND": "booking.sms.FileSMSBackend",
+            "SMS_BACKEND": "notifications.sms.FileSMSBackend",
             "SMS_FILE_PATH": str(self.sms_file),
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "REMINDERS_BUDGET_SECONDS": "20",
@@ -97,7 +97,7 @@ class Cluster:
         raise AssertionError(f"worker not ready: {log.read_text()[-3000:]}")
 
     def dispatch(self) -> None:
-        app.send_task("booking.tasks.dispatch_due_messages", queue=self.queue)
+        app.send_task("notifications.tasks.dispatch_due_messages", queue=self.queue)
 
     def kill(self, process: subprocess.Popen) -> None:
         with_group = os.getpgid(process.pid)
@@ -196,7 +196,9 @@ def test_the_same_task_delivered_twice_sends_each_message_once(cluster):
     running.worker(concurrency=2)
     task_id = str(uuid.uuid4())
     for _ in range(2):  # one message, delivered twice: the same task id
-        app.send_task("booking.tasks.dispatch_due_messages", queue=running.queue, task_id=task_id)
+        app.send_task(
+            "notifications.tasks.dispatch_due_messages", queue=running.queue, task_id=task_id
+        )
 
     assert_exactly_once(running.wait_for(len(keys)), keys)
 
@@ -242,7 +244,7 @@ def test_a_crash_after_the_provider_accepted_sends_that_message_twice(cluster, s
         time.sleep(0.05)
     assert first.poll() is not None or running.deliveries()  # it crashed after one send
 
-    running.env["SMS_BACKEND"] = "booking.sms.FileSMSBackend"
+    running.env["SMS_BACKEND"] = "notifications.sms.FileSMSBackend"
     running.worker()
     delivered = running.wait_for(len(keys), poke=running.dispatch)
 
@@ -254,7 +256,7 @@ class CrashAfterSendBackend:
     """Hands the message to the 'provider' (the file), then the whole worker dies at once."""
 
     def send(self, message):
-        from booking.sms import FileSMSBackend
+        from notifications.sms import FileSMSBackend
 
         FileSMSBackend().send(message)
         os.killpg(os.getpgid(os.getpid()), signal.SIGKILL)

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from booking import services
-from booking.models import Appointment, AuditEntry, Notification, TreatmentPlan
+from booking import schedule, services
+from booking.models import Appointment, AuditEntry, TreatmentPlan
 from charts import services as charting
 from charts.models import TreatmentChart
+from notifications.models import Notification
 from tests.conftest import NEW_YORK
 
 
@@ -208,7 +209,7 @@ def test_completing_a_late_session_replans_the_next_window_and_queues_book_your_
 ):
     first = book_visit(clinic, patient, at(date(2027, 1, 4), 10), plan=plan, session_number=1)
     chart(first, at(date(2027, 1, 4), 12))
-    on_time = services.plan_schedule(plan)[2]
+    on_time = schedule.sessions(plan)[2]
     # Session 2 was due Feb 1-15; the patient came on Feb 22.
     second = book_visit(
         clinic,
@@ -221,7 +222,7 @@ def test_completing_a_late_session_replans_the_next_window_and_queues_book_your_
 
     saved = chart(second, at(date(2027, 2, 22), 12))
 
-    session_three = services.plan_schedule(plan)[2]
+    session_three = schedule.sessions(plan)[2]
     assert (on_time.earliest, on_time.latest) == (date(2027, 3, 8), date(2027, 3, 22))
     assert (session_three.earliest, session_three.latest) == (date(2027, 3, 22), date(2027, 4, 5))
     assert saved.next_session == session_three

@@ -15,9 +15,12 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from booking import ics, reminders, services, sms
-from booking.models import Appointment, Notification, ReminderPolicy
-from booking.tasks import dispatch_due_messages
+from booking import ics, services
+from booking.models import Appointment
+from notifications import dispatch as dispatcher
+from notifications import planning, rendering, sms
+from notifications.models import Notification, ReminderPolicy
+from notifications.tasks import dispatch_due_messages
 from tests import factories
 from tests.conftest import NEW_YORK
 
@@ -35,7 +38,7 @@ THURSDAY = date(2027, 3, 4)
 
 @pytest.fixture(autouse=True)
 def memory_backends(settings):
-    settings.SMS_BACKEND = "booking.sms.MemorySMSBackend"
+    settings.SMS_BACKEND = "notifications.sms.MemorySMSBackend"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     sms.MemorySMSBackend.outbox.clear()
     yield
@@ -68,7 +71,7 @@ def rows(appointment, **filters):
 
 
 def dispatch(now):
-    return reminders.dispatch_due(clock=lambda: now, budget_seconds=30)
+    return dispatcher.dispatch_due(clock=lambda: now, budget_seconds=30)
 
 
 # --- due times ------------------------------------------------------------------------------
@@ -80,7 +83,7 @@ def test_the_48_hour_reminder_keeps_the_wall_clock_across_spring_forward():
     # Long reminder: Saturday 2027-03-13 10:00 EST = 15:00 UTC (47 real hours before).
     policy = ReminderPolicy()
     start = datetime(2027, 3, 15, 10, tzinfo=NEW_YORK)
-    due = reminders.appointment_due_times(start, policy, NEW_YORK, now=start - timedelta(days=9))
+    due = planning.appointment_due_times(start, policy, NEW_YORK, now=start - timedelta(days=9))
 
     assert due[Kind.REMINDER_LONG] == datetime(2027, 3, 13, 15, tzinfo=UTC)
     assert due[Kind.REMINDER_SHORT] == datetime(2027, 3, 15, 12, tzinfo=UTC)
@@ -91,7 +94,7 @@ def test_the_48_hour_reminder_keeps_the_wall_clock_across_fall_back():
     # Visit: Monday 2027-11-08 10:00 EST = 15:00 UTC.
     # Long reminder: Saturday 2027-11-06 10:00 EDT = 14:00 UTC (49 real hours before).
     start = datetime(2027, 11, 8, 10, tzinfo=NEW_YORK)
-    due = reminders.appointment_due_times(
+    due = planning.appointment_due_times(
         start, ReminderPolicy(), NEW_YORK, now=start - timedelta(days=9)
     )
 
@@ -100,7 +103,7 @@ def test_the_48_hour_reminder_keeps_the_wall_clock_across_fall_back():
 
 def test_reminders_already_past_are_not_queued():
     start = datetime(2027, 3, 2, 10, tzinfo=NEW_YORK)
-    due = reminders.appointment_due_times(
+    due = planning.appointment_due_times(
         start, ReminderPolicy(), NEW_YORK, now=start - timedelta(hours=3)
     )
 
@@ -121,7 +124,7 @@ def test_reminders_already_past_are_not_queued():
 )
 def test_sms_is_deferred_out_of_quiet_hours(local, expected):
     due = local.replace(tzinfo=NEW_YORK)
-    deferred = reminders.outside_quiet_hours(due, NEW_YORK, time(21), time(8))
+    deferred = planning.outside_quiet_hours(due, NEW_YORK, time(21), time(8))
 
     assert deferred == expected.replace(tzinfo=NEW_YORK)
 
@@ -320,7 +323,7 @@ def test_the_long_reminder_has_precare_and_a_confirm_link(clinic, patient, now, 
 
 def test_a_confirm_link_for_an_old_time_does_not_confirm(clinic, patient, now, client):
     appointment = book(clinic, patient, at(THURSDAY, 10), now)
-    token = reminders.confirm_token(appointment)
+    token = rendering.confirm_token(appointment)
     services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 14), now=now)
 
     response = client.post(reverse("visit_confirm", args=[token]))
@@ -445,19 +448,19 @@ def test_the_command_sends_due_messages(clinic, patient, now):
 
 def test_a_lapsed_lease_is_claimed_again_but_a_live_one_is_not(clinic, patient, now):
     book(clinic, patient, at(THURSDAY, 10), now)
-    ids, lease_until = reminders.claim_due(now=now, batch=10, lease=timedelta(minutes=5))
+    ids, lease_until = dispatcher.claim_due(now=now, batch=10, lease=timedelta(minutes=5))
     assert len(ids) == 2
 
     assert (
-        reminders.claim_due(now=now + timedelta(minutes=4), batch=10, lease=timedelta(5))[0] == []
+        dispatcher.claim_due(now=now + timedelta(minutes=4), batch=10, lease=timedelta(5))[0] == []
     )
-    again, _ = reminders.claim_due(
+    again, _ = dispatcher.claim_due(
         now=now + timedelta(minutes=6), batch=10, lease=timedelta(minutes=5)
     )
     assert sorted(again) == sorted(ids)
     # The first dispatcher's claim is gone: it sends nothing.
-    senders = reminders._Senders()
-    assert reminders.deliver(ids[0], lease_until=lease_until, now=now, senders=senders) == ""
+    senders = dispatcher._Senders()
+    assert dispatcher.deliver(ids[0], lease_until=lease_until, now=now, senders=senders) == ""
 
 
 # --- SMS privacy, opt-out and providers -----------------------------------------------------
@@ -480,7 +483,7 @@ def test_no_sms_template_says_a_treatment_name(clinic, patient, now):
         plan_treatment.name = name
         plan_treatment.save()
         for kind in Kind:
-            if "sms" not in reminders.CHANNELS[kind]:
+            if "sms" not in planning.CHANNELS[kind]:
                 continue
             appointment = Appointment.objects.first() or book(
                 clinic, patient, at(THURSDAY, 10), now
@@ -490,12 +493,12 @@ def test_no_sms_template_says_a_treatment_name(clinic, patient, now):
                 kind=kind,
                 channel="sms",
                 patient=patient,
-                appointment=appointment if kind not in reminders.PLAN_KINDS else None,
-                about_start=appointment.start if kind not in reminders.PLAN_KINDS else None,
+                appointment=appointment if kind not in planning.PLAN_KINDS else None,
+                about_start=appointment.start if kind not in planning.PLAN_KINDS else None,
                 context={"location": clinic["location"].pk, "latest": "2027-04-01"},
                 due_at=now,
             )
-            text = reminders.render_sms(row)
+            text = rendering.render_sms(row)
             assert name.lower() not in text.lower(), (kind, text)
             assert "Ana" in text and "Buckhead" in text
             # The template gets only name, date, time and clinic to work with.
@@ -621,7 +624,7 @@ def test_two_dispatchers_at_once_send_each_message_once(location, patient):
 
     def run():
         try:
-            reminders.dispatch_due(batch=7, budget_seconds=60)
+            dispatcher.dispatch_due(batch=7, budget_seconds=60)
         finally:
             connection.close()
 

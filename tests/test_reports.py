@@ -14,7 +14,8 @@ import time_machine
 from django.urls import reverse
 
 from booking import reports
-from booking.models import Appointment, Notification, TreatmentPlan
+from booking.models import Appointment, TreatmentPlan
+from notifications.models import Notification
 from tests import factories
 from tests.conftest import NEW_YORK
 

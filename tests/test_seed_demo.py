@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from booking import services
+from booking import schedule, services
 from booking.models import (
     Appointment,
     Location,
@@ -144,11 +144,11 @@ def test_it_books_patients_in_the_coming_weeks_and_one_course_under_way(seeded):
 
 def test_demo_plans_have_every_session_inside_its_window(seeded):
     for plan in TreatmentPlan.objects.select_related("location", "treatment__protocol"):
-        schedule = services.plan_schedule(plan)
+        sessions = schedule.sessions(plan)
         appointments = list(plan.appointments.order_by("session_number"))
         assert [a.session_number for a in appointments] == list(range(1, plan.sessions + 1))
         for appointment in appointments:
-            session = schedule[appointment.session_number - 1]
+            session = sessions[appointment.session_number - 1]
             assert session.contains(appointment.local_start.date()), appointment
 
 

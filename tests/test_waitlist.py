@@ -6,8 +6,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from booking import services, waitlist
-from booking.models import Notification, TreatmentPlan, WaitlistEntry
+from booking import services
+from booking.models import TreatmentPlan, WaitlistEntry
+from booking.services import waitlist
+from notifications.models import Notification
 from tests import factories
 from tests.conftest import NEW_YORK
 

@@ -90,6 +90,14 @@ def validate_rules(rules: ProtocolRules) -> list[str]:
     return problems
 
 
+def session_count_problem(rules: ProtocolRules, sessions: int) -> str | None:
+    """None when a course may have `sessions` initial sessions, else the message to show:
+    the one statement of the rule, for every form, service and API."""
+    if rules.min_sessions <= sessions <= rules.max_sessions:
+        return None
+    return f"Choose between {rules.min_sessions} and {rules.max_sessions} sessions."
+
+
 def plan_sessions(
     rules: ProtocolRules,
     *,
@@ -104,11 +112,9 @@ def plan_sessions(
     one session re-plans all later windows. A fixed date is not forced inside its own window;
     use ``PlannedSession.contains`` to check it.
     """
-    if not rules.min_sessions <= sessions <= rules.max_sessions:
-        raise PlanError(
-            f"This protocol needs between {rules.min_sessions} and {rules.max_sessions} "
-            f"initial sessions, not {sessions}."
-        )
+    problem = session_count_problem(rules, sessions)
+    if problem:
+        raise PlanError(problem)
     fixed_dates = dict(fixed_dates or {})
     total = sessions + len(rules.maintenance_offsets_months)
     unknown = sorted(number for number in fixed_dates if not 1 <= number <= total)

@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from booking import availability, calendar, dates, queries, services, waitlist
+from booking import availability, calendar, dates, queries, schedule, services
 from booking.models import (
     Appointment,
     AuditEntry,
@@ -32,6 +32,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.roles import front_desk_required
+from booking.services import waitlist
 from booking.staff_forms import (
     CalendarForm,
     CancelForm,
@@ -735,7 +736,7 @@ def patient_list(request):
 
 def _plan_rows(plan: TreatmentPlan):
     """Each session of a plan with its window, its visit and whether it is out of window."""
-    schedule = services.plan_schedule(plan)
+    sessions = schedule.sessions(plan)
     visits = {}
     for appointment in plan.appointments.all():
         if appointment.session_number is None:
@@ -744,7 +745,7 @@ def _plan_rows(plan: TreatmentPlan):
         if current is None or (not current.is_active and appointment.is_active):
             visits[appointment.session_number] = appointment
     rows = []
-    for session in schedule:
+    for session in sessions:
         visit = visits.get(session.number)
         counted = visit is not None and visit.status != Appointment.Status.CANCELLED
         day = plan.location.local(visit.start).date() if counted else None
@@ -917,8 +918,8 @@ def _overdue_plans(now: datetime):
     """Active plans whose next unbooked session's window has opened or closes within a week,
     each judged by the date at the plan's own location."""
     due = []
-    for plan in waitlist.plans_with_visits():
-        session = waitlist.next_unbooked_session(plan)
+    for plan in schedule.plans_with_visits():
+        session = schedule.next_session(plan, initial_only=True)
         if session is None:
             continue
         today = plan.location.local(now).date()

@@ -1,8 +1,6 @@
 """Pages around the outbox: the visit-confirmation link from the 48-hour reminder, the inbound
 SMS webhook (STOP opts out), and the front desk's list of messages that could not be sent."""
 
-import re
-
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -13,9 +11,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking import reminders, services, sms
-from booking.models import Appointment, Notification, Patient
+from booking import services
+from booking.models import Appointment
 from booking.roles import front_desk_required
+from notifications import dispatch, rendering, sms
+from notifications.models import Notification
+from notifications.tasks import dispatch_due_messages
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP"}
@@ -25,7 +26,7 @@ START_WORDS = {"START", "UNSTOP"}
 def visit_confirm(request, token):
     """GET shows the visit and a button (mail scanners follow links); POST confirms it."""
     try:
-        pk, start = reminders.read_confirm_token(token)
+        pk, start = rendering.read_confirm_token(token)
     except signing.BadSignature:
         return render(request, "booking/visit_confirm.html", {"problem": "expired"}, status=404)
     appointment = get_object_or_404(
@@ -58,19 +59,6 @@ def visit_confirm(request, token):
     )
 
 
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
-
-
-def patients_with_phone(phone: str) -> list[Patient]:
-    """Patients whose number is `phone`, however either is punctuated."""
-    digits = _digits(phone)
-    if len(digits) < 7:
-        return []
-    candidates = Patient.objects.filter(phone__contains=digits[-4:])
-    return [p for p in candidates if _digits(p.phone)[-10:] == digits[-10:]]
-
-
 @csrf_exempt  # Twilio cannot send our CSRF token; its HMAC signature is checked instead
 @require_POST
 def sms_inbound(request):
@@ -82,10 +70,9 @@ def sms_inbound(request):
     word = params.get("Body", "").strip().upper()
     consent = False if word in STOP_WORDS else True if word in START_WORDS else None
     if consent is not None:
-        with transaction.atomic():
-            for patient in patients_with_phone(params.get("From", "")):
-                patient.sms_consent = consent
-                patient.save(update_fields=["sms_consent"])
+        services.set_sms_consent_by_phone(
+            params.get("From", ""), consent=consent, now=timezone.now(), reason=f"SMS reply {word}"
+        )
     return HttpResponse(
         '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
         content_type="text/xml",
@@ -103,9 +90,7 @@ def failed_messages(request):
 def retry_message(request, pk):
     notification = get_object_or_404(Notification, pk=pk)
     with transaction.atomic():
-        if reminders.retry(notification, now=timezone.now()):
-            from booking.tasks import dispatch_due_messages
-
+        if dispatch.retry(notification, now=timezone.now()):
             transaction.on_commit(dispatch_due_messages.delay, robust=True)
             messages.success(request, f"Sending again: {notification.get_kind_display()}.")
         else:

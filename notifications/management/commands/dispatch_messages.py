@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from booking import reminders
+from notifications import dispatch
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: bool, every: float, **options):
         while True:
-            counts = reminders.dispatch_due()
+            counts = dispatch.dispatch_due()
             if counts:
                 summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
                 self.stdout.write(f"Messages: {summary}")

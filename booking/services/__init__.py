@@ -1,0 +1,107 @@
+"""Every write to appointments, plans, patients and the waitlist: one transaction per
+operation, one module per kind of operation. Services take `now` and keyword arguments, raise
+a `BookingError` (with the status code a door answers with) when a rule says no, and announce
+what changed through booking.events.
+
+`from booking import services` and `services.book_appointment(...)` is how every door calls
+them; the names below are the public surface.
+"""
+
+from booking.schedule import next_session, session_window
+from booking.services.appointments import (
+    CHECK_IN_OPENS,
+    admit,
+    book_appointment,
+    cancel_appointment,
+    change_status,
+    check_online_notice,
+    overlap_problem,
+    record_admin_save,
+    reschedule_appointment,
+)
+from booking.services.audit import audit, field_changes, signed_in_or_none
+from booking.services.errors import (
+    BookingError,
+    InsideNotice,
+    InvalidAnswers,
+    OutsideWindow,
+    PatientBusy,
+    ScreeningRequired,
+    SessionNotPlaced,
+    SlotTaken,
+    TooManyBookings,
+)
+from booking.services.limits import check_booking_limit
+from booking.services.patients import (
+    create_patient,
+    patients_with_phone,
+    save_patient,
+    set_consent,
+    set_sms_consent_by_phone,
+    snapshot,
+)
+from booking.services.plans import (
+    Proposal,
+    book_plan,
+    book_plan_session,
+    book_remaining_sessions,
+    propose_plan,
+    start_plan,
+)
+from booking.services.screening import (
+    check_screening,
+    check_staff_screening,
+    needs_override,
+    record_answers,
+    screening_for,
+    validate_answers,
+)
+from booking.services.slots import FAR_AHEAD_DAYS, STAFF_RULES_OVERRIDE, rules_for
+
+__all__ = [
+    "CHECK_IN_OPENS",
+    "FAR_AHEAD_DAYS",
+    "STAFF_RULES_OVERRIDE",
+    "BookingError",
+    "InsideNotice",
+    "InvalidAnswers",
+    "OutsideWindow",
+    "PatientBusy",
+    "Proposal",
+    "ScreeningRequired",
+    "SessionNotPlaced",
+    "SlotTaken",
+    "TooManyBookings",
+    "admit",
+    "audit",
+    "book_appointment",
+    "book_plan",
+    "book_plan_session",
+    "book_remaining_sessions",
+    "cancel_appointment",
+    "change_status",
+    "check_booking_limit",
+    "check_online_notice",
+    "check_screening",
+    "check_staff_screening",
+    "create_patient",
+    "field_changes",
+    "needs_override",
+    "next_session",
+    "overlap_problem",
+    "patients_with_phone",
+    "propose_plan",
+    "record_admin_save",
+    "record_answers",
+    "reschedule_appointment",
+    "rules_for",
+    "save_patient",
+    "screening_for",
+    "session_window",
+    "set_consent",
+    "set_sms_consent_by_phone",
+    "signed_in_or_none",
+    "snapshot",
+    "start_plan",
+    "validate_answers",
+]

@@ -1,0 +1,101 @@
+"""Patient records: created by the front desk for a phone booking, edited by staff or by the
+patient, and their reminder consent changed (by the patient, or by an SMS reply). Every
+change is audited; a consent change is announced (booking.events.patient_consent_changed)."""
+
+import re
+from datetime import date, datetime
+
+from django.db import transaction
+
+from booking import events
+from booking.models import Patient
+from booking.services.audit import audit, field_changes
+
+CONSENT_FIELDS = ("email_consent", "sms_consent")
+
+
+def _value(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def snapshot(patient: Patient, fields) -> dict:
+    """The audit trail's view of a patient's fields (dates as ISO strings)."""
+    return {field: _value(getattr(patient, field)) for field in fields}
+
+
+@transaction.atomic
+def create_patient(*, actor, now: datetime, **details) -> Patient:
+    """A new patient record from the front desk (a phone booking): no SMS until they agree."""
+    details = {k: v.strip() if isinstance(v, str) else v for k, v in details.items()}
+    details.setdefault("sms_consent", False)
+    patient = Patient.objects.create(**details)
+    audit(
+        actor=actor,
+        action="patient_created",
+        patient=patient,
+        changes={f: [None, _value(v)] for f, v in details.items() if f != "sms_consent"},
+        now=now,
+    )
+    return patient
+
+
+@transaction.atomic
+def save_patient(
+    patient: Patient,
+    *,
+    before: dict,
+    actor,
+    now: datetime,
+    action: str = "patient_edited",
+    reason: str = "",
+) -> dict:
+    """Save edits made to `patient` (by a form), audited as changes from `before` (a
+    `snapshot` taken before the edit). Returns the changes; nothing is written without any."""
+    after = snapshot(patient, before)
+    changes = field_changes(before, after)
+    if not changes:
+        return {}
+    patient.save(update_fields=list(changes))
+    audit(actor=actor, action=action, patient=patient, reason=reason, changes=changes, now=now)
+    consent = {f: c for f, c in changes.items() if f in CONSENT_FIELDS}
+    if consent:
+        events.patient_consent_changed.send(Patient, patient=patient, now=now, changes=consent)
+    return changes
+
+
+def set_consent(
+    patient: Patient, *, now: datetime, actor=None, reason: str = "", **consent: bool
+) -> dict:
+    """Change email and/or SMS consent (e.g. `sms_consent=False`), audited."""
+    unknown = set(consent) - set(CONSENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a consent field: {', '.join(sorted(unknown))}")
+    before = snapshot(patient, consent)
+    for field, value in consent.items():
+        setattr(patient, field, value)
+    return save_patient(
+        patient, before=before, actor=actor, now=now, action="consent_changed", reason=reason
+    )
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def patients_with_phone(phone: str) -> list[Patient]:
+    """Patients whose number is `phone`, however either is punctuated."""
+    digits = _digits(phone)
+    if len(digits) < 7:
+        return []
+    candidates = Patient.objects.filter(phone__contains=digits[-4:])
+    return [p for p in candidates if _digits(p.phone)[-10:] == digits[-10:]]
+
+
+@transaction.atomic
+def set_sms_consent_by_phone(phone: str, *, consent: bool, now: datetime, reason: str) -> int:
+    """An SMS reply (STOP, START) from `phone`: every patient with that number. Returns how
+    many records changed."""
+    changed = 0
+    for patient in patients_with_phone(phone):
+        changed += bool(set_consent(patient, now=now, reason=reason, sms_consent=consent))
+    return changed

@@ -1,0 +1,198 @@
+"""Finding and holding a free time: the rules that apply, why a time is not free, and the save
+that turns the database's no-overlap constraint into a clear message.
+
+Overlaps are checked in Python for a clear message, but the database decides: on PostgreSQL
+the exclusion constraints of migrations 0002 (aesthetician, room) and 0007 (patient); on
+SQLite every transaction takes the write lock when it begins (settings: transaction_mode
+IMMEDIATE), so check-then-insert cannot interleave.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from booking import availability, queries
+from booking.models import Appointment, Location
+from booking.services.errors import BookingError, PatientBusy, SlotTaken
+from treatments.models import Treatment
+
+FAR_AHEAD_DAYS = 3650  # "no horizon": ten years
+
+STAFF_RULES_OVERRIDE = {"min_notice_minutes": 0, "horizon_days": FAR_AHEAD_DAYS}
+
+
+def _violated_exclusion(error: IntegrityError) -> str | None:
+    """The name of the PostgreSQL exclusion constraint `error` broke, or None."""
+    cause = getattr(error, "__cause__", None)
+    if getattr(cause, "pgcode", None) != "23P01":  # exclusion_violation
+        return None
+    return getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+
+
+PATIENT_OVERLAP_CONSTRAINT = "appointment_patient_no_overlap"
+
+
+def patient_busy(appointment: Appointment) -> PatientBusy | None:
+    """The refusal for a visit that overlaps another active visit of the same patient."""
+    clash = (
+        Appointment.objects.active()
+        .filter(
+            patient_id=appointment.patient_id, start__lt=appointment.end, end__gt=appointment.start
+        )
+        .exclude(pk=appointment.pk)
+        .select_related("treatment", "location")
+        .first()
+    )
+    if clash is None:
+        return None
+    when = clash.location.local(clash.start)
+    return PatientBusy(
+        f"This patient already has a visit then: {clash.treatment} at {clash.location}, "
+        f"{when:%a %b} {when.day} at {when:%-I:%M %p}. One person cannot be at two visits at "
+        "once."
+    )
+
+
+def save_holding_time(appointment: Appointment) -> None:
+    """Save an active visit in a savepoint. Refuse it if the patient is busy then; turn the
+    database's no-overlap constraints into SlotTaken or PatientBusy."""
+    if appointment.is_active and (busy := patient_busy(appointment)) is not None:
+        raise busy
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        constraint = _violated_exclusion(error)
+        if constraint == PATIENT_OVERLAP_CONSTRAINT:
+            raise patient_busy(appointment) or PatientBusy(
+                "This patient already has a visit at that time."
+            ) from error
+        if constraint is not None:
+            raise SlotTaken("That time was just taken. Please choose another time.") from error
+        raise
+
+
+def rules_for(
+    schedules: queries.Schedules, *, staff: bool, later_session: bool = False
+) -> availability.Rules:
+    """The location's booking rules; staff skip the notice and the horizon. A course runs
+    past the online horizon, so only its first visit is held to it."""
+    rules = replace(schedules.rules, **STAFF_RULES_OVERRIDE) if staff else schedules.rules
+    if later_session:
+        rules = replace(rules, horizon_days=max(rules.horizon_days, FAR_AHEAD_DAYS))
+    return rules
+
+
+def _why_not_free(
+    start: datetime, schedules: queries.Schedules, provider_id: int, *, staff: bool, now: datetime
+) -> BookingError:
+    """Tell apart "taken" from "not a bookable time at all"."""
+    provider = schedules.provider(provider_id)
+    if provider is None:
+        return BookingError("This aesthetician does not offer this treatment here.")
+    if not schedules.rooms:
+        return BookingError("No room here can host this treatment.")
+    rules = rules_for(schedules, staff=staff)
+    if start < now + timedelta(minutes=rules.min_notice_minutes):
+        hours = rules.min_notice_minutes / 60
+        return BookingError(f"Online bookings need at least {hours:g} hours' notice.")
+    if start > now + timedelta(days=rules.horizon_days):
+        return BookingError(f"Bookings open {rules.horizon_days} days ahead.")
+    idle = replace(provider, busy=())
+    rooms = tuple(replace(r, busy=()) for r in schedules.rooms)
+    if (
+        availability.is_free(
+            start,
+            timing=schedules.timing,
+            tz=schedules.tz,
+            provider=idle,
+            rooms=rooms,
+            now=now,
+            rules=rules,
+            require_step=not staff,
+        )
+        is None
+    ):
+        return BookingError("That time is outside the aesthetician's working hours.")
+    return SlotTaken("That time is already taken. Please choose another time.")
+
+
+def find_slot(
+    start: datetime,
+    schedules: queries.Schedules,
+    provider_id: int | None,
+    *,
+    staff: bool,
+    now: datetime,
+) -> availability.Slot:
+    candidates = (
+        [schedules.provider(provider_id)] if provider_id is not None else schedules.providers
+    )
+    for provider in candidates:
+        if provider is None:
+            continue
+        slot = availability.is_free(
+            start,
+            timing=schedules.timing,
+            tz=schedules.tz,
+            provider=provider,
+            rooms=schedules.rooms,
+            now=now,
+            rules=rules_for(schedules, staff=staff),
+            require_step=not staff,
+        )
+        if slot is not None:
+            return slot
+    if provider_id is None:
+        if not schedules.providers:
+            raise BookingError("Nobody offers this treatment at this location.")
+        provider_id = schedules.providers[0].provider_id
+    raise _why_not_free(start, schedules, provider_id, staff=staff, now=now)
+
+
+def local_date(location: Location, instant: datetime) -> date:
+    return location.local(instant).date()
+
+
+def check_bookable(treatment: Treatment, location: Location, start: datetime) -> None:
+    if not treatment.is_active:
+        raise BookingError("This treatment is not offered at the moment.")
+    if start.tzinfo is None:
+        raise BookingError("Give the time with its time zone.")
+
+
+@dataclass
+class Preference:
+    """What later sessions of a plan try to keep from the first: aesthetician, weekday, time."""
+
+    provider_id: int | None = None
+    weekday: int | None = None
+    wall_minutes: int | None = None
+
+    def score(self, slot: availability.Slot, target: date, tz) -> tuple:
+        local = slot.start.astimezone(tz)
+        minutes = local.hour * 60 + local.minute
+        return (
+            self.provider_id is not None and slot.provider_id != self.provider_id,
+            self.weekday is not None and local.weekday() != self.weekday,
+            abs(minutes - self.wall_minutes) if self.wall_minutes is not None else 0,
+            abs((local.date() - target).days),
+            slot.start,
+        )
+
+
+def with_hold(schedules: queries.Schedules, slot: availability.Slot) -> queries.Schedules:
+    """The schedules as they would be once `slot` is booked."""
+    room_hold, provider_hold = availability.holds(slot.start, schedules.timing)
+    return replace(
+        schedules,
+        providers=tuple(
+            replace(p, busy=(*p.busy, provider_hold)) if p.provider_id == slot.provider_id else p
+            for p in schedules.providers
+        ),
+        rooms=tuple(
+            replace(r, busy=(*r.busy, room_hold)) if r.room_id == slot.room_id else r
+            for r in schedules.rooms
+        ),
+    )

@@ -1,0 +1,143 @@
+"""The outbox: one row per message to send, and each location's reminder policy.
+
+The tables keep their original names (``booking_notification``, ``booking_reminderpolicy``):
+the models moved here from booking without moving any data (migration 0001).
+"""
+
+from datetime import datetime, time
+
+from django.db import models
+from django.db.models import Q
+
+from booking.models import Appointment, Location, Patient, TreatmentPlan
+
+
+class ReminderPolicy(models.Model):
+    """When and what a location sends. One per location, created with defaults on first use."""
+
+    location = models.OneToOneField(
+        Location, on_delete=models.CASCADE, related_name="reminder_policy"
+    )
+    long_reminder_hours = models.PositiveIntegerField(default=48)
+    short_reminder_hours = models.PositiveIntegerField(default=2)
+    aftercare_delay_minutes = models.PositiveIntegerField(default=60)
+    window_closing_days = models.PositiveIntegerField(
+        default=7, help_text="Warn this many days before an unbooked session's window closes."
+    )
+    send_confirmation = models.BooleanField(default=True)
+    send_reminder_long = models.BooleanField(default=True)
+    send_reminder_short = models.BooleanField(default=True)
+    send_aftercare = models.BooleanField(default=True)
+    send_next_session = models.BooleanField(default=True)
+    send_window_closing = models.BooleanField(default=True)
+    send_maintenance_recall = models.BooleanField(default=True)
+    send_waitlist_offer = models.BooleanField(default=True)
+    send_cancelled = models.BooleanField(default=True)
+    send_rescheduled = models.BooleanField(default=True)
+    quiet_hours_start = models.TimeField(
+        default=time(21), help_text="No SMS from this local time (except the short reminder)."
+    )
+    quiet_hours_end = models.TimeField(default=time(8), help_text="... until this local time.")
+
+    class Meta:
+        db_table = "booking_reminderpolicy"
+        verbose_name_plural = "reminder policies"
+
+    def __str__(self):
+        return f"Reminder policy for {self.location}"
+
+    @classmethod
+    def for_location(cls, location: Location) -> "ReminderPolicy":
+        policy, _ = cls.objects.get_or_create(location=location)
+        return policy
+
+    def sends(self, kind: str) -> bool:
+        return getattr(self, f"send_{kind}", True)
+
+
+class NotificationQuerySet(models.QuerySet):
+    def due(self, now: datetime):
+        """Pending rows due by now, and rows whose sender's lease ran out (it died)."""
+        return self.filter(
+            Q(status=Notification.Status.PENDING, due_at__lte=now)
+            | Q(status=Notification.Status.SENDING, claimed_until__lt=now)
+        )
+
+    def failed(self):
+        return self.filter(status=Notification.Status.FAILED)
+
+
+class Notification(models.Model):
+    """One message to one patient on one channel: the outbox row the dispatcher sends.
+
+    `key` is unique, so the same message cannot be queued twice; for appointment messages it
+    names the start it is about, so a reschedule makes fresh rows and a stale one is never sent.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation"
+        REMINDER_LONG = "reminder_long", "Reminder (long)"
+        REMINDER_SHORT = "reminder_short", "Reminder (short)"
+        AFTERCARE = "aftercare"
+        NEXT_SESSION = "next_session", "Book your next session"
+        WINDOW_CLOSING = "window_closing", "Window closing"
+        MAINTENANCE_RECALL = "maintenance_recall", "Maintenance recall"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+        CANCELLED = "cancelled", "Cancellation notice"
+        RESCHEDULED = "rescheduled", "Reschedule notice"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        SKIPPED = "skipped"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    plan = models.ForeignKey(
+        TreatmentPlan,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    session_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    about_start = models.DateTimeField(
+        null=True, blank=True, help_text="The appointment start this message is about."
+    )
+    context = models.JSONField(default=dict, blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        db_table = "booking_notification"
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="notification_claim"),
+            models.Index(fields=["status", "claimed_until"], name="notification_lease"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.channel} to {self.patient} ({self.status})"
