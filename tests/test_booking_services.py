@@ -85,7 +85,7 @@ def test_the_database_refuses_an_overlap_that_skips_the_services(clinic, patient
 
 def test_a_cancelled_visit_frees_its_time(clinic, patient, now):
     appointment = book(clinic, patient, at(TUESDAY, 10), now)
-    services.cancel_appointment(appointment=appointment, now=now)
+    services.cancel_appointment(appointment=appointment, now=now, staff=True)
 
     again = book(clinic, factories.PatientFactory(), at(TUESDAY, 10), now)
     assert again.status == Appointment.Status.BOOKED
@@ -94,7 +94,9 @@ def test_a_cancelled_visit_frees_its_time(clinic, patient, now):
 def test_cancelling_inside_the_notice_is_late(clinic, patient, now):
     appointment = book(clinic, patient, at(TUESDAY, 10), now)  # 26 hours ahead; notice is 48
 
-    cancelled = services.cancel_appointment(appointment=appointment, now=now, reason="sick")
+    cancelled = services.cancel_appointment(
+        appointment=appointment, now=now, reason="sick", staff=True
+    )
 
     assert cancelled.status == Appointment.Status.CANCELLED
     assert cancelled.late_cancellation is True
@@ -104,7 +106,10 @@ def test_cancelling_inside_the_notice_is_late(clinic, patient, now):
 def test_cancelling_with_notice_is_not_late(clinic, patient, now):
     appointment = book(clinic, patient, at(date(2027, 3, 10), 10), now)
 
-    assert services.cancel_appointment(appointment=appointment, now=now).late_cancellation is False
+    assert (
+        services.cancel_appointment(appointment=appointment, now=now, staff=True).late_cancellation
+        is False
+    )
 
 
 def test_it_books_a_whole_plan_on_the_same_weekday_and_time(clinic, patient, now):
@@ -275,8 +280,11 @@ def test_moving_a_session_may_not_push_a_later_booked_one_out_of_its_window(
     first = plan.appointments.get(session_number=1)
     # Session 1 two weeks later would leave session 2 only 21 days after it (minimum 28).
 
+    # (Asked two days ahead: inside the online notice a patient is told to call instead.)
     with pytest.raises(services.OutsideWindow, match="would put session 2"):
-        services.reschedule_appointment(appointment=first, start=at(date(2027, 3, 16), 10), now=now)
+        services.reschedule_appointment(
+            appointment=first, start=at(date(2027, 3, 16), 10), now=now - timedelta(days=1)
+        )
 
     moved = services.reschedule_appointment(
         appointment=first,

@@ -201,7 +201,7 @@ def test_a_whole_course_downloads_as_one_calendar(signed_in, clinic, patient, fr
 
 def test_past_and_cancelled_visits_are_listed_apart(signed_in, clinic, patient, frozen):
     visit = book(clinic, patient, at(THURSDAY, 10), frozen)
-    services.cancel_appointment(appointment=visit, now=frozen)
+    services.cancel_appointment(appointment=visit, now=frozen, staff=True)
 
     page = signed_in.get(reverse("my_appointments")).content.decode()
 

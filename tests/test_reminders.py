@@ -196,7 +196,7 @@ def test_moving_back_to_the_first_time_revives_its_reminders(clinic, patient, no
 def test_cancelling_cancels_the_reminders_and_sends_a_notice(clinic, patient, now):
     appointment = book(clinic, patient, at(THURSDAY, 10), now)
 
-    services.cancel_appointment(appointment=appointment, now=now)
+    services.cancel_appointment(appointment=appointment, now=now, staff=True)
 
     pending = rows(appointment, status=Status.PENDING)
     assert set(pending) == {(Kind.CANCELLED, "email"), (Kind.CANCELLED, "sms")}
@@ -245,7 +245,7 @@ def test_a_plan_queues_maintenance_recalls_and_next_session_when_one_is_cancelle
     assert not plan.notifications.filter(kind=Kind.NEXT_SESSION, status=Status.PENDING).exists()
 
     second = plan.appointments.get(session_number=2)
-    services.cancel_appointment(appointment=second, now=now)
+    services.cancel_appointment(appointment=second, now=now, staff=True)
 
     next_session = plan.notifications.get(
         kind=Kind.NEXT_SESSION, channel="email", status=Status.PENDING
@@ -351,7 +351,7 @@ def test_a_reminder_is_never_sent_with_a_changed_time(clinic, patient, now):
 
 def test_nothing_is_sent_for_a_cancelled_visit_except_the_notice(clinic, patient, now):
     appointment = book(clinic, patient, at(THURSDAY, 10), now)
-    services.cancel_appointment(appointment=appointment, now=now)
+    services.cancel_appointment(appointment=appointment, now=now, staff=True)
 
     dispatch(at(THURSDAY, 12))
 

@@ -50,7 +50,7 @@ def test_a_cancellation_offers_the_time_to_who_waited_longest(clinic, patient):
     newer = wait(clinic, factories.PatientFactory(), created=NOW - timedelta(days=1))
     older = wait(clinic, factories.PatientFactory(), created=NOW - timedelta(days=5))
 
-    services.cancel_appointment(appointment=appointment, now=NOW, reason="Ill")
+    services.cancel_appointment(appointment=appointment, now=NOW, reason="Ill", staff=True)
 
     older.refresh_from_db()
     newer.refresh_from_db()
@@ -91,7 +91,7 @@ def test_a_patient_whose_session_window_closes_soonest_comes_first(clinic, patie
     assert [m.entry for m in matches] == [urgent, long_waiting]
     assert matches[0].window_closes == date(2027, 3, 8)
 
-    services.cancel_appointment(appointment=appointment, now=NOW)
+    services.cancel_appointment(appointment=appointment, now=NOW, staff=True)
 
     urgent.refresh_from_db()
     assert urgent.status == "offered"
@@ -108,7 +108,7 @@ def test_only_matching_entries_are_offered(clinic, patient):
     )
     own = wait(clinic, patient, created=NOW - timedelta(days=9))
 
-    services.cancel_appointment(appointment=appointment, now=NOW)
+    services.cancel_appointment(appointment=appointment, now=NOW, staff=True)
 
     for entry in (wrong_days, wrong_person, own):
         entry.refresh_from_db()
@@ -132,7 +132,7 @@ def test_a_past_time_is_not_offered(clinic, patient):
     appointment = book(clinic, patient, at(TUESDAY, 10))
     waiting = wait(clinic, factories.PatientFactory(), created=NOW)
 
-    services.cancel_appointment(appointment=appointment, now=at(TUESDAY, 11))
+    services.cancel_appointment(appointment=appointment, now=at(TUESDAY, 11), staff=True)
 
     waiting.refresh_from_db()
     assert waiting.status == "waiting"
