@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "treatments",
     "booking",
     "charts",
+    "desk",
 ]
 
 MIDDLEWARE = [
