@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "booking",
     "notifications",
     "charts",
+    "desk",
 ]
 
 MIDDLEWARE = [

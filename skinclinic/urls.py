@@ -8,7 +8,11 @@ from treatments import views as treatment_views
 urlpatterns = [
     path("", treatment_views.home, name="home"),
     path("", include("treatments.urls")),
-    path("", include("booking.urls")),
+    path("api/v1/", include("booking.api_urls")),
+    path("staff/reports/", include("desk.report_urls")),
+    path("staff/", include("booking.aesthetician_urls")),
+    path("staff/", include("desk.urls")),
+    path("", include("booking.patient_urls")),
     # The admin's own sign-in counts failures like the patients' one.
     path("admin/login/", limit_failed_sign_ins(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -1,7 +1,7 @@
 """Who may open which staff page and do which staff action.
 
 Roles: aesthetician A (whose visit it is), aesthetician B, front desk, the visit's patient and
-anonymous. Front-desk pages are every pattern in booking.staff_urls: anyone but the front desk
+anonymous. Front-desk pages are every pattern in desk.urls: anyone but the front desk
 gets 403, and anonymous visitors are sent to sign in.
 """
 
@@ -16,7 +16,7 @@ from tests.test_chart import MONDAY, at, book_visit, chart
 from tests.test_chart_pages import form_data
 
 try:
-    from booking import staff_urls
+    from desk import urls as staff_urls
 except ImportError:  # the front-desk area is not there yet
     staff_urls = None
 
@@ -140,7 +140,7 @@ def _desk_url(name: str, world) -> str:
     return reverse(f"{namespace}:{name}" if namespace else name, args=args)
 
 
-@pytest.mark.skipif(not FRONT_DESK_PAGES, reason="booking.staff_urls has no pages yet")
+@pytest.mark.skipif(not FRONT_DESK_PAGES, reason="desk.urls has no pages yet")
 @pytest.mark.parametrize("name", FRONT_DESK_PAGES)
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("role", ["aesthetician_a", "aesthetician_b", "patient", "anonymous"])
@@ -150,7 +150,7 @@ def test_front_desk_pages_refuse_everyone_else(client, world, name, method, role
     assert outcome(response) == (LOGIN if role == "anonymous" else 403)
 
 
-@pytest.mark.skipif(not FRONT_DESK_PAGES, reason="booking.staff_urls has no pages yet")
+@pytest.mark.skipif(not FRONT_DESK_PAGES, reason="desk.urls has no pages yet")
 @pytest.mark.parametrize("name", FRONT_DESK_PAGES)
 def test_front_desk_pages_open_for_the_front_desk(client, world, name):
     response = request_as(client, world, "front_desk", "get", _desk_url(name, world))

@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from booking import reports
 from booking.models import Appointment, TreatmentPlan
+from desk import reports
 from notifications.models import Notification
 from tests import factories
 from tests.conftest import NEW_YORK

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from booking import calendar
 from booking.models import Appointment, TreatmentPlan, WorkingHours
+from desk import calendar
 from tests import factories
 from tests.conftest import NEW_YORK
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import AuditEntry, Patient, TreatmentPlan
-from booking.views.staff import search_patients
+from desk.views.patients import search_patients
 from tests import factories
 from tests.conftest import NEW_YORK
 

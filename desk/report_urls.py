@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from booking.views import reports
+from desk.views import reports
 
 urlpatterns = [
     path("", reports.report, name="staff_reports"),

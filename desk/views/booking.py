@@ -1,0 +1,160 @@
+"""Phone bookings: the booking form with the patient's screening flags, a staff override
+with a reason, and the nearest free times when the asked-for time is taken."""
+
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from booking import availability, queries, services
+from booking.models import Appointment, Location, Patient, Provider
+from booking.roles import front_desk_required
+from desk.forms import PhoneBookingForm
+from desk.views.common import _by_pk, _calendar_url, _now
+from treatments.models import Treatment
+
+NEAREST_FREE_TIMES = 6
+
+
+def nearest_free_times(
+    *, treatment, location, start: datetime, provider=None, now: datetime
+) -> list[availability.Slot]:
+    """Free times closest to ``start`` on its day and the next, for any (or the chosen)
+    aesthetician, under the staff rules."""
+    day = location.local(start).date()
+    schedules = queries.load_schedules(
+        treatment=treatment,
+        location=location,
+        first_day=day,
+        last_day=day + timedelta(days=1),
+        provider_ids=[provider.pk] if provider else None,
+    )
+    slots = schedules.free_slots(
+        day,
+        day + timedelta(days=1),
+        now=now,
+        rules=services.rules_for(schedules, staff=True),
+    )
+    slots.sort(key=lambda s: (abs((s.start - start).total_seconds()), s.start, s.provider_id))
+    chosen = sorted(slots[:NEAREST_FREE_TIMES], key=lambda s: (s.start, s.provider_id))
+    return [(s, schedules.provider_names.get(s.provider_id, "")) for s in chosen]
+
+
+def _apply_picked_slot(data, location):
+    """A suggested time the desk clicked: "2027-03-02T10:15:00-05:00|7" sets date, time and
+    aesthetician."""
+    picked = data.get("slot", "")
+    if "|" not in picked:
+        return data
+    when, provider_id = picked.split("|", 1)
+    try:
+        instant = datetime.fromisoformat(when)
+    except ValueError:
+        return data
+    if instant.tzinfo is None or location is None:
+        return data
+    local = location.local(instant)
+    data = data.copy()
+    data["date"] = f"{local:%Y-%m-%d}"
+    data["time"] = f"{local:%H:%M}"
+    data["provider"] = provider_id
+    data["slot"] = ""
+    return data
+
+
+@front_desk_required
+def book(request):
+    now = _now()
+    suggestions, result, patient = [], None, None
+    if request.method == "POST":
+        data = request.POST
+        location = Location.objects.filter(slug=data.get("location")).first()
+        form = PhoneBookingForm(_apply_picked_slot(data, location))
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            patient = cleaned["patient"]
+            location, treatment = cleaned["location"], cleaned["treatment"]
+            today = location.local(now).date()
+            result = services.screening_for(patient, treatment, today) if patient else None
+            try:
+                appointment = _book_phone_patient(request.user, cleaned, now)
+            except services.ScreeningRequired as error:
+                form.add_error("override_reason", error.message)
+            except services.BookingError as error:
+                form.add_error(None, error.message)
+                suggestions = nearest_free_times(
+                    treatment=treatment,
+                    location=location,
+                    start=cleaned["start"],
+                    provider=cleaned["provider"],
+                    now=now,
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Booked {appointment.patient} for {treatment} on "
+                    f"{location.local(appointment.start):%a %b %-d at %H:%M} "
+                    f"with {appointment.provider}.",
+                )
+                return redirect(_calendar_url(appointment))
+        else:
+            patient = form.cleaned_data.get("patient") if hasattr(form, "cleaned_data") else None
+    else:
+        initial = {
+            key: request.GET[key]
+            for key in ("location", "provider", "date", "time", "treatment", "patient")
+            if request.GET.get(key)
+        }
+        if "treatment" not in initial:
+            # Most calls are for the clinic's main treatment: preselect the first one offered.
+            offered = Treatment.objects.active().filter(is_consultation=False)
+            provider = _by_pk(Provider, initial.get("provider"))
+            if provider is not None:
+                offered = offered.filter(providers=provider)
+            initial["treatment"] = offered.values_list("pk", flat=True).first()
+        form = PhoneBookingForm(initial=initial)
+        patient = _by_pk(Patient, initial.get("patient"))
+    return render(
+        request,
+        "staff/book.html",
+        {"form": form, "suggestions": suggestions, "patient": patient, "screening": result},
+    )
+
+
+@transaction.atomic
+def _book_phone_patient(user, cleaned, now) -> Appointment:
+    """A new patient record if the caller has none yet, and the visit, in one transaction:
+    the service screens the patient and books past a refusal only with the reason given."""
+    patient = cleaned["patient"] or services.create_patient(
+        actor=user,
+        now=now,
+        **{f: cleaned[f] for f in ("first_name", "last_name", "phone", "email")},
+    )
+    return services.book_appointment(
+        patient=patient,
+        treatment=cleaned["treatment"],
+        location=cleaned["location"],
+        start=cleaned["start"],
+        now=now,
+        provider=cleaned["provider"],
+        booked_by=user,
+        staff=True,
+        override_reason=cleaned["override_reason"],
+    )
+
+
+@front_desk_required
+@require_GET
+def book_screening(request):
+    """The screening flags of the chosen patient for the chosen treatment (an htmx fragment)."""
+    patient = _by_pk(Patient, request.GET.get("patient"))
+    treatment = _by_pk(Treatment, request.GET.get("treatment"))
+    location = Location.objects.filter(slug=request.GET.get("location")).first()
+    result = None
+    if patient and treatment:
+        today = (location.local(_now()) if location else timezone.localtime()).date()
+        result = services.screening_for(patient, treatment, today)
+    return render(request, "staff/_screening.html", {"screening": result, "patient": patient})
