@@ -150,14 +150,15 @@ def test_now_line_is_drawn_on_today(client, front_desk, clinic):
 
 def seed_day(clinic, people, per_provider: int):
     """``per_provider`` visits for each of ``people`` on Tuesday, 75 minutes apart in two
-    alternating rooms (each visit holds its room 105 minutes)."""
+    alternating rooms (each visit holds its room 105 minutes), each for a patient of its own
+    (one person is never at two visits at once)."""
     location, treatment = clinic["location"], clinic["treatment"]
-    patient = factories.PatientFactory(user=None)
     for provider in people:
         rooms = [factories.RoomFactory(location=location, treatments=[treatment]) for _ in "ab"]
         WorkingHours.objects.filter(provider=provider).update(start_time=time(7), end_time=time(21))
         for n in range(per_provider):
             start = at(TUESDAY, 7) + timedelta(minutes=75 * n)
+            patient = factories.PatientFactory(user=None)
             visit(clinic, start, provider=provider, room=rooms[n % 2], patient=patient)
 
 
