@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.roles import front_desk_required
 from booking import reminders, services, sms
 from booking.models import Appointment, Notification, Patient
-from booking.roles import front_desk_required
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP"}
@@ -27,7 +27,9 @@ def visit_confirm(request, token):
     try:
         pk, start = reminders.read_confirm_token(token)
     except signing.BadSignature:
-        return render(request, "booking/visit_confirm.html", {"problem": "expired"}, status=404)
+        return render(
+            request, "notifications/visit_confirm.html", {"problem": "expired"}, status=404
+        )
     appointment = get_object_or_404(
         Appointment.objects.select_related("location", "treatment"), pk=pk
     )
@@ -47,7 +49,7 @@ def visit_confirm(request, token):
         return redirect(request.path + "?done=1")
     return render(
         request,
-        "booking/visit_confirm.html",
+        "notifications/visit_confirm.html",
         {
             "appointment": appointment,
             "problem": problem,

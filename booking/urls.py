@@ -5,5 +5,4 @@ urlpatterns = [
     path("staff/reports/", include("booking.report_urls")),
     path("staff/", include("booking.aesthetician_urls")),
     path("staff/", include("booking.staff_urls")),
-    path("", include("booking.patient_urls")),
 ]

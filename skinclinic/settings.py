@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "treatments",
     "booking",
     "charts",
+    "accounts",
+    "portal",
 ]
 
 MIDDLEWARE = [

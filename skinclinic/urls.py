@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.ratelimit import limit_failed_sign_ins
 from booking import notifications
-from booking.ratelimit import limit_failed_sign_ins
 from skinclinic.health import healthz
 from treatments import views as treatment_views
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", treatment_views.home, name="home"),
     path("", include("treatments.urls")),
     path("", include("booking.urls")),
+    path("", include("portal.urls")),
+    path("", include("accounts.urls")),
     # The admin's own sign-in counts failures like the patients' one.
     path("admin/login/", limit_failed_sign_ins(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -1,4 +1,4 @@
-"""Views: patient.py (booking flow and portal), accounts.py (sign up, sign in), staff views.
+"""Staff views: staff.py (the front desk), aesthetician.py (their day), reports.py.
 
-Per-IP rate limits live in booking/ratelimit.py.
+The patient's pages live in portal/, accounts (sign up, sign in) in accounts/.
 """

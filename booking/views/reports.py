@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import front_desk_required
 from booking import reports
 from booking.dates import check_year
 from booking.models import Location
-from booking.roles import front_desk_required
 
 LONGEST_PERIOD_DAYS = 366
 

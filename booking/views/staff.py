@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import front_desk_required
 from booking import availability, calendar, dates, queries, services, waitlist
 from booking.models import (
     Appointment,
@@ -31,7 +32,6 @@ from booking.models import (
     WaitlistEntry,
     WorkingHours,
 )
-from booking.roles import front_desk_required
 from booking.staff_forms import (
     CalendarForm,
     CancelForm,

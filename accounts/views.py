@@ -20,14 +20,15 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
+from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 from booking import services
 from booking.models import Patient
-from booking.patient_forms import ChoosePasswordForm, SignInForm, SignUpForm
-from booking.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
-    """One-time links: the token covers last_login, which changes when the link signs in."""
+    """One-time links: the token covers last_login, which changes when the link signs in.
+    The salt keeps its old module path so links already emailed still work."""
 
     key_salt = "booking.views.accounts.ActivationTokenGenerator"
 
