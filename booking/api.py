@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from booking import availability, queries, roles, services
+from accounts import roles
+from booking import availability, queries, services
 from booking.models import (
     Appointment,
     Location,

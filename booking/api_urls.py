@@ -3,8 +3,8 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.ratelimit import limit_failed_sign_ins
 from booking import api
-from booking.ratelimit import limit_failed_sign_ins
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),

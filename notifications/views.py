@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.roles import front_desk_required
 from booking import services
 from booking.models import Appointment
-from booking.roles import front_desk_required
 from notifications import dispatch, rendering, sms
 from notifications.models import Notification
 from notifications.tasks import dispatch_due_messages
@@ -28,7 +28,9 @@ def visit_confirm(request, token):
     try:
         pk, start = rendering.read_confirm_token(token)
     except signing.BadSignature:
-        return render(request, "booking/visit_confirm.html", {"problem": "expired"}, status=404)
+        return render(
+            request, "notifications/visit_confirm.html", {"problem": "expired"}, status=404
+        )
     appointment = get_object_or_404(
         Appointment.objects.select_related("location", "treatment"), pk=pk
     )
@@ -48,7 +50,7 @@ def visit_confirm(request, token):
         return redirect(request.path + "?done=1")
     return render(
         request,
-        "booking/visit_confirm.html",
+        "notifications/visit_confirm.html",
         {
             "appointment": appointment,
             "problem": problem,

@@ -124,6 +124,8 @@ INSTALLED_APPS = [
     "notifications",
     "charts",
     "desk",
+    "accounts",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from booking.ratelimit import limit_failed_sign_ins
+from accounts.ratelimit import limit_failed_sign_ins
 from skinclinic.health import healthz
 from treatments import views as treatment_views
 
@@ -12,7 +12,8 @@ urlpatterns = [
     path("staff/reports/", include("desk.report_urls")),
     path("staff/", include("booking.aesthetician_urls")),
     path("staff/", include("desk.urls")),
-    path("", include("booking.patient_urls")),
+    path("", include("portal.urls")),
+    path("", include("accounts.urls")),
     # The admin's own sign-in counts failures like the patients' one.
     path("admin/login/", limit_failed_sign_ins(admin.site.login)),
     path("admin/", admin.site.urls),

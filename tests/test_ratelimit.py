@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 
-from booking import ratelimit
+from accounts import ratelimit
 from tests import factories
 
 FEW = {"sign-in": (2, 60), "sign-up": (2, 60), "booking": (2, 60)}

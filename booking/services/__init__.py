@@ -34,6 +34,7 @@ from booking.services.errors import (
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
     create_patient,
+    link_online_account,
     patients_with_phone,
     save_patient,
     set_consent,
@@ -51,6 +52,7 @@ from booking.services.plans import (
 from booking.services.screening import (
     check_screening,
     check_staff_screening,
+    evaluate_answers,
     needs_override,
     record_answers,
     screening_for,
@@ -85,7 +87,9 @@ __all__ = [
     "check_screening",
     "check_staff_screening",
     "create_patient",
+    "evaluate_answers",
     "field_changes",
+    "link_online_account",
     "needs_override",
     "next_session",
     "overlap_problem",

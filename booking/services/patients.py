@@ -99,3 +99,30 @@ def set_sms_consent_by_phone(phone: str, *, consent: bool, now: datetime, reason
     for patient in patients_with_phone(phone):
         changed += bool(set_consent(patient, now=now, reason=reason, sms_consent=consent))
     return changed
+
+
+@transaction.atomic
+def link_online_account(user, *, now: datetime) -> None:
+    """A patient the front desk booked by phone signs up with the same email: the emailed
+    link proved the address is theirs, so the account takes over that record (visits, plans,
+    screening history) instead of starting a second one beside it."""
+    phone_record = (
+        Patient.objects.filter(user=None, email__iexact=user.email).order_by("created_at").first()
+    )
+    new_record = Patient.objects.filter(user=user).first()
+    if phone_record is None or new_record is None or new_record.appointments.exists():
+        return
+    for field in ("first_name", "last_name", "phone", "email_consent", "sms_consent"):
+        setattr(phone_record, field, getattr(new_record, field))
+    phone_record.date_of_birth = phone_record.date_of_birth or new_record.date_of_birth
+    new_record.screening_answers.update(patient=phone_record)
+    new_record.delete()
+    phone_record.user = user
+    phone_record.save()
+    audit(
+        actor=user,
+        action="linked_online_account",
+        patient=phone_record,
+        changes={"user": [None, user.username]},
+        now=now,
+    )

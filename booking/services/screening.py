@@ -20,6 +20,7 @@ from treatments.models import Treatment
 __all__ = [
     "check_screening",
     "check_staff_screening",
+    "evaluate_answers",
     "needs_override",
     "record_answers",
     "screening_for",
@@ -70,14 +71,19 @@ def record_answers(
     )
 
 
-def _evaluate(
-    patient: Patient, treatment: Treatment, answers: Iterable[screening.Answer], today: date
+def evaluate_answers(
+    patient: Patient | None,
+    treatment: Treatment,
+    answers: Iterable[screening.Answer],
+    today: date,
 ) -> screening.ScreeningResult:
+    """Answers judged against the treatment's questions on `today` (no patient yet: not
+    cleared by a consultation)."""
     return screening.evaluate(
         [rule.as_rule() for rule in treatment.screening_rules.all()],
         list(answers),
         today=today,
-        cleared_for_protocol=patient.cleared_for_protocols,
+        cleared_for_protocol=bool(patient and patient.cleared_for_protocols),
     )
 
 
@@ -97,7 +103,7 @@ def screening_for(
     queries.latest_screening_answers_by_patient) when screening many visits at once."""
     if latest is None:
         latest = queries.latest_screening_answers(patient)
-    return _evaluate(patient, treatment, _as_answers(latest), today)
+    return evaluate_answers(patient, treatment, _as_answers(latest), today)
 
 
 def check_screening(
@@ -118,7 +124,7 @@ def check_screening(
     else:
         start_of_today = datetime.combine(today, datetime.min.time(), tzinfo=location.zone)
         given = _as_answers(queries.latest_screening_answers(patient, since=start_of_today))
-    result = _evaluate(patient, treatment, given, today)
+    result = evaluate_answers(patient, treatment, given, today)
     if result.unanswered:
         raise ScreeningRequired(
             f"Please answer today's health questions for {treatment} before booking: they "

@@ -1,5 +1,4 @@
-"""Views: patient.py (booking flow and portal), accounts.py (sign up, sign in), aesthetician.py
-(the aesthetician's day and charts). The front desk's views live in the desk app.
+"""Views still in booking: aesthetician.py (the aesthetician's day and charts).
 
-Per-IP rate limits live in booking/ratelimit.py.
+The patient's pages live in portal/, accounts (sign up, sign in) in accounts/.
 """

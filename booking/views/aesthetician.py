@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from accounts.roles import aesthetician_required, is_aesthetician, is_front_desk
 from booking.dates import OUT_OF_RANGE, in_range
 from booking.models import Appointment, Provider
-from booking.roles import aesthetician_required, is_aesthetician, is_front_desk
 from booking.services import BookingError
 from charts import day, services
 from charts.forms import ChartForm, CorrectionForm, DayForm, zone_formset

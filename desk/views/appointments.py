@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import front_desk_required
 from booking import schedule, services
 from booking.models import Appointment, WaitlistEntry
-from booking.roles import front_desk_required
 from booking.services import waitlist
 from desk.forms import CancelForm, MoveForm, StatusForm
 from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import front_desk_required
 from booking import availability, queries, services
 from booking.models import Appointment, Location, Patient, Provider
-from booking.roles import front_desk_required
 from desk.forms import PhoneBookingForm
 from desk.views.common import _by_pk, _calendar_url, _now
 from treatments.models import Treatment

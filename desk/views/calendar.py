@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from accounts.roles import front_desk_required
 from booking.models import (
     Appointment,
     Location,
@@ -23,7 +24,6 @@ from booking.models import (
     WaitlistEntry,
     WorkingHours,
 )
-from booking.roles import front_desk_required
 from desk import calendar
 from desk.forms import CalendarForm
 from desk.views.common import _now

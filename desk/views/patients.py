@@ -6,9 +6,9 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.roles import front_desk_required
 from booking import services
 from booking.models import Appointment, AuditEntry, Location, Patient
-from booking.roles import front_desk_required
 from desk.forms import PatientForm
 from desk.views.common import _labelled, _now
 from desk.views.plans import _plan_rows

@@ -8,9 +8,9 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import front_desk_required
 from booking import schedule, services
 from booking.models import Appointment, Patient, Provider, TreatmentPlan
-from booking.roles import front_desk_required
 from desk.forms import PlanForm
 from desk.views.common import _labelled, _now
 

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import front_desk_required
 from booking.dates import check_year
 from booking.models import Location
-from booking.roles import front_desk_required
 from desk import reports
 
 LONGEST_PERIOD_DAYS = 366

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.roles import front_desk_required
 from booking import dates
 from booking.models import Patient, WaitlistEntry
-from booking.roles import front_desk_required
 from booking.services import waitlist
 from desk.forms import WaitlistForm
 from desk.views.common import _by_pk, _next_or, _now

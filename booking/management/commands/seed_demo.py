@@ -510,7 +510,7 @@ class Command(BaseCommand):
         return locations
 
     def seed_front_desk(self, user: User) -> None:
-        # The group's admin permissions are granted after every migrate (booking/roles.py).
+        # The group's admin permissions are granted after every migrate (accounts/roles.py).
         user.groups.add(Group.objects.get_or_create(name="Front desk")[0])
 
     def seed_aestheticians(self, treatments, locations):

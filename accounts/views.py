@@ -20,14 +20,15 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
+from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 from booking import services
 from booking.models import Patient
-from booking.patient_forms import ChoosePasswordForm, SignInForm, SignUpForm
-from booking.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
-    """One-time links: the token covers last_login, which changes when the link signs in."""
+    """One-time links: the token covers last_login, which changes when the link signs in.
+    The salt keeps its old module path so links already emailed still work."""
 
     key_salt = "booking.views.accounts.ActivationTokenGenerator"
 
@@ -132,37 +133,11 @@ def activate(request, uidb64, token):
             user = form.save(commit=False)
             user.is_active = True
             user.save()
-            _take_over_phone_record(user)
+            services.link_online_account(user, now=timezone.now())
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready.")
         return redirect(_after_sign_in(request))
     return render(request, "registration/activate.html", {"form": form})
-
-
-def _take_over_phone_record(user) -> None:
-    """A patient the front desk booked by phone signs up with the same email: the emailed
-    link proved the address is theirs, so the account takes over that record (visits, plans,
-    screening history) instead of starting a second one beside it."""
-    phone_record = (
-        Patient.objects.filter(user=None, email__iexact=user.email).order_by("created_at").first()
-    )
-    new_record = Patient.objects.filter(user=user).first()
-    if phone_record is None or new_record is None or new_record.appointments.exists():
-        return
-    for field in ("first_name", "last_name", "phone", "email_consent", "sms_consent"):
-        setattr(phone_record, field, getattr(new_record, field))
-    phone_record.date_of_birth = phone_record.date_of_birth or new_record.date_of_birth
-    new_record.screening_answers.update(patient=phone_record)
-    new_record.delete()
-    phone_record.user = user
-    phone_record.save()
-    services.audit(
-        actor=user,
-        action="linked_online_account",
-        patient=phone_record,
-        changes={"user": [None, user.username]},
-        now=timezone.now(),
-    )
 
 
 def _user_from_link(uidb64: str):

@@ -78,7 +78,7 @@ def too_many_requests(request, scope: str):
     if request.path.startswith("/api/"):
         detail = f"Too many attempts from your address. Try again in {minutes} minutes."
         return JsonResponse({"detail": detail}, status=429)
-    return render(request, "booking/too_many.html", {"minutes": minutes}, status=429)
+    return render(request, "accounts/too_many.html", {"minutes": minutes}, status=429)
 
 
 def limit_failed_sign_ins(view, *, failed_status: int = 200):

@@ -1,28 +1,19 @@
-"""Forms a patient fills in: safety screening, sign-up, sign-in, contact details, and the
-small forms behind the booking flow's buttons. Crispy layouts live here, not in templates."""
+"""Forms a patient fills in: safety screening, contact details, and the small forms behind
+the booking flow's buttons. Crispy layouts live here, not in templates. (Sign-up and sign-in:
+accounts/forms.py.)"""
 
 from datetime import date, datetime
 
 from crispy_forms.bootstrap import InlineRadios
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout, Submit
+from crispy_forms.layout import Div, Field
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
+from accounts.forms import DateOfBirthField, form_helper
 from booking.dates import in_range
 from booking.models import Patient
 from treatments import screening
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-def _helper(*fields, submit: str | None = None) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.layout = Layout(*fields)
-    if submit:
-        helper.add_input(Submit("submit", submit, css_class="btn-primary w-100"))
-    return helper
 
 
 class ScreeningForm(forms.Form):
@@ -54,7 +45,7 @@ class ScreeningForm(forms.Form):
                     initial=answer.last_occurred if answer else None,
                 )
                 layout.append(Div(Field(f"when_{rule.code}"), css_class="ms-md-4"))
-        self.helper = _helper(*layout, submit="Continue")
+        self.helper = form_helper(*layout, submit="Continue")
 
     def answers(self) -> list[screening.Answer]:
         return [
@@ -75,73 +66,6 @@ class ScreeningForm(forms.Form):
         return cleaned
 
 
-class DateOfBirthField(forms.DateField):
-    widget = forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d")
-
-    def validate(self, value):
-        super().validate(value)
-        if value and not date(1900, 1, 1) <= value <= date.today():  # noqa: DTZ011
-            raise forms.ValidationError("Please check your date of birth.")
-
-
-class SignUpForm(forms.Form):
-    first_name = forms.CharField(
-        max_length=60, widget=forms.TextInput({"autocomplete": "given-name"})
-    )
-    last_name = forms.CharField(
-        max_length=60, widget=forms.TextInput({"autocomplete": "family-name"})
-    )
-    email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
-    phone = forms.CharField(
-        max_length=30,
-        widget=forms.TextInput({"autocomplete": "tel", "type": "tel"}),
-        help_text="So we can reach you about your visit.",
-    )
-    date_of_birth = DateOfBirthField()
-    email_consent = forms.BooleanField(
-        label="Email me reminders and aftercare", required=False, initial=True
-    )
-    sms_consent = forms.BooleanField(label="Text me reminders", required=False)
-
-    helper = _helper(
-        Div(
-            Div("first_name", css_class="col-sm-6"),
-            Div("last_name", css_class="col-sm-6"),
-            css_class="row",
-        ),
-        "email",
-        "phone",
-        "date_of_birth",
-        "email_consent",
-        "sms_consent",
-        submit="Create my account",
-    )
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
-
-
-class SignInForm(AuthenticationForm):
-    """Patients sign in with their email; staff with their username."""
-
-    helper = _helper("username", "password", submit="Sign in")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Email"
-        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
-        self.error_messages["invalid_login"] = (
-            "That email and password do not match an account. Please try again."
-        )
-
-    def clean_username(self):
-        return self.cleaned_data["username"].strip().lower()
-
-
-class ChoosePasswordForm(SetPasswordForm):
-    helper = _helper("new_password1", "new_password2", submit="Save and continue")
-
-
 class ContactDetailsForm(forms.ModelForm):
     date_of_birth = DateOfBirthField()
 
@@ -160,7 +84,7 @@ class ContactDetailsForm(forms.ModelForm):
             "sms_consent": "Text me reminders",
         }
 
-    helper = _helper(
+    helper = form_helper(
         Div(
             Div("first_name", css_class="col-sm-6"),
             Div("last_name", css_class="col-sm-6"),

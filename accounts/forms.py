@@ -1,0 +1,85 @@
+"""Forms for patient accounts: sign-up, sign-in, choosing a password. Crispy layouts live
+here, not in templates; `form_helper` and `DateOfBirthField` serve the portal's forms too."""
+
+from datetime import date
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Layout, Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+
+
+def form_helper(*fields, submit: str | None = None) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.layout = Layout(*fields)
+    if submit:
+        helper.add_input(Submit("submit", submit, css_class="btn-primary w-100"))
+    return helper
+
+
+class DateOfBirthField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d")
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not date(1900, 1, 1) <= value <= date.today():  # noqa: DTZ011
+            raise forms.ValidationError("Please check your date of birth.")
+
+
+class SignUpForm(forms.Form):
+    first_name = forms.CharField(
+        max_length=60, widget=forms.TextInput({"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=60, widget=forms.TextInput({"autocomplete": "family-name"})
+    )
+    email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
+    phone = forms.CharField(
+        max_length=30,
+        widget=forms.TextInput({"autocomplete": "tel", "type": "tel"}),
+        help_text="So we can reach you about your visit.",
+    )
+    date_of_birth = DateOfBirthField()
+    email_consent = forms.BooleanField(
+        label="Email me reminders and aftercare", required=False, initial=True
+    )
+    sms_consent = forms.BooleanField(label="Text me reminders", required=False)
+
+    helper = form_helper(
+        Div(
+            Div("first_name", css_class="col-sm-6"),
+            Div("last_name", css_class="col-sm-6"),
+            css_class="row",
+        ),
+        "email",
+        "phone",
+        "date_of_birth",
+        "email_consent",
+        "sms_consent",
+        submit="Create my account",
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class SignInForm(AuthenticationForm):
+    """Patients sign in with their email; staff with their username."""
+
+    helper = form_helper("username", "password", submit="Sign in")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
+        self.error_messages["invalid_login"] = (
+            "That email and password do not match an account. Please try again."
+        )
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class ChoosePasswordForm(SetPasswordForm):
+    helper = form_helper("new_password1", "new_password2", submit="Save and continue")

@@ -1,0 +1,29 @@
+"""Patient accounts: sign in and out, sign up (confirmed by email), password reset."""
+
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("accounts/login/", views.sign_in, name="login"),
+    path("accounts/logout/", views.sign_out, name="logout"),
+    path("accounts/sign-up/", views.sign_up, name="sign_up"),
+    path("accounts/sign-up/sent/", views.sign_up_sent, name="sign_up_sent"),
+    path("accounts/activate/<uidb64>/<token>/", views.activate, name="account_activate"),
+    path("accounts/password-reset/", views.password_reset, name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        views.password_reset_done,
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        views.password_reset_complete,
+        name="password_reset_complete",
+    ),
+]

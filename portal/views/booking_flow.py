@@ -1,0 +1,438 @@
+"""The booking flow under /book/: treatment, location, aesthetician, time, then the safety
+screening, an account, and the review page that books one visit or a whole course.
+
+The choices live in the session draft (portal/views/draft.py) and nothing is written until
+the patient confirms. Every write goes through booking.services with now=timezone.now().
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.forms import SignInForm, SignUpForm
+from accounts.ratelimit import over_limit, too_many_requests
+from accounts.roles import patient_of, patient_required
+from booking import availability, queries, schedule, services
+from booking.models import Appointment, Location, Patient, Provider
+from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
+from portal.views.draft import DRAFT, Draft, load_draft, save_draft, start_over, update_draft
+from portal.views.my import patient_visits
+from portal.views.times import ANY, build_week, free_slots, render_week
+from treatments import protocols, screening
+from treatments.models import Treatment
+
+NEARBY_TIMES = 6
+
+
+# --- Screening ------------------------------------------------------------------------------
+
+
+def _rules(treatment: Treatment):
+    return list(treatment.screening_rules.all())
+
+
+def _last_answers(patient: Patient | None) -> dict[str, screening.Answer]:
+    """The latest stored answer per question, to pre-fill the screening."""
+    if patient is None:
+        return {}
+    return {
+        code: screening.Answer(code, answer.yes, answer.last_occurred)
+        for code, answer in queries.latest_screening_answers(patient).items()
+    }
+
+
+def _screen(draft: Draft, patient: Patient | None, today: date) -> screening.ScreeningResult:
+    """The draft's answers judged by the service's rules, to show the patient where they stand
+    (the booking itself is screened again by the service)."""
+    return services.evaluate_answers(patient, draft.treatment, draft.answers or [], today)
+
+
+def _route_after_screening(result: screening.ScreeningResult):
+    if result.unanswered:
+        return redirect("book_screening")
+    if result.outcome == screening.Outcome.NOT_NOW:
+        return redirect("book_not_now")
+    if result.needs_consultation:
+        return redirect("book_consult_first")
+    return None
+
+
+def _consultation() -> Treatment | None:
+    return Treatment.objects.active().filter(is_consultation=True).first()
+
+
+# --- The booking flow -----------------------------------------------------------------------
+
+
+def book_start(request):
+    treatments = Treatment.objects.active().select_related("protocol")
+    return render(request, "portal/book_start.html", {"treatments": treatments})
+
+
+def _offering(treatment: Treatment):
+    return Location.objects.filter(
+        providers__treatments=treatment,
+        providers__is_active=True,
+        rooms__treatments=treatment,
+        rooms__is_active=True,
+    ).distinct()
+
+
+def book_location(request, slug):
+    treatment = get_object_or_404(Treatment.objects.active(), slug=slug)
+    places = list(_offering(treatment))
+    if len(places) == 1:
+        return redirect("book_provider", slug=treatment.slug, location_slug=places[0].slug)
+    return render(
+        request, "portal/book_location.html", {"treatment": treatment, "locations": places}
+    )
+
+
+def _treatment_and_location(slug, location_slug):
+    treatment = get_object_or_404(Treatment.objects.active().select_related("protocol"), slug=slug)
+    location = get_object_or_404(_offering(treatment), slug=location_slug)
+    return treatment, location
+
+
+def book_provider(request, slug, location_slug):
+    treatment, location = _treatment_and_location(slug, location_slug)
+    providers = Provider.objects.performing(treatment, location)
+    return render(
+        request,
+        "portal/book_provider.html",
+        {"treatment": treatment, "location": location, "providers": providers, "ANY": ANY},
+    )
+
+
+def _chosen_provider(raw: str | None, treatment, location) -> Provider | None:
+    if not raw or raw == ANY:
+        return None
+    try:
+        return Provider.objects.performing(treatment, location).get(pk=int(raw))
+    except (ValueError, Provider.DoesNotExist):
+        raise Http404("No such aesthetician here.") from None
+
+
+def book_times(request, slug, location_slug):
+    treatment, location = _treatment_and_location(slug, location_slug)
+    provider = _chosen_provider(request.GET.get("with"), treatment, location)
+    if request.method == "POST":
+        form = ChooseTimeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Please pick one of the times shown.")
+            return redirect(request.get_full_path())
+        save_draft(
+            request,
+            treatment=treatment,
+            location=location,
+            provider=provider,
+            start=form.cleaned_data["start"],
+        )
+        return redirect("book_screening")
+    now = timezone.now()
+    week = build_week(
+        request,
+        treatment=treatment,
+        location=location,
+        provider_id=provider.pk if provider else None,
+        now=now,
+    )
+    context = {
+        "treatment": treatment,
+        "location": location,
+        "provider": provider,
+        "providers": Provider.objects.performing(treatment, location),
+        "week": week,
+        "choose_url": request.get_full_path(),
+        "ANY": ANY,
+    }
+    return render_week(request, "portal/book_times.html", context, location=location)
+
+
+def book_screening(request):
+    draft = load_draft(request)
+    if draft is None:
+        return start_over(request)
+    rules = _rules(draft.treatment)
+    patient = patient_of(request.user)
+    if not rules:
+        today = draft.location.local(timezone.now()).date()
+        update_draft(request, answers=[], answered_on=today.isoformat())
+        return redirect("book_review" if patient else "book_account")
+    previous = {a.code: a for a in draft.answers} if draft.answers else _last_answers(patient)
+    form = ScreeningForm(request.POST or None, rules=rules, previous=previous)
+    if request.method == "POST" and form.is_valid():
+        now = timezone.now()
+        answers = form.answers()
+        update_draft(
+            request,
+            answers=[
+                {
+                    "code": a.code,
+                    "yes": a.yes,
+                    "last_occurred": a.last_occurred.isoformat() if a.last_occurred else None,
+                }
+                for a in answers
+            ],
+            answered_on=draft.location.local(now).date().isoformat(),
+            answers_saved=patient is not None,
+        )
+        draft = load_draft(request)
+        if patient is not None:
+            services.record_answers(
+                patient=patient, treatment=draft.treatment, answers=draft.answers or [], now=now
+            )
+        result = _screen(draft, patient, draft.location.local(now).date())
+        return _route_after_screening(result) or redirect(
+            "book_review" if patient else "book_account"
+        )
+    return render(
+        request,
+        "portal/book_screening.html",
+        {"draft": draft, "form": form, "reconfirm": bool(draft.plan or previous)},
+    )
+
+
+def _why_a_consultation(request, outcome: screening.Outcome, template: str):
+    """Explain kindly which answers led here, and offer a consultation."""
+    draft = load_draft(request)
+    if draft is None or draft.answers is None:
+        return start_over(request)
+    result = _screen(draft, patient_of(request.user), draft.location.local(timezone.now()).date())
+    reasons = [rule for rule in result.triggered if rule.outcome == outcome]
+    return render(
+        request, template, {"draft": draft, "reasons": reasons, "consultation": _consultation()}
+    )
+
+
+def book_not_now(request):
+    return _why_a_consultation(request, screening.Outcome.NOT_NOW, "portal/book_not_now.html")
+
+
+def book_consult_first(request):
+    return _why_a_consultation(
+        request, screening.Outcome.CONSULT_FIRST, "portal/book_consult_first.html"
+    )
+
+
+@require_POST
+def book_consultation(request):
+    """Swap the treatment for a consultation at the same place; the patient picks a time."""
+    draft = load_draft(request)
+    consultation = _consultation()
+    if consultation is None:
+        messages.info(request, "Please call us to book a consultation.")
+        return redirect("locations")
+    location_slug = draft.location.slug if draft else None
+    if location_slug is None or not _offering(consultation).filter(slug=location_slug).exists():
+        return redirect("book_location", slug=consultation.slug)
+    return redirect("book_provider", slug=consultation.slug, location_slug=location_slug)
+
+
+def book_account(request):
+    draft = load_draft(request)
+    if draft is None:
+        return start_over(request)
+    if patient_of(request.user):
+        return redirect("book_review")
+    return render(
+        request,
+        "portal/book_account.html",
+        {
+            "draft": draft,
+            "signin_form": SignInForm(request),
+            "signup_form": SignUpForm(),
+            "next": reverse("book_review"),
+            "staff_signed_in": request.user.is_authenticated,
+        },
+    )
+
+
+def _nearby_times(draft: Draft, *, now: datetime, window=None) -> list[availability.Slot]:
+    """Free times closest to the one the patient chose, for when it was just taken."""
+    day = draft.local_start.date()
+    first_day, last_day = day - timedelta(days=1), day + timedelta(days=6)
+    if window:
+        first_day, last_day = max(first_day, window[0]), min(last_day, window[1])
+    slots = free_slots(
+        treatment=draft.treatment,
+        location=draft.location,
+        provider_id=draft.provider.pk if draft.provider else None,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+    )
+    closest = sorted(slots, key=lambda s: abs(s.start - draft.start))[:NEARBY_TIMES]
+    return sorted(closest, key=lambda s: s.start)
+
+
+def _plan_session(draft: Draft) -> protocols.PlannedSession | None:
+    return schedule.next_session(draft.plan) if draft.plan else None
+
+
+def _book(draft: Draft, *, patient: Patient, choice: str, sessions: int, user, now: datetime):
+    """Make the booking the patient confirmed; return the first visit."""
+    # Answers given before signing in are stored with the booking; the others already were.
+    answers = None if draft.answers_saved else draft.answers
+    common = {
+        "treatment": draft.treatment,
+        "location": draft.location,
+        "provider": draft.provider,
+        "now": now,
+        "booked_by": user,
+        "screening_answers": answers,
+    }
+    if draft.plan:
+        return services.book_plan_session(
+            plan=draft.plan,
+            start=draft.start,
+            now=now,
+            provider=draft.provider,
+            booked_by=user,
+            screening_answers=answers,
+        )
+    if draft.protocol and choice == ConfirmForm.BOOK_ALL:
+        plan = services.book_plan(
+            patient=patient, sessions=sessions, first_start=draft.start, **common
+        )
+        return plan.appointments.order_by("start").first()
+    if draft.protocol:
+        return services.start_plan(
+            patient=patient, sessions=sessions, first_start=draft.start, **common
+        )
+    kind = (
+        Appointment.Kind.CONSULTATION
+        if draft.treatment.is_consultation
+        else Appointment.Kind.SINGLE
+    )
+    return services.book_appointment(patient=patient, start=draft.start, kind=kind, **common)
+
+
+def book_review(request):
+    draft = load_draft(request)
+    if draft is None:
+        return start_over(request)
+    patient = patient_of(request.user)
+    if patient is None:
+        return redirect("book_account")
+    now = timezone.now()
+    today = draft.location.local(now).date()
+    if draft.answers is None or not screening.answers_are_current(draft.answered_on, today=today):
+        messages.info(request, "Please confirm your health answers for today.")
+        return redirect("book_screening")
+    result = _screen(draft, patient, today)
+    detour = _route_after_screening(result)
+    if detour:
+        return detour
+
+    session = _plan_session(draft)
+    window = (session.earliest, session.latest) if session and session.number > 1 else None
+    protocol = draft.protocol
+    form = ConfirmForm(request.POST or request.GET or None)
+    sessions = draft.sessions or (protocol.default_sessions if protocol else 1)
+    if form.is_valid() and form.cleaned_data.get("sessions") and protocol:
+        sessions = min(
+            max(form.cleaned_data["sessions"], protocol.min_sessions), protocol.max_sessions
+        )
+        update_draft(request, sessions=sessions)
+
+    problem = None
+    taken = False
+    booked = None
+    if request.method == "POST" and "start" in request.POST:
+        picked = ChooseTimeForm(request.POST)
+        if picked.is_valid():
+            update_draft(request, start=picked.cleaned_data["start"].isoformat())
+            return redirect(reverse("book_review") + f"?sessions={sessions}")
+    elif request.method == "POST" and form.is_valid():
+        if over_limit(request, "booking"):
+            return too_many_requests(request, "booking")
+        choice = form.cleaned_data.get("choice") or ConfirmForm.BOOK_ONE
+        try:
+            booked = _book(
+                draft, patient=patient, choice=choice, sessions=sessions, user=request.user, now=now
+            )
+        except services.SlotTaken:
+            taken = True
+        except services.BookingError as error:
+            problem = error.message
+        if booked is not None:
+            request.session.pop(DRAFT, None)
+            return redirect("book_done", pk=booked.pk)
+
+    proposals = None
+    if protocol and not taken:
+        try:
+            proposals = services.propose_plan(
+                treatment=draft.treatment,
+                location=draft.location,
+                sessions=sessions,
+                first_start=draft.start,
+                now=now,
+                provider=draft.provider,
+            )
+        except services.SlotTaken:
+            taken = True
+        except services.BookingError as error:
+            problem = problem or error.message
+    elif not taken and request.method == "GET":
+        problem = _why_not_bookable(draft, now=now, window=window)
+        taken = problem == "taken"
+        problem = None if taken else problem
+    context = {
+        "draft": draft,
+        "patient": patient,
+        "result": result,
+        "protocol": protocol,
+        "sessions": sessions,
+        "session_choices": range(protocol.min_sessions, protocol.max_sessions + 1)
+        if protocol
+        else (),
+        "proposals": proposals,
+        "unplaced": [
+            p for p in proposals or () if p.slot is None and p.session.kind == protocols.INITIAL
+        ],
+        "plan_session": session,
+        "problem": problem,
+        "taken": taken,
+        "nearby": _nearby_times(draft, now=now, window=window) if taken or problem else [],
+    }
+    return render(request, "portal/book_review.html", context, status=409 if taken else 200)
+
+
+def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
+    """Check the chosen time is still free; "taken", a message, or None when it is fine."""
+    if window and not window[0] <= draft.local_start.date() <= window[1]:
+        return f"Please pick a time between {window[0]:%b %-d} and {window[1]:%b %-d}."
+    slots = free_slots(
+        treatment=draft.treatment,
+        location=draft.location,
+        provider_id=draft.provider.pk if draft.provider else None,
+        first_day=draft.local_start.date(),
+        last_day=draft.local_start.date(),
+        now=now,
+    )
+    if any(slot.start == draft.start for slot in slots):
+        return None
+    return "taken"
+
+
+@patient_required
+def book_done(request, pk):
+    patient = patient_of(request.user)
+    appointment = get_object_or_404(patient_visits(patient), pk=pk)
+    visits = (
+        patient_visits(patient).filter(plan=appointment.plan).active()
+        if appointment.plan_id
+        else [appointment]
+    )
+    return render(
+        request,
+        "portal/book_done.html",
+        {"appointment": appointment, "visits": visits, "plan": appointment.plan},
+    )
