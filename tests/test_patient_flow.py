@@ -160,6 +160,7 @@ def test_a_time_taken_meanwhile_offers_nearby_times_and_keeps_the_choices(
         location=clinic["location"],
         start=at(TUESDAY, 10),
         now=frozen,
+        staff=True,  # someone else, booked by the desk
     )
 
     response = signed_in.post(reverse("book_review"), {"choice": "all", "sessions": "4"})
@@ -186,6 +187,7 @@ def test_a_taken_time_is_caught_before_confirming_too(signed_in, clinic, frozen,
         location=clinic["location"],
         start=at(TUESDAY, 10, 30),
         now=frozen,
+        staff=True,  # someone else, booked by the desk
     )
 
     response = signed_in.get(reverse("book_review"))

@@ -203,6 +203,7 @@ def test_a_later_session_outside_its_window_is_refused(
         sessions=3,
         first_start=at(TUESDAY, 10),
         now=frozen,
+        staff=True,
     )
     too_soon = at(TUESDAY + timedelta(days=14), 10)
 
