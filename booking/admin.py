@@ -196,6 +196,7 @@ class AppointmentAdmin(LocalTimesAdmin):
         "cancellation_reason",
         "late_cancellation",
         "notes",
+        "override_reason",
         "created_at",
         "updated_at",
     ]
@@ -221,7 +222,11 @@ class AppointmentAdmin(LocalTimesAdmin):
 
     def save_model(self, request, obj, form, change):
         services.record_admin_save(
-            obj, actor=request.user, changed=form.changed_data, now=timezone.now()
+            obj,
+            actor=request.user,
+            changed=[f for f in form.changed_data if f != "override_reason"],
+            now=timezone.now(),
+            override_reason=form.cleaned_data.get("override_reason", ""),
         )
 
     def changeform_view(self, request, *args, **kwargs):
@@ -229,7 +234,7 @@ class AppointmentAdmin(LocalTimesAdmin):
         # constraint, and that deserves a message, not an error page.
         try:
             return super().changeform_view(request, *args, **kwargs)
-        except services.SlotTaken as error:
+        except services.BookingError as error:
             self.message_user(request, f"Not saved: {error}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

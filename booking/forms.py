@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from . import services
 from .models import Appointment
@@ -7,7 +8,14 @@ from .models import Appointment
 
 class AppointmentAdminForm(forms.ModelForm):
     """The admin's appointment form: derives the held times and refuses an overlap with a
-    message (the database exclusion constraint still decides under a race)."""
+    message (the database exclusion constraint still decides under a race). A new visit is
+    screened like any staff booking: past a refusal only with a reason."""
+
+    override_reason = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="Only for a new visit the patient's screening refuses: why book it anyway.",
+    )
 
     class Meta:
         model = Appointment
@@ -51,4 +59,15 @@ class AppointmentAdminForm(forms.ModelForm):
             problem = services.overlap_problem(appointment)
             if problem:
                 raise forms.ValidationError(problem)
+        if appointment.pk is None and appointment.is_active and appointment.patient_id:
+            try:
+                services.check_staff_screening(
+                    patient=appointment.patient,
+                    treatment=cleaned["treatment"],
+                    location=cleaned["location"],
+                    now=timezone.now(),
+                    reason=cleaned.get("override_reason", ""),
+                )
+            except services.ScreeningRequired as error:
+                self.add_error("override_reason", error.message)
         return cleaned

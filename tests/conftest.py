@@ -1,12 +1,10 @@
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
-
-NEW_YORK = ZoneInfo("America/New_York")
+from tests.helpers import NEW_YORK, at  # noqa: F401  (re-exported for older imports)
 
 # Property tests judge behaviour, not speed: a busy CI machine must not fail them on time.
 hypothesis_settings.register_profile("skinclinic", deadline=None)
@@ -113,11 +111,6 @@ def isolated_cache(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-def at(day, hour: int, minute: int = 0) -> datetime:
-    """A wall-clock time in Atlanta on a date."""
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import Notification
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 SECRET_NAME = "Quartermaine"  # patient A's surname: must never show to anyone else

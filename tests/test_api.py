@@ -12,17 +12,13 @@ from rest_framework.test import APIClient
 from booking import services
 from booking.models import Appointment
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import at, book
 
 API = "/api/v1"
 NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
 AVAILABILITY_QUERIES = 6  # treatment, location, load_schedules' four; the budget is 10
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
 
 
 def client_for(user=None) -> APIClient:
@@ -50,16 +46,6 @@ def booking_body(clinic, start: datetime, **extra) -> dict:
         "start": start.isoformat(),
         **extra,
     }
-
-
-def book(clinic, patient, start, now):
-    return services.book_appointment(
-        patient=patient,
-        treatment=clinic["treatment"],
-        location=clinic["location"],
-        start=start,
-        now=now,
-    )
 
 
 @pytest.fixture

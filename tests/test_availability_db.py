@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from booking import availability, queries, services
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK
 
 
 class _Rollback(Exception):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from booking import schedule, services
 from booking.models import TreatmentPlan, WaitlistEntry, WorkingHours
 from tests import factories
-from tests.conftest import NEW_YORK, at
+from tests.helpers import NEW_YORK, at
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 

@@ -9,25 +9,9 @@ from django.db import IntegrityError, transaction
 from booking import services
 from booking.models import Appointment, AuditEntry
 from tests import factories
-from tests.conftest import NEW_YORK
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
-
+from tests.helpers import NEW_YORK, at, book
 
 TUESDAY = date(2027, 3, 2)
-
-
-def book(clinic, patient, start, now, **kwargs):
-    return services.book_appointment(
-        patient=patient,
-        treatment=clinic["treatment"],
-        location=clinic["location"],
-        start=start,
-        now=now,
-        **kwargs,
-    )
 
 
 def test_it_books_a_free_time_and_holds_room_and_aesthetician(clinic, patient, now):

@@ -1,7 +1,7 @@
 """Treatment charts: depths against the protocol's bounds, completing the visit, editing on
 the day and correcting afterwards, and re-planning the rest of the series."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,12 +11,7 @@ from booking.models import Appointment, AuditEntry, TreatmentPlan
 from charts import services as charting
 from charts.models import TreatmentChart
 from notifications.models import Notification
-from tests.conftest import NEW_YORK
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
-
+from tests.helpers import NEW_YORK, at
 
 MONDAY = date(2027, 3, 1)
 

@@ -18,7 +18,7 @@ from schemathesis.checks import not_a_server_error
 
 from booking import services
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK
 
 EXAMPLES_PER_OPERATION = 15
 

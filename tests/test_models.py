@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from booking.models import Appointment, Location, TimeOff, TreatmentPlan, WorkingHours
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK
 
 
 def messages(error: ValidationError) -> str:

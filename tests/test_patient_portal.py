@@ -10,7 +10,7 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment
 from tests import factories
-from tests.conftest import at
+from tests.helpers import at
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 

@@ -22,14 +22,10 @@ from notifications import planning, rendering, sms
 from notifications.models import Notification, ReminderPolicy
 from notifications.tasks import dispatch_due_messages
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK, at, book
 
 Kind = Notification.Kind
 Status = Notification.Status
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
 
 
 TUESDAY = date(2027, 3, 2)
@@ -49,18 +45,6 @@ def memory_backends(settings):
 def patient(db):
     return factories.PatientFactory(
         first_name="Ana", email="ana@example.com", sms_consent=True, phone="+1 404 555 0199"
-    )
-
-
-def book(clinic, patient, start, now, **kwargs):
-    return services.book_appointment(
-        patient=patient,
-        treatment=clinic["treatment"],
-        location=clinic["location"],
-        start=start,
-        now=now,
-        staff=True,
-        **kwargs,
     )
 
 
@@ -133,7 +117,7 @@ def test_sms_is_deferred_out_of_quiet_hours(local, expected):
 
 
 def test_booking_queues_confirmation_and_reminders_in_its_transaction(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
 
     queued = rows(appointment)
     assert set(queued) == {
@@ -150,16 +134,16 @@ def test_booking_queues_confirmation_and_reminders_in_its_transaction(clinic, pa
 
 
 def test_a_failed_booking_queues_nothing(clinic, patient, now):
-    book(clinic, patient, at(THURSDAY, 10), now)
+    book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     with pytest.raises(services.SlotTaken):
-        book(clinic, factories.PatientFactory(), at(THURSDAY, 10), now)
+        book(clinic, factories.PatientFactory(), at(THURSDAY, 10), now, staff=True)
 
     assert Notification.objects.count() == 6
 
 
 def test_quiet_hours_defer_sms_but_not_the_short_reminder(clinic, patient):
     late_evening = at(TUESDAY, 22, 30)
-    appointment = book(clinic, patient, at(THURSDAY, 9), late_evening)
+    appointment = book(clinic, patient, at(THURSDAY, 9), late_evening, staff=True)
 
     queued = rows(appointment)
     assert queued[Kind.CONFIRMATION, "email"].due_at == late_evening
@@ -168,7 +152,7 @@ def test_quiet_hours_defer_sms_but_not_the_short_reminder(clinic, patient):
 
 
 def test_rescheduling_moves_the_reminders(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     old = rows(appointment)
 
     services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 14), now=now)
@@ -184,7 +168,7 @@ def test_rescheduling_moves_the_reminders(clinic, patient, now):
 
 
 def test_moving_back_to_the_first_time_revives_its_reminders(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 14), now=now)
     services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 10), now=now)
 
@@ -194,7 +178,7 @@ def test_moving_back_to_the_first_time_revives_its_reminders(clinic, patient, no
 
 
 def test_cancelling_cancels_the_reminders_and_sends_a_notice(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
 
     services.cancel_appointment(appointment=appointment, now=now, staff=True)
 
@@ -207,7 +191,7 @@ def test_cancelling_cancels_the_reminders_and_sends_a_notice(clinic, patient, no
 
 
 def test_completing_queues_aftercare_by_email_only(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     done_at = at(THURSDAY, 11, 30)
 
     services.change_status(appointment=appointment, status="completed", now=done_at)
@@ -218,7 +202,7 @@ def test_completing_queues_aftercare_by_email_only(clinic, patient, now):
 
 
 def test_aftercare_that_could_only_go_out_days_late_is_skipped(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     services.change_status(appointment=appointment, status="completed", now=at(THURSDAY, 11, 30))
 
     counts = dispatch(at(THURSDAY, 11, 30) + timedelta(days=3))
@@ -275,7 +259,7 @@ def test_a_plan_queues_maintenance_recalls_and_next_session_when_one_is_cancelle
 
 
 def test_it_sends_due_email_with_calendar_file_and_sms(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
 
     counts = dispatch(now)
 
@@ -302,7 +286,7 @@ def test_the_long_reminder_has_precare_and_a_confirm_link(clinic, patient, now, 
     treatment = clinic["treatment"]
     treatment.precare = "No retinoids for 3 days before."
     treatment.save()
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     dispatch(now)
     mail.outbox.clear()
 
@@ -322,7 +306,7 @@ def test_the_long_reminder_has_precare_and_a_confirm_link(clinic, patient, now, 
 
 
 def test_a_confirm_link_for_an_old_time_does_not_confirm(clinic, patient, now, client):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     token = rendering.confirm_token(appointment)
     services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 14), now=now)
 
@@ -334,7 +318,7 @@ def test_a_confirm_link_for_an_old_time_does_not_confirm(clinic, patient, now, c
 
 
 def test_a_reminder_is_never_sent_with_a_changed_time(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     # A write that skips the services: the queued rows still name 10:00.
     Appointment.objects.filter(pk=appointment.pk).update(
         start=at(THURSDAY, 13), end=at(THURSDAY, 14, 30), held_until=at(THURSDAY, 14, 45),
@@ -350,7 +334,7 @@ def test_a_reminder_is_never_sent_with_a_changed_time(clinic, patient, now):
 
 
 def test_nothing_is_sent_for_a_cancelled_visit_except_the_notice(clinic, patient, now):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     services.cancel_appointment(appointment=appointment, now=now, staff=True)
 
     dispatch(at(THURSDAY, 12))
@@ -362,7 +346,7 @@ def test_nothing_is_sent_for_a_cancelled_visit_except_the_notice(clinic, patient
 def test_consent_is_respected(clinic, patient, now):
     patient.sms_consent = False
     patient.save()
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
 
     counts = dispatch(now)
 
@@ -376,7 +360,7 @@ def test_a_kind_switched_off_for_the_location_is_skipped(clinic, patient, now):
     policy = ReminderPolicy.for_location(clinic["location"])
     policy.send_confirmation = False
     policy.save()
-    book(clinic, patient, at(THURSDAY, 10), now)
+    book(clinic, patient, at(THURSDAY, 10), now, staff=True)
 
     assert dispatch(now) == {"skipped": 2}
 
@@ -388,7 +372,7 @@ class FlakySMS(sms.BaseSMSBackend):
 
 def test_a_failure_retries_with_backoff_then_fails(clinic, patient, now, settings):
     settings.SMS_BACKEND = "tests.test_reminders.FlakySMS"
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     row = appointment.notifications.get(kind=Kind.CONFIRMATION, channel="sms")
     clock = now
     for attempt, minutes in enumerate((1, 5, 30, 120), start=1):
@@ -408,7 +392,7 @@ def test_a_failure_retries_with_backoff_then_fails(clinic, patient, now, setting
 def test_the_front_desk_sees_failed_messages_and_retries_one(
     clinic, patient, now, client, front_desk
 ):
-    appointment = book(clinic, patient, at(THURSDAY, 10), now)
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     row = appointment.notifications.get(kind=Kind.CONFIRMATION, channel="sms")
     Notification.objects.filter(pk=row.pk).update(
         status=Status.FAILED, attempts=5, last_error="SMSError: bad number"
@@ -437,7 +421,7 @@ def test_only_the_front_desk_sees_failed_messages(client, patient):
 
 
 def test_the_command_sends_due_messages(clinic, patient, now):
-    book(clinic, patient, at(THURSDAY, 10), now)
+    book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     out = io.StringIO()
 
     with time_machine.travel(now, tick=False):
@@ -447,7 +431,7 @@ def test_the_command_sends_due_messages(clinic, patient, now):
 
 
 def test_a_lapsed_lease_is_claimed_again_but_a_live_one_is_not(clinic, patient, now):
-    book(clinic, patient, at(THURSDAY, 10), now)
+    book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     ids, lease_until = dispatcher.claim_due(now=now, batch=10, lease=timedelta(minutes=5))
     assert len(ids) == 2
 
@@ -486,7 +470,7 @@ def test_no_sms_template_says_a_treatment_name(clinic, patient, now):
             if "sms" not in planning.CHANNELS[kind]:
                 continue
             appointment = Appointment.objects.first() or book(
-                clinic, patient, at(THURSDAY, 10), now
+                clinic, patient, at(THURSDAY, 10), now, staff=True
             )
             row = Notification(
                 key=f"t:{name}:{kind}",

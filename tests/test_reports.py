@@ -17,7 +17,7 @@ from booking.models import Appointment, TreatmentPlan
 from desk import reports
 from notifications.models import Notification
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK
 
 FIRST, LAST = date(2027, 3, 1), date(2027, 3, 7)
 TODAY = date(2027, 3, 10)

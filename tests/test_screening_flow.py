@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import Appointment, ScreeningAnswer
-from tests.conftest import at
+from tests.helpers import at
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 

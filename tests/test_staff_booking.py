@@ -9,15 +9,11 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK, at
 from treatments.models import ScreeningRule
 
 TUESDAY = date(2027, 3, 2)
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
-
-
-def at(day, hour, minute=0):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
 
 
 @pytest.fixture

@@ -9,13 +9,9 @@ from django.urls import reverse
 from booking.models import Appointment, TreatmentPlan, WorkingHours
 from desk import calendar
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK, at
 
 TUESDAY = date(2027, 3, 2)
-
-
-def at(day, hour, minute=0):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
 
 
 def visit(clinic, start, provider=None, patient=None, **fields):

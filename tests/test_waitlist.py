@@ -11,14 +11,10 @@ from booking.models import TreatmentPlan, WaitlistEntry
 from booking.services import waitlist
 from notifications.models import Notification
 from tests import factories
-from tests.conftest import NEW_YORK
+from tests.helpers import NEW_YORK, at
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 TUESDAY = date(2027, 3, 2)
-
-
-def at(day, hour, minute=0):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NEW_YORK)
 
 
 def book(clinic, patient, start, now=NOW, **kwargs):
