@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "treatments",
     "booking",
     "charts",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -212,7 +213,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "booking.api.exception_handler",
+    "EXCEPTION_HANDLER": "api.views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "skinclinic API",

@@ -9,6 +9,9 @@ from treatments import views as treatment_views
 urlpatterns = [
     path("", treatment_views.home, name="home"),
     path("", include("treatments.urls")),
+    path("api/v1/", include("api.urls")),
+    path("staff/reports/", include("booking.report_urls")),
+    path("staff/", include("charts.urls")),  # before the desk's staff/ pages in booking.urls
     path("", include("booking.urls")),
     # The admin's own sign-in counts failures like the patients' one.
     path("admin/login/", limit_failed_sign_ins(admin.site.login)),

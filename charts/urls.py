@@ -1,6 +1,6 @@
 from django.urls import path
 
-from booking.views import aesthetician
+from charts import views as aesthetician
 
 urlpatterns = [
     path("my-day/", aesthetician.my_day, name="my_day"),

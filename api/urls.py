@@ -1,9 +1,9 @@
-"""/api/v1/: the JSON API (booking.api), its OpenAPI schema and its Swagger UI."""
+"""/api/v1/: the JSON API (api.views), its OpenAPI schema and its Swagger UI."""
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from booking import api
+from api import views as api
 from booking.ratelimit import limit_failed_sign_ins
 
 urlpatterns = [
