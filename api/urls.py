@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import views as api
+from api import views
 from booking.ratelimit import limit_failed_sign_ins
 
 urlpatterns = [
@@ -13,21 +13,21 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url="../schema/"), name="api_docs"),
     path(
         "auth/token/",
-        limit_failed_sign_ins(api.obtain_token, failed_status=400),
+        limit_failed_sign_ins(views.obtain_token, failed_status=400),
         name="api_token",
     ),
-    path("treatments/", api.treatment_list, name="api_treatments"),
-    path("locations/", api.location_list, name="api_locations"),
-    path("availability/", api.availability_list, name="api_availability"),
-    path("plans/preview/", api.plan_preview, name="api_plan_preview"),
-    path("plans/", api.plan_create, name="api_plans"),
-    path("appointments/", api.appointment_list, name="api_appointments"),
-    path("appointments/<int:pk>/", api.appointment_detail, name="api_appointment"),
-    path("appointments/<int:pk>/cancel/", api.appointment_cancel, name="api_appointment_cancel"),
+    path("treatments/", views.treatment_list, name="api_treatments"),
+    path("locations/", views.location_list, name="api_locations"),
+    path("availability/", views.availability_list, name="api_availability"),
+    path("plans/preview/", views.plan_preview, name="api_plan_preview"),
+    path("plans/", views.plan_create, name="api_plans"),
+    path("appointments/", views.appointment_list, name="api_appointments"),
+    path("appointments/<int:pk>/", views.appointment_detail, name="api_appointment"),
+    path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="api_appointment_cancel"),
     path(
         "appointments/<int:pk>/reschedule/",
-        api.appointment_reschedule,
+        views.appointment_reschedule,
         name="api_appointment_reschedule",
     ),
-    re_path(r"^", api.not_found),
+    re_path(r"^", views.not_found),
 ]
