@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "desk",
     "accounts",
     "portal",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +217,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "booking.api.exception_handler",
+    "EXCEPTION_HANDLER": "api.views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "skinclinic API",

@@ -8,9 +8,9 @@ from treatments import views as treatment_views
 urlpatterns = [
     path("", treatment_views.home, name="home"),
     path("", include("treatments.urls")),
-    path("api/v1/", include("booking.api_urls")),
+    path("api/v1/", include("api.urls")),
     path("staff/reports/", include("desk.report_urls")),
-    path("staff/", include("booking.aesthetician_urls")),
+    path("staff/", include("charts.urls")),
     path("staff/", include("desk.urls")),
     path("", include("portal.urls")),
     path("", include("accounts.urls")),

@@ -1,0 +1,298 @@
+"""Request and response serializers of the JSON API, named as the OpenAPI schema names them.
+
+Requests are validated here (shapes, ranges, "this aesthetician does not offer this treatment
+here"); the rules of booking itself stay in booking.services. Responses show times in the
+location's wall-clock time with its UTC offset.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import serializers
+
+from api.fields import DayField, DayOrInstantField, IdField, InstantField, SlugLookupField
+from booking.models import Appointment, Location, Provider, TreatmentPlan
+from treatments.models import Protocol, ScreeningRule, Treatment
+
+MAX_AVAILABILITY_DAYS = 92
+
+
+# Input --------------------------------------------------------------------------------------
+
+
+class ScreeningAnswerSerializer(serializers.Serializer):
+    code = serializers.SlugField(help_text="The screening question's code.")
+    yes = serializers.BooleanField()
+    last_occurred = DayField(required=False, allow_null=True, help_text="For look-back questions.")
+
+
+class BookingRequestSerializer(serializers.Serializer):
+    treatment = SlugLookupField("treatment", queryset=Treatment.objects.active())
+    location = SlugLookupField("location", queryset=Location.objects.all())
+    provider = IdField(
+        required=False, allow_null=True, help_text="An aesthetician's id; leave out for anyone."
+    )
+    screening = ScreeningAnswerSerializer(
+        many=True,
+        required=False,
+        max_length=100,  # a treatment asks a handful; the service allows one per question
+        help_text="Today's answers to the treatment's health questions (patients must give "
+        "them before every visit; see GET /api/v1/treatments/ for the questions).",
+    )
+
+    def validate(self, attrs):
+        provider_id = attrs.pop("provider", None)
+        attrs["provider"] = None
+        if provider_id is not None:
+            attrs["provider"] = (
+                Provider.objects.performing(attrs["treatment"], attrs["location"])
+                .filter(pk=provider_id)
+                .first()
+            )
+            if attrs["provider"] is None:
+                raise serializers.ValidationError(
+                    {"provider": ["This aesthetician does not offer this treatment here."]}
+                )
+        return attrs
+
+
+class PlanRequestSerializer(BookingRequestSerializer):
+    start = DayOrInstantField(
+        help_text="The first visit: a day (YYYY-MM-DD) to find a time in, or an exact time."
+    )
+    sessions = serializers.IntegerField(
+        required=False, min_value=1, max_value=50, help_text="Defaults to the protocol's."
+    )
+    patient = IdField(required=False, help_text="Front desk only: the patient to book for.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        protocol = attrs["treatment"].protocol_or_none
+        if protocol is None:
+            raise serializers.ValidationError(
+                {"treatment": ["This treatment is a single visit, not a course of sessions."]}
+            )
+        attrs.setdefault("sessions", protocol.default_sessions)
+        return attrs
+
+
+class AppointmentRequestSerializer(BookingRequestSerializer):
+    start = InstantField()
+    patient = IdField(required=False, help_text="Front desk only: the patient to book for.")
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    treatment = SlugLookupField("treatment", queryset=Treatment.objects.active())
+    location = SlugLookupField("location", queryset=Location.objects.all())
+    start = DayField(help_text="First local day, YYYY-MM-DD.")
+    end = DayField(help_text=f"Last local day (included), at most {MAX_AVAILABILITY_DAYS} days.")
+    provider = IdField(required=False, help_text="Only this aesthetician.")
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": ["The end date is before the start date."]})
+        if (attrs["end"] - attrs["start"]).days + 1 > MAX_AVAILABILITY_DAYS:
+            raise serializers.ValidationError(
+                {"end": [f"Ask for at most {MAX_AVAILABILITY_DAYS} days at a time."]}
+            )
+        return attrs
+
+
+class AppointmentFilterSerializer(serializers.Serializer):
+    date = DayField(required=False, help_text="Visits on this local day.")
+    patient = IdField(required=False, help_text="Visits of this patient.")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = InstantField()
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        help_text="Front desk: why a session moves outside its window.",
+    )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+# Output -------------------------------------------------------------------------------------
+
+
+class ProtocolSerializer(serializers.ModelSerializer):
+    maintenance_offsets_months = serializers.ListField(child=serializers.IntegerField())
+    describe = serializers.CharField(help_text="The protocol in plain words.")
+
+    class Meta:
+        model = Protocol
+        fields = [
+            "min_sessions",
+            "default_sessions",
+            "max_sessions",
+            "interval_min_days",
+            "interval_max_days",
+            "maintenance_offsets_months",
+            "maintenance_window_days",
+            "describe",
+        ]
+
+
+class ScreeningQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScreeningRule
+        fields = ["code", "question", "lookback_days"]
+
+
+class TreatmentSerializer(serializers.ModelSerializer):
+    visit_minutes = serializers.IntegerField(help_text="Numbing plus treatment.")
+    protocol = ProtocolSerializer(source="protocol_or_none", allow_null=True)
+    screening = ScreeningQuestionSerializer(
+        source="screening_rules",
+        many=True,
+        help_text="Health questions a patient answers (with the booking) before every visit.",
+    )
+
+    class Meta:
+        model = Treatment
+        fields = [
+            "slug",
+            "name",
+            "summary",
+            "description",
+            "duration_minutes",
+            "numbing_minutes",
+            "cleanup_minutes",
+            "visit_minutes",
+            "price",
+            "is_consultation",
+            "protocol",
+            "screening",
+        ]
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = [
+            "slug",
+            "name",
+            "time_zone",
+            "address",
+            "phone",
+            "email",
+            "cancellation_notice_hours",
+            "min_notice_minutes",
+            "booking_horizon_days",
+        ]
+
+
+class SlotSerializer(serializers.Serializer):
+    """Documents a free time; the view builds these as plain dicts for speed."""
+
+    start = InstantField()
+    end = InstantField()
+    provider = serializers.IntegerField()
+    provider_name = serializers.CharField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    slots = SlotSerializer(many=True)
+
+
+class PlannedSessionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["initial", "maintenance"])
+    earliest = serializers.DateField()
+    target = serializers.DateField()
+    latest = serializers.DateField()
+    proposed = SlotSerializer(allow_null=True)
+
+
+class PlanPreviewSerializer(serializers.Serializer):
+    sessions = PlannedSessionSerializer(many=True)
+
+
+def appointment_rows():
+    """Appointments with the rows AppointmentSerializer reads, so a list is one query."""
+    return Appointment.objects.select_related("treatment", "location", "provider", "patient")
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    treatment = serializers.SlugField(source="treatment.slug")
+    treatment_name = serializers.CharField(source="treatment.name")
+    location = serializers.SlugField(source="location.slug")
+    provider = serializers.IntegerField(source="provider_id")
+    provider_name = serializers.CharField(source="provider.display_name")
+    patient = serializers.IntegerField(source="patient_id")
+    start = InstantField(source="local_start")
+    end = InstantField(source="local_end")
+    plan = serializers.IntegerField(source="plan_id", allow_null=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "treatment",
+            "treatment_name",
+            "location",
+            "provider",
+            "provider_name",
+            "patient",
+            "start",
+            "end",
+            "status",
+            "kind",
+            "plan",
+            "session_number",
+        ]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    treatment = serializers.SlugField(source="treatment.slug")
+    location = serializers.SlugField(source="location.slug")
+    provider = serializers.IntegerField(source="provider_id", allow_null=True)
+    patient = serializers.IntegerField(source="patient_id")
+    appointments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TreatmentPlan
+        fields = [
+            "id",
+            "treatment",
+            "location",
+            "provider",
+            "patient",
+            "sessions",
+            "first_date",
+            "status",
+            "appointments",
+        ]
+
+    @extend_schema_field(AppointmentSerializer(many=True))
+    def get_appointments(self, plan):
+        return AppointmentSerializer(appointment_rows().filter(plan=plan), many=True).data
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def error_responses(*codes: int) -> dict:
+    """The documented error responses of an operation, for extend_schema(responses=...)."""
+    described = {
+        400: 'Invalid input: {"field": ["..."]} or {"detail": "..."}.',
+        401: "Not signed in.",
+        403: "Signed in, but not allowed.",
+        404: "No such record, or not yours.",
+        409: "The time is taken, or a session of the plan could not be placed.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}

@@ -1,0 +1,386 @@
+"""The versioned JSON API under /api/v1/: treatments, locations, free times, plans, bookings.
+
+Views are thin: a serializer validates the input, a service in booking.services does the work
+with `now=timezone.now()`, and `exception_handler` turns a services.BookingError into its
+status code (400, or 409 for a taken time) with `{"detail": "..."}`. Times go out as ISO 8601
+in the location's wall-clock time with its UTC offset (2027-03-02T10:00:00-05:00); times come
+in the same way and must carry an offset.
+
+Input fields are in api/fields.py, request and response serializers in api/serializers.py,
+and who acts for whom and sees which visits in api/permissions.py.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.http import JsonResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from accounts import roles
+from api.permissions import (
+    changeable_appointment,
+    is_desk,
+    own_patient,
+    patient_to_book_for,
+    visible_appointment,
+    visible_appointments,
+)
+from api.serializers import (
+    AppointmentFilterSerializer,
+    AppointmentRequestSerializer,
+    AppointmentSerializer,
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+    CancelSerializer,
+    LocationSerializer,
+    PlanPreviewSerializer,
+    PlanRequestSerializer,
+    PlanSerializer,
+    RescheduleSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    TreatmentSerializer,
+    appointment_rows,
+    error_responses,
+)
+from booking import availability, queries, services
+from booking.models import Location, Provider
+from treatments import screening
+from treatments.models import Treatment
+
+STAFF_LIST_DAYS = 14
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus booking errors (400/409) and Django's ValidationError (400)."""
+    if isinstance(exc, services.BookingError):
+        set_rollback()
+        body = {"detail": exc.message}
+        if isinstance(exc, services.SessionNotPlaced):
+            body["session"] = exc.session_number
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        set_rollback()
+        if hasattr(exc, "error_dict"):
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
+
+
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/v1/ (including ids that are not numbers): a JSON 404."""
+    return JsonResponse({"detail": "There is nothing at this address in the API."}, status=404)
+
+
+# Views ----------------------------------------------------------------------------------------
+
+
+@extend_schema(responses=TreatmentSerializer(many=True))
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def treatment_list(request):
+    """Treatments on offer, with their timings, prices and protocol (null for single visits)."""
+    treatments = (
+        Treatment.objects.active().select_related("protocol").prefetch_related("screening_rules")
+    )
+    return Response(TreatmentSerializer(treatments, many=True).data)
+
+
+@extend_schema(responses=LocationSerializer(many=True))
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def location_list(request):
+    """The clinic's locations with their time zones and contact details."""
+    return Response(LocationSerializer(Location.objects.all(), many=True).data)
+
+
+@extend_schema(
+    parameters=[AvailabilityQuerySerializer],
+    responses={200: AvailabilitySerializer, **error_responses(400)},
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def availability_list(request):
+    """Free times for a treatment at a location, ordered by start. Same number of queries
+    whatever the number of aestheticians, days or appointments."""
+    query = AvailabilityQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    provider_id = params.get("provider")
+    schedules = queries.load_schedules(
+        treatment=params["treatment"],
+        location=params["location"],
+        first_day=params["start"],
+        last_day=params["end"],
+        provider_ids=None if provider_id is None else [provider_id],
+    )
+    if provider_id is not None and schedules.provider(provider_id) is None:
+        raise ValidationError(
+            {"provider": ["This aesthetician does not offer this treatment here."]}
+        )
+    slots = schedules.free_slots(
+        params["start"],
+        params["end"],
+        now=timezone.now(),
+    )
+    return Response({"slots": _slots_json(slots, schedules.provider_names)})
+
+
+def _slots_json(slots: list[availability.Slot], names: dict[int, str]) -> list[dict]:
+    """Plain dicts; slots that share a start share its datetime, so each is formatted once."""
+    result = []
+    append = result.append
+    previous = None
+    start = end = ""
+    for slot in slots:
+        if slot.start is not previous:
+            previous = slot.start
+            start, end = slot.start.isoformat(), slot.end.isoformat()
+        append(
+            {
+                "start": start,
+                "end": end,
+                "provider": slot.provider_id,
+                "provider_name": names[slot.provider_id],
+            }
+        )
+    return result
+
+
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses={200: TokenSerializer, **error_responses(400)},
+    auth=[],
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def obtain_token(request):
+    """Exchange a username and password for an API token (send it as `Authorization: Token …`)."""
+    body = TokenRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    user = authenticate(
+        request._request,
+        username=body.validated_data["username"],
+        password=body.validated_data["password"],
+    )
+    if user is None:
+        return Response(
+            {"detail": "That username and password do not match an account."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    token, _ = Token.objects.get_or_create(user=user)
+    return Response({"token": token.key})
+
+
+@extend_schema(
+    request=PlanRequestSerializer,
+    responses={200: PlanPreviewSerializer, **error_responses(400)},
+)
+@api_view(["POST"])
+@permission_classes([AllowAny])
+def plan_preview(request):
+    """The sessions a course would have, each with its window and a proposed time (null when
+    nothing is free). Maintenance sessions are listed with their windows only."""
+    body = PlanRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    proposals = services.propose_plan(
+        treatment=data["treatment"],
+        location=data["location"],
+        sessions=data["sessions"],
+        first_start=data["start"],
+        now=timezone.now(),
+        provider=data["provider"],
+        staff=is_desk(request.user),
+    )
+    provider_ids = {p.slot.provider_id for p in proposals if p.slot is not None}
+    names = dict(Provider.objects.filter(pk__in=provider_ids).values_list("pk", "display_name"))
+    return Response({"sessions": [_proposal_json(p, names) for p in proposals]})
+
+
+def _proposal_json(proposal: services.Proposal, names: dict[int, str]) -> dict:
+    session, slot = proposal.session, proposal.slot
+    return {
+        "number": session.number,
+        "kind": session.kind,
+        "earliest": session.earliest.isoformat(),
+        "target": session.target.isoformat(),
+        "latest": session.latest.isoformat(),
+        "proposed": None
+        if slot is None
+        else {
+            "start": slot.start.isoformat(),
+            "end": slot.end.isoformat(),
+            "provider": slot.provider_id,
+            "provider_name": names.get(slot.provider_id, ""),
+        },
+    }
+
+
+@extend_schema(
+    request=PlanRequestSerializer,
+    responses={201: PlanSerializer, **error_responses(400, 401, 403, 409)},
+)
+@api_view(["POST"])
+def plan_create(request):
+    """Book every initial session of a course, or none (409 names the session that could not
+    be placed). Front desk pass `patient`; patients book for themselves."""
+    desk = is_desk(request.user)
+    own = None if desk else own_patient(request.user)
+    body = PlanRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    plan = services.book_plan(
+        patient=patient_to_book_for(data.get("patient"), desk=desk, own=own),
+        treatment=data["treatment"],
+        location=data["location"],
+        sessions=data["sessions"],
+        first_start=data["start"],
+        now=timezone.now(),
+        provider=data["provider"],
+        booked_by=request.user,
+        staff=desk,
+        screening_answers=None if desk else _answers(data),
+    )
+    return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+def _on_local_day(day: date) -> Q:
+    """Visits that start on `day` on their own location's calendar."""
+    on_day = Q(pk__in=[])
+    for location in Location.objects.only("pk", "time_zone"):
+        start = datetime.combine(day, datetime.min.time(), tzinfo=location.zone)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=location.zone)
+        on_day |= Q(location_id=location.pk, start__gte=start, start__lt=end)
+    return on_day
+
+
+@extend_schema(
+    methods=["GET"],
+    parameters=[AppointmentFilterSerializer],
+    responses={200: AppointmentSerializer(many=True), **error_responses(400, 401)},
+    description="A patient's own visits; an aesthetician's and the front desk's for `date`, "
+    f"for `patient`, or else the next {STAFF_LIST_DAYS} days.",
+)
+@extend_schema(
+    methods=["POST"],
+    request=AppointmentRequestSerializer,
+    responses={201: AppointmentSerializer, **error_responses(400, 401, 403, 409)},
+    description="Book one visit. Leave out `provider` for the first aesthetician free then. "
+    "Front desk pass `patient` and may book any time inside working hours.",
+)
+@api_view(["GET", "POST"])
+def appointment_list(request):
+    if request.method == "POST":
+        return _book_appointment(request)
+    query = AppointmentFilterSerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    appointments = visible_appointments(request.user)
+    if "patient" in params:
+        appointments = appointments.filter(patient_id=params["patient"])
+    if "date" in params:
+        appointments = appointments.filter(_on_local_day(params["date"]))
+    elif "patient" not in params and (is_desk(request.user) or roles.is_aesthetician(request.user)):
+        now = timezone.now()
+        appointments = appointments.filter(
+            start__gte=now - timedelta(hours=12), start__lt=now + timedelta(days=STAFF_LIST_DAYS)
+        )
+    return Response(AppointmentSerializer(appointments.order_by("start"), many=True).data)
+
+
+def _answers(data: dict) -> list[screening.Answer] | None:
+    """The screening answers sent with a booking, for the service to validate and judge;
+    None when none were sent (then today's stored answers count)."""
+    if "screening" not in data:
+        return None
+    return [
+        screening.Answer(a["code"], a["yes"], a.get("last_occurred")) for a in data["screening"]
+    ]
+
+
+def _book_appointment(request):
+    desk = is_desk(request.user)
+    own = None if desk else own_patient(request.user)
+    body = AppointmentRequestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    now = timezone.now()
+    appointment = services.book_appointment(
+        patient=patient_to_book_for(data.get("patient"), desk=desk, own=own),
+        treatment=data["treatment"],
+        location=data["location"],
+        start=data["start"],
+        now=now,
+        provider=data["provider"],
+        booked_by=request.user,
+        staff=desk,
+        screening_answers=None if desk else _answers(data),
+    )
+    return Response(
+        AppointmentSerializer(appointment_rows().get(pk=appointment.pk)).data,
+        status=status.HTTP_201_CREATED,
+    )
+
+
+@extend_schema(responses={200: AppointmentSerializer, **error_responses(401, 404)})
+@api_view(["GET"])
+def appointment_detail(request, pk: int):
+    return Response(AppointmentSerializer(visible_appointment(request.user, pk)).data)
+
+
+@extend_schema(
+    request=CancelSerializer,
+    responses={200: AppointmentSerializer, **error_responses(400, 401, 403, 404)},
+)
+@api_view(["POST"])
+def appointment_cancel(request, pk: int):
+    """Cancel a visit; inside the location's notice it counts as a late cancellation."""
+    appointment = changeable_appointment(request.user, pk)
+    body = CancelSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    services.cancel_appointment(
+        appointment=appointment,
+        now=timezone.now(),
+        actor=request.user,
+        reason=body.validated_data["reason"],
+        staff=is_desk(request.user),
+    )
+    return Response(AppointmentSerializer(appointment_rows().get(pk=pk)).data)
+
+
+@extend_schema(
+    request=RescheduleSerializer,
+    responses={200: AppointmentSerializer, **error_responses(400, 401, 403, 404, 409)},
+)
+@api_view(["POST"])
+def appointment_reschedule(request, pk: int):
+    """Move a visit. A course session stays inside its window; the front desk may move it out
+    with a `reason`."""
+    appointment = changeable_appointment(request.user, pk)
+    body = RescheduleSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    services.reschedule_appointment(
+        appointment=appointment,
+        start=body.validated_data["start"],
+        now=timezone.now(),
+        actor=request.user,
+        staff=is_desk(request.user),
+        reason=body.validated_data["reason"],
+    )
+    return Response(AppointmentSerializer(appointment_rows().get(pk=pk)).data)
