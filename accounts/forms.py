@@ -8,6 +8,8 @@ from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
+from booking import dates
+
 
 def form_helper(*fields, submit: str | None = None) -> FormHelper:
     helper = FormHelper()
@@ -23,7 +25,7 @@ class DateOfBirthField(forms.DateField):
 
     def validate(self, value):
         super().validate(value)
-        if value and not date(1900, 1, 1) <= value <= date.today():  # noqa: DTZ011
+        if value and not (dates.in_range(value) and value <= date.today()):  # noqa: DTZ011
             raise forms.ValidationError("Please check your date of birth.")
 
 

@@ -9,12 +9,14 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from booking.services.audit import signed_in_or_none
+
 FRONT_DESK = "Front desk"
 AESTHETICIAN = "Aesthetician"
 
 
 def _groups(user) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
+    if signed_in_or_none(user) is None:
         return set()
     cached = getattr(user, "_clinic_groups", None)
     if cached is None:
@@ -37,7 +39,7 @@ def is_staff_member(user) -> bool:
 
 def patient_of(user):
     """The user's Patient record, or None."""
-    if not getattr(user, "is_authenticated", False):
+    if signed_in_or_none(user) is None:
         return None
     return getattr(user, "patient", None)
 

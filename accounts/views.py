@@ -23,7 +23,6 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
 from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 from booking import services
-from booking.models import Patient
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
@@ -105,16 +104,11 @@ def _create_or_refresh_pending(data: dict, user):
         )
     user.first_name, user.last_name = data["first_name"], data["last_name"]
     user.save(update_fields=["first_name", "last_name"])
-    details = {
-        "first_name": data["first_name"],
-        "last_name": data["last_name"],
-        "email": data["email"],
-        "phone": data["phone"],
-        "date_of_birth": data["date_of_birth"],
-        "email_consent": data["email_consent"],
-        "sms_consent": data["sms_consent"],
-    }
-    Patient.objects.update_or_create(user=user, defaults=details)
+    services.record_sign_up(
+        user,
+        now=timezone.now(),
+        **{field: data[field] for field in services.SIGN_UP_FIELDS},
+    )
     return user
 
 

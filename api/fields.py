@@ -12,12 +12,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from booking import dates
+from booking.dates import EARLIEST_YEAR, LATEST_YEAR
+
 MAX_ID = 2**63 - 1  # ids beyond a bigint are refused before they reach the database
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2999  # far enough apart, and far from datetime's limits
 
 
 def _check_year(field: serializers.Field, value: date | datetime) -> None:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    if not dates.in_range(value):
         field.fail("out_of_range")
 
 

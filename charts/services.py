@@ -156,7 +156,7 @@ def save_chart(
     if chart is None:
         chart = TreatmentChart.objects.create(
             appointment=appointment,
-            recorded_by=_user(actor),
+            recorded_by=services.signed_in_or_none(actor),
             recorded_at=now,
             updated_at=now,
             **values,
@@ -203,7 +203,7 @@ def correct_chart(
     chart.save(update_fields=["superseded_at"])
     correction = TreatmentChart.objects.create(
         appointment=appointment,
-        recorded_by=_user(actor),
+        recorded_by=services.signed_in_or_none(actor),
         recorded_at=now,
         updated_at=now,
         corrects=chart,
@@ -219,7 +219,3 @@ def correct_chart(
         now=now,
     )
     return correction
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
-from booking import services
+from booking import schedule, services
 from booking.models import Appointment, AuditEntry
 from tests import factories
 from tests.helpers import NEW_YORK, at, book
@@ -214,7 +214,7 @@ def test_moving_a_session_replans_the_later_windows(clinic, patient, now):
     second = plan.appointments.get(session_number=2)
     services.reschedule_appointment(appointment=second, start=at(date(2027, 4, 13), 10), now=now)
 
-    third = services.session_window(plan.appointments.get(session_number=3))
+    third = schedule.session_window(plan.appointments.get(session_number=3))
     assert (third.earliest, third.latest) == (date(2027, 5, 11), date(2027, 5, 25))
 
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from booking import ics, services
+from booking import ics, schedule, services
 from booking.models import Appointment
 from notifications import dispatch as dispatcher
 from notifications import planning, rendering, sms
@@ -236,7 +236,7 @@ def test_a_plan_queues_maintenance_recalls_and_next_session_when_one_is_cancelle
     )
     assert next_session.session_number == 2
     assert next_session.key == f"plan:{plan.pk}:session:2:next_session:email"
-    window = services.session_window(second)
+    window = schedule.session_window(second)
     assert next_session.due_at == max(at(window.earliest, 10), now)
     closing = plan.notifications.get(kind=Kind.WINDOW_CLOSING, channel="email", session_number=2)
     assert closing.due_at == at(window.latest - timedelta(days=7), 10)

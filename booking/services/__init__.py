@@ -7,7 +7,6 @@ what changed through booking.events.
 them; the names below are the public surface.
 """
 
-from booking.schedule import next_session, session_window
 from booking.services.appointments import (
     CHECK_IN_OPENS,
     admit,
@@ -33,9 +32,11 @@ from booking.services.errors import (
 )
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
+    SIGN_UP_FIELDS,
     create_patient,
     link_online_account,
     patients_with_phone,
+    record_sign_up,
     save_patient,
     set_consent,
     set_sms_consent_by_phone,
@@ -63,6 +64,7 @@ from booking.services.slots import FAR_AHEAD_DAYS, STAFF_RULES_OVERRIDE, rules_f
 __all__ = [
     "CHECK_IN_OPENS",
     "FAR_AHEAD_DAYS",
+    "SIGN_UP_FIELDS",
     "STAFF_RULES_OVERRIDE",
     "BookingError",
     "InsideNotice",
@@ -91,17 +93,16 @@ __all__ = [
     "field_changes",
     "link_online_account",
     "needs_override",
-    "next_session",
     "overlap_problem",
     "patients_with_phone",
     "propose_plan",
     "record_admin_save",
     "record_answers",
+    "record_sign_up",
     "reschedule_appointment",
     "rules_for",
     "save_patient",
     "screening_for",
-    "session_window",
     "set_consent",
     "set_sms_consent_by_phone",
     "signed_in_or_none",

@@ -12,6 +12,15 @@ from booking.models import Patient
 from booking.services.audit import audit, field_changes
 
 CONSENT_FIELDS = ("email_consent", "sms_consent")
+SIGN_UP_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "date_of_birth",
+    "email_consent",
+    "sms_consent",
+)
 
 
 def _value(value):
@@ -99,6 +108,19 @@ def set_sms_consent_by_phone(phone: str, *, consent: bool, now: datetime, reason
     for patient in patients_with_phone(phone):
         changed += bool(set_consent(patient, now=now, reason=reason, sms_consent=consent))
     return changed
+
+
+@transaction.atomic
+def record_sign_up(user, *, now: datetime, **details) -> Patient:
+    """The patient record of an account waiting for its emailed link (created, or refreshed
+    by a second sign-up), audited."""
+    patient = Patient.objects.filter(user=user).first()
+    before = snapshot(patient, SIGN_UP_FIELDS) if patient else dict.fromkeys(SIGN_UP_FIELDS)
+    patient, _ = Patient.objects.update_or_create(user=user, defaults=details)
+    changes = field_changes(before, snapshot(patient, SIGN_UP_FIELDS))
+    if changes:
+        audit(actor=None, action="signed_up", patient=patient, changes=changes, now=now)
+    return patient
 
 
 @transaction.atomic

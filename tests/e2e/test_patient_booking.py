@@ -245,6 +245,7 @@ def test_the_other_public_and_patient_pages_pass_axe_on_a_phone(live_server, pho
         sessions=3,
         first_start=_local_visit(open_clinic["location"], 3),
         now=timezone.now(),
+        staff=True,  # booked by the desk
     )
     sign_in(phone, base, patient.user.username)
     phone.goto(f"{base}/my/plans/{first.plan.pk}/next/")
