@@ -3,13 +3,16 @@ booking and the Django admin call the same services, so each rule below gives th
 outcome through each door that can reach it: refused with the same reason, or allowed with a
 recorded override (docs/architecture.md has the table)."""
 
+import threading
 from datetime import date, datetime
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from booking import services
 from booking.models import Appointment, AuditEntry, ScreeningAnswer
 from tests import factories
 from tests.helpers import at, book
@@ -240,3 +243,45 @@ def test_the_api_refuses_answers_that_do_not_fit_the_questions_and_keeps_none(
     assert response.status_code == 400
     assert message in response.json()["detail"]
     assert not ScreeningAnswer.objects.exists() and not Appointment.objects.exists()
+
+
+# --- the race the services alone cannot close --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint decides")
+def test_six_simultaneous_confirms_of_one_patient_give_one_visit(clinic, patient, now):
+    """Six clinics, each with its own room and aesthetician free at 10:00: only the patient
+    can clash, and the database lets exactly one of the six bookings through."""
+    places = [clinic] + [
+        {
+            **clinic,
+            "location": (place := factories.LocationFactory(name=f"Clinic {n}")),
+            "room": factories.RoomFactory(location=place, treatments=[clinic["treatment"]]),
+            "provider": factories.ProviderFactory(
+                locations=[place], treatments=[clinic["treatment"]]
+            ),
+        }
+        for n in range(5)
+    ]
+    ready = threading.Barrier(len(places))
+    outcomes = []
+
+    def confirm(place):
+        try:
+            ready.wait()
+            book(place, patient, at(NEXT_TUESDAY, 10), now, staff=True, provider=place["provider"])
+            outcomes.append("booked")
+        except services.BookingError as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(place,)) for place in places]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["PatientBusy"] * 5 + ["booked"]
+    assert Appointment.objects.filter(patient=patient).active().count() == 1
