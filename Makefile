@@ -9,7 +9,12 @@ TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
 	SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
 
-.PHONY: install run test lint format services bench serve bench-load bench-double-booking
+# `check --deploy` runs with the production defaults (HTTPS on), not the test overrides.
+DEPLOY_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
+	SECRET_KEY=deploy-check-only-secret-key-that-is-long-enough-0123456789abcdefghij \
+	ALLOWED_HOSTS=clinic.example.com SITE_URL=https://clinic.example.com
+
+.PHONY: install run test lint format services machine bench serve bench-load bench-double-booking
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +32,10 @@ run: install
 services:
 	scripts/services.sh
 
+# The system packages and services `make test` needs (installed when missing, as root).
+machine:
+	scripts/setup-test-machine.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -36,7 +45,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint services
+test: machine install lint
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	env -u DEBUG -u SECURE_SSL_REDIRECT -u SESSION_COOKIE_SECURE -u CSRF_COOKIE_SECURE \
+		$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 

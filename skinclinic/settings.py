@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "skinclinic",
     "treatments",
     "booking",
     "notifications",
