@@ -14,15 +14,49 @@ DEPLOY_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
 	SECRET_KEY=deploy-check-only-secret-key-that-is-long-enough-0123456789abcdefghij \
 	ALLOWED_HOSTS=clinic.example.com SITE_URL=https://clinic.example.com
 
-.PHONY: install run test lint format services machine bench serve bench-load bench-double-booking
+# Locked dependencies (README: Dependencies). pyproject.toml lists the direct ones; `make lock`
+# compiles them, hash-pinned, for any platform; pip installs only what the hashes match.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
+LOCK_ARGS := --quiet --universal --python-version 3.11 --generate-hashes
 
-$(VENV)/.installed: requirements.txt
+.PHONY: install install-dev lock upgrade vendor run test lint format services machine bench serve \
+	bench-load bench-double-booking
+
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+
+# Runtime only: what `make run` and `make serve` need (no test or lint tool).
+$(VENV)/.installed: $(RUNTIME_LOCK) | $(PY)
+	$(VENV)/bin/pip install --quiet --require-hashes -r $(RUNTIME_LOCK)
 	touch $@
 
+# Runtime plus tests and tooling.
+$(VENV)/.installed-dev: $(DEV_LOCK) $(RUNTIME_LOCK) | $(PY)
+	$(VENV)/bin/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	touch $@ $(VENV)/.installed
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+# Re-compile the lock files after editing pyproject.toml, keeping every pin that still fits.
+lock: install-dev
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile $(LOCK_ARGS) \
+		pyproject.toml -o $(RUNTIME_LOCK)
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile $(LOCK_ARGS) \
+		pyproject.toml --extra dev -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
+
+# Move every transitive pin to the newest release the direct pins allow, then re-lock.
+upgrade: install-dev
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile $(LOCK_ARGS) --upgrade \
+		pyproject.toml -o $(RUNTIME_LOCK)
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile $(LOCK_ARGS) --upgrade \
+		pyproject.toml --extra dev -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
+
+# Re-vendor Bootstrap, htmx and axe-core from package-lock.json (checks their licences).
+vendor:
+	scripts/vendor.sh
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -36,16 +70,16 @@ services:
 machine:
 	scripts/setup-test-machine.sh
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: machine install lint
+test: machine install-dev lint
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	env -u DEBUG -u SECURE_SSL_REDIRECT -u SESSION_COOKIE_SECURE -u CSRF_COOKIE_SECURE \
 		$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
