@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "accounts",
     "portal",
     "api",
+    "skinclinic",  # its system checks (skinclinic/checks.py)
 ]
 
 MIDDLEWARE = [
