@@ -4,15 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 
 # The test suite runs on PostgreSQL and Redis on 127.0.0.1 with production-like settings.
-TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
-	REDIS_URL=redis://127.0.0.1:6379/15 \
-	SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/skinclinic
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_SECRET_KEY := test-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	SECRET_KEY=$(TEST_SECRET_KEY) \
 	DEBUG=false SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
-
-# `check --deploy` runs with the production defaults (HTTPS on), not the test overrides.
-DEPLOY_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/skinclinic \
-	SECRET_KEY=deploy-check-only-secret-key-that-is-long-enough-0123456789abcdefghij \
-	ALLOWED_HOSTS=clinic.example.com SITE_URL=https://clinic.example.com
 
 # Locked dependencies (README: Dependencies). pyproject.toml lists the direct ones; `make lock`
 # compiles them, hash-pinned, for any platform; pip installs only what the hashes match.
@@ -20,8 +17,15 @@ RUNTIME_LOCK := requirements/runtime.txt
 DEV_LOCK := requirements/dev.txt
 LOCK_ARGS := --quiet --universal --python-version 3.11 --generate-hashes
 
-.PHONY: install install-dev lock upgrade vendor run test lint format services machine bench serve \
-	bench-load bench-double-booking
+# `check --deploy` sees production's own defaults (HTTPS on), not the test suite's plain HTTP.
+DEPLOY_CHECK_ENV := env -i PATH="$$PATH" DATABASE_URL=$(TEST_DATABASE_URL) \
+	SECRET_KEY=$(TEST_SECRET_KEY) ALLOWED_HOSTS=book.skinclinic.example \
+	SITE_URL=https://book.skinclinic.example
+
+.PHONY: install install-dev lock upgrade vendor run test lint format services machine bench \
+	serve bench-load bench-double-booking
+# machine comes first: the virtualenv needs python3-venv.
+.NOTPARALLEL: test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,9 +70,9 @@ run: install
 services:
 	scripts/services.sh
 
-# The system packages and services `make test` needs (installed when missing, as root).
+# Debian packages (installed when missing, as root), PostgreSQL and Redis running, the database.
 machine:
-	scripts/setup-test-machine.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) PYTHON=$(PYTHON) scripts/setup-test-machine.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -81,8 +85,7 @@ format: install-dev
 
 test: machine install-dev lint
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
-	env -u DEBUG -u SECURE_SSL_REDIRECT -u SESSION_COOKIE_SECURE -u CSRF_COOKIE_SECURE \
-		$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -2,9 +2,10 @@ from django.apps import AppConfig
 
 
 class SkinclinicConfig(AppConfig):
-    """The project itself, as an app without models: it registers the deployment checks."""
+    """The project package as an app, so its system checks (checks.py) are registered."""
 
     name = "skinclinic"
+    verbose_name = "skinclinic"
 
-    def ready(self):
-        from skinclinic import checks  # noqa: F401  (registers them)
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the checks)

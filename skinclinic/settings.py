@@ -119,7 +119,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "skinclinic",
     "treatments",
     "booking",
     "notifications",
@@ -128,6 +127,7 @@ INSTALLED_APPS = [
     "accounts",
     "portal",
     "api",
+    "skinclinic",  # its system checks (skinclinic/checks.py)
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://skinclinic@db.internal:5432/skinclinic",
     "SECRET_KEY": secrets.token_urlsafe(60),
     "ALLOWED_HOSTS": "book.skinclinic.example",
+    "SITE_URL": "https://book.skinclinic.example",
 }
 
 
@@ -110,3 +111,14 @@ def test_production_settings_pass_the_deploy_checks():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_checks_refuse_the_local_site_url_in_production():
+    env = {**PRODUCTION_ENV, "REDIS_URL": "redis://cache.internal:6379/0"}
+    del env["SITE_URL"]
+
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **env)
+
+    assert result.returncode == 1
+    assert "skinclinic.W001" in result.stderr
+    assert "http://127.0.0.1:8000" in result.stderr
