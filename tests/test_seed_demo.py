@@ -250,3 +250,10 @@ def test_the_week_has_a_cancellation_a_no_show_and_a_waitlist_entry(seeded):
     assert Appointment.objects.filter(kind=Appointment.Kind.MAINTENANCE).exists()
     entry = WaitlistEntry.objects.get()
     assert entry.status == WaitlistEntry.Status.WAITING and entry.location.slug == "midtown"
+
+
+def test_the_front_desk_sees_one_failed_text_message(seeded):
+    from notifications.models import Notification
+
+    failed = Notification.objects.failed().get()
+    assert failed.channel == "sms" and "Twilio" in failed.last_error

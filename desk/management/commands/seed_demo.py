@@ -1,8 +1,9 @@
 """Load a demo clinic: two Atlanta locations, four aestheticians, five treatments, patients
 with courses under way, a busy week from today at both locations (several visits per
 aesthetician per day, a cancellation, a consultation), a maintenance visit two days ago that
-was a no-show, a waitlist entry, and four sign-in accounts. Everything is made through the
-booking services with staff rights, as the front desk would.
+was a no-show, a waitlist entry, a failed text message, and four sign-in accounts. Visits,
+cancellations, statuses and the waitlist go through the booking services with staff rights,
+as the front desk would; the failed message is set on its row (see seed_failed_message).
 
 Idempotent: rows are looked up by natural keys (slugs, usernames, emails) and only created
 when missing, existing rows are left as they are, and patients who already have appointments
@@ -489,6 +490,7 @@ class Command(BaseCommand):
             self.seed_week(treatments, locations, providers, now=now, booked_by=booked_by)
             self.seed_no_show(treatments, locations, providers, now=now, booked_by=booked_by)
             self.seed_waitlist(treatments, locations, now=now, booked_by=booked_by)
+            self.seed_failed_message()
         self.print_accounts(accounts)
 
     def seed_treatments(self) -> dict[str, Treatment]:
@@ -802,6 +804,27 @@ class Command(BaseCommand):
             actor=booked_by,
             now=now,
         )
+
+    def seed_failed_message(self) -> None:
+        """One text the provider refused, for the front desk's failed-messages page. Set on the
+        row directly (as the dispatcher leaves it after its last attempt): running the real
+        dispatcher here would send every message that is due."""
+        from notifications.dispatch import MAX_ATTEMPTS
+        from notifications.models import Notification
+
+        if Notification.objects.failed().exists():
+            return
+        text = (
+            Notification.objects.filter(channel="sms", status=Notification.Status.PENDING)
+            .order_by("due_at", "pk")
+            .first()
+        )
+        if text is None:
+            return
+        text.status = Notification.Status.FAILED
+        text.attempts = MAX_ATTEMPTS
+        text.last_error = "SMSError: Twilio answered 400: the 'To' number is not a mobile number"
+        text.save(update_fields=["status", "attempts", "last_error"])
 
     def chart_first_session(self, plan, provider) -> None:
         """Session 1 done and charted, so the aesthetician sees last time's depths."""
