@@ -3,9 +3,12 @@
 With nothing set you get the embedded default: SQLite next to manage.py, Celery tasks run
 in-process, mail and SMS printed to the console, DEBUG on. Setting DATABASE_URL switches to
 production defaults (DEBUG off, SECRET_KEY and ALLOWED_HOSTS required). A malformed value stops
-start-up with ImproperlyConfigured naming the variable.
+start-up with ImproperlyConfigured naming the variable and the bad value: every number, switch
+and choice is read through one of the ``env_*`` helpers below. With SENTRY_DSN set, errors are
+reported to Sentry (no request bodies, no personal data).
 """
 
+import logging
 import os
 import zoneinfo
 from pathlib import Path
@@ -42,6 +45,28 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """The value of ``name`` if it is one of ``choices`` (ignoring case), else an error."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    by_upper = {choice.upper(): choice for choice in choices}
+    value = by_upper.get(raw.strip().upper())
+    if value is None:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; not {raw!r}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -62,6 +87,9 @@ def env_time_zone(name: str, default: str) -> str:
 
 
 def env_database(name: str) -> dict | None:
+    """The database URL in ``name`` as Django settings. PostgreSQL (psycopg 3) uses Django's
+    connection pool unless DATABASE_POOL is off; then each process keeps one connection for 60 s.
+    """
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
@@ -71,6 +99,15 @@ def env_database(name: str) -> dict | None:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
     if not config.get("NAME") and config.get("ENGINE") != "django.db.backends.sqlite3":
         raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://host/skinclinic.")
+    if config["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
+        # The pool replaces persistent connections (Django refuses both). One connection
+        # opened per process at first use, more on demand (threads), up to the maximum.
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": max(1, env_int("DATABASE_POOL_MAX_SIZE", 4)),
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+        }
     return config
 
 
@@ -205,7 +242,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Production serves file names with a content hash (app.3f2a1c.css), cached for a year;
+    # the embedded default (DEBUG) serves the files as they are, with no collectstatic needed.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -248,11 +291,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 # Exactly one beat process sweeps the outbox; a sweep that waited too long is dropped, the
 # next one does its work.
+REMINDERS_DISPATCH_EVERY = env_int("REMINDERS_DISPATCH_EVERY", 60)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-messages": {
         "task": "notifications.tasks.dispatch_due_messages",
-        "schedule": float(env_int("REMINDERS_DISPATCH_EVERY", 60)),
-        "options": {"expires": max(5, env_int("REMINDERS_DISPATCH_EVERY", 60) - 5)},
+        "schedule": float(REMINDERS_DISPATCH_EVERY),
+        "options": {"expires": max(5, REMINDERS_DISPATCH_EVERY - 5)},
     }
 }
 
@@ -266,7 +310,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "skinclinic <bookings@skinclinic.local>")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.ConsoleSMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")  # notifications.sms.FileSMSBackend only
-SMS_SEND_DELAY = float(os.environ.get("SMS_SEND_DELAY", "0") or 0)
+SMS_SEND_DELAY = env_float("SMS_SEND_DELAY", 0.0)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
@@ -309,11 +353,14 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 
+LOG_LEVEL = env_choice(
+    "LOG_LEVEL", "INFO", [name for name in logging.getLevelNamesMapping() if name != "NOTSET"]
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # Cache: rate-limit counters live here, so with Redis they hold across web processes.
@@ -327,3 +374,41 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Error reporting (optional): only with SENTRY_DSN. Patients' health answers travel in request
+# bodies, so bodies, cookies and user details are never sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+
+
+def _without_request_body(event: dict, hint: dict) -> dict:
+    request = event.get("request")
+    if request:
+        for key in ("data", "cookies", "query_string"):
+            request.pop(key, None)
+        headers = request.get("headers") or {}
+        for header in list(headers):
+            if header.lower() in {"cookie", "authorization", "x-csrftoken"}:
+                del headers[header]
+    event.pop("user", None)
+    return event
+
+
+if SENTRY_DSN:
+    import sentry_sdk
+    import sentry_sdk.utils
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    try:
+        sentry_sdk.utils.Dsn(SENTRY_DSN)
+    except sentry_sdk.utils.BadDsn as exc:
+        raise ImproperlyConfigured(f"SENTRY_DSN is not a valid Sentry DSN: {exc}") from None
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        max_request_body_size="never",
+        before_send=_without_request_body,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

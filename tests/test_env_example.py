@@ -6,7 +6,6 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {".venv", "tests", "bench", "migrations", "node_modules", "static", "staticfiles"}
-ENV_HELPERS = {"env_bool", "env_int", "env_list", "env_time_zone", "env_database", "env_redis"}
 LISTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 SHELL_READ = re.compile(r"\$\{([A-Z][A-Z0-9_]*):?-")
 
@@ -31,7 +30,7 @@ def names_read(tree: ast.AST) -> set[str]:
             if (
                 (method == "get" and is_os_environ(func.value))
                 or method == "getenv"
-                or (isinstance(func, ast.Name) and func.id in ENV_HELPERS)
+                or (isinstance(func, ast.Name) and func.id.startswith("env_"))  # settings' helpers
             ):
                 key = node.args[0]
         elif isinstance(node, ast.Subscript) and is_os_environ(node.value):

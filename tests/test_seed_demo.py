@@ -132,13 +132,15 @@ def test_it_books_patients_in_the_coming_weeks_and_one_course_under_way(seeded):
     assert Patient.objects.count() >= 6
     assert all(p.appointments.exists() for p in Patient.objects.all())
     assert TreatmentPlan.objects.count() >= 3
-    # Only the demo patient's first microneedling session is in the past: done and charted,
-    # so the aesthetician's day shows last time's needle depths.
-    past = Appointment.objects.filter(start__lt=SEEDED_AT)
-    assert [(a.patient.user.username, a.session_number, a.status) for a in past] == [
-        ("patient", 1, Appointment.Status.COMPLETED)
+    # In the past: the demo patient's first microneedling session, done and charted (so the
+    # aesthetician's day shows last time's needle depths), and one maintenance no-show.
+    past = Appointment.objects.filter(start__lt=SEEDED_AT).order_by("start")
+    assert sorted((a.kind, a.session_number, a.status) for a in past) == [
+        (Appointment.Kind.INITIAL, 1, Appointment.Status.COMPLETED),
+        (Appointment.Kind.MAINTENANCE, None, Appointment.Status.NO_SHOW),
     ]
-    assert past.get().charts.exists()
+    assert past.get(status=Appointment.Status.COMPLETED).charts.exists()
+    assert past.get(status=Appointment.Status.COMPLETED).patient.user.username == "patient"
     assert Appointment.objects.filter(kind=Appointment.Kind.CONSULTATION).exists()
 
 
@@ -221,3 +223,37 @@ def test_it_keeps_a_time_that_is_already_taken_and_books_the_rest(db, monkeypatc
     assert f"Skipped booking {emily}" in output
     taken.refresh_from_db()
     assert taken.patient == other and taken.is_active
+
+
+def test_the_week_is_busy_at_both_locations(seeded):
+    tz = ZoneInfo("America/New_York")
+    active = Appointment.objects.active()
+    today = [a for a in active if a.start.astimezone(tz).date() == SEEDED_AT.date()]
+    week = [a for a in active if (a.start - SEEDED_AT).days < 7 and a.start > SEEDED_AT]
+
+    # Monday: Olivia and Grace at Buckhead; later in the week Midtown too.
+    assert len(today) >= 6
+    assert {a.location.slug for a in week} == {"buckhead", "midtown"}
+    per_day = {}
+    for a in week:
+        key = (a.provider_id, a.start.astimezone(tz).date())
+        per_day[key] = per_day.get(key, 0) + 1
+    assert min(per_day.values()) >= 2
+    assert sum(1 for a in week if a.location.slug == "midtown") >= 6
+
+
+def test_the_week_has_a_cancellation_a_no_show_and_a_waitlist_entry(seeded):
+    from booking.models import WaitlistEntry
+
+    assert Appointment.objects.filter(status=Appointment.Status.CANCELLED).count() == 1
+    assert Appointment.objects.filter(status=Appointment.Status.NO_SHOW).count() == 1
+    assert Appointment.objects.filter(kind=Appointment.Kind.MAINTENANCE).exists()
+    entry = WaitlistEntry.objects.get()
+    assert entry.status == WaitlistEntry.Status.WAITING and entry.location.slug == "midtown"
+
+
+def test_the_front_desk_sees_one_failed_text_message(seeded):
+    from notifications.models import Notification
+
+    failed = Notification.objects.failed().get()
+    assert failed.channel == "sms" and "Twilio" in failed.last_error

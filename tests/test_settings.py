@@ -59,6 +59,10 @@ def show(*names: str, **env: str) -> list[str]:
         ("REDIS_URL", {"REDIS_URL": "http://x"}),
         ("EMAIL_PORT", {"EMAIL_PORT": "abc"}),
         ("EMAIL_USE_TLS", {"EMAIL_USE_TLS": "sometimes"}),
+        ("SMS_SEND_DELAY", {"SMS_SEND_DELAY": "abc"}),
+        ("LOG_LEVEL", {"LOG_LEVEL": "VERBOSE"}),
+        ("DATABASE_POOL", {**PRODUCTION_ENV, "DATABASE_POOL": "perhaps"}),
+        ("SENTRY_DSN", {"SENTRY_DSN": "not a dsn"}),
         ("SECURE_HSTS_SECONDS", {**PRODUCTION_ENV, "SECURE_HSTS_SECONDS": "a year"}),
         ("SECRET_KEY", {"DEBUG": "false"}),
         ("SECRET_KEY", {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]}),
@@ -122,3 +126,68 @@ def test_the_deploy_checks_refuse_the_local_site_url_in_production():
     assert result.returncode == 1
     assert "skinclinic.W001" in result.stderr
     assert "http://127.0.0.1:8000" in result.stderr
+
+
+def test_the_bad_value_is_quoted_in_the_message():
+    result = run(["-c", LOAD_SETTINGS], SMS_SEND_DELAY="abc")
+
+    assert "SMS_SEND_DELAY must be a number, not 'abc'." in result.stderr
+
+
+def test_a_log_level_is_read_in_any_case():
+    (level,) = show("settings.LOGGING['root']['level']", LOG_LEVEL="warning")
+
+    assert level == "'WARNING'"
+
+
+def test_postgresql_uses_the_connection_pool_unless_switched_off():
+    pooled, max_age = show(
+        "settings.DATABASES['default']['OPTIONS'].get('pool')",
+        "settings.DATABASES['default']['CONN_MAX_AGE']",
+        DATABASE_POOL_MAX_SIZE="8",
+        **PRODUCTION_ENV,
+    )
+    assert pooled == "{'min_size': 1, 'max_size': 8, 'timeout': 10.0}"
+    assert max_age == "0"  # Django refuses a pool with persistent connections
+
+    (unpooled,) = show(
+        "settings.DATABASES['default'].get('OPTIONS', {}).get('pool')",
+        DATABASE_POOL="false",
+        **PRODUCTION_ENV,
+    )
+    assert unpooled == "None"
+
+
+def test_production_serves_static_files_with_hashed_names_and_the_default_does_not():
+    (production,) = show("settings.STORAGES['staticfiles']['BACKEND']", **PRODUCTION_ENV)
+    (embedded,) = show("settings.STORAGES['staticfiles']['BACKEND']")
+
+    assert production == "'whitenoise.storage.CompressedManifestStaticFilesStorage'"
+    assert embedded == "'whitenoise.storage.CompressedStaticFilesStorage'"
+
+
+REPORTING = "import sentry_sdk; print(sentry_sdk.get_client().is_active())"
+SCRUB = (
+    LOAD_SETTINGS + "\nimport sentry_sdk\n"
+    "event = {'request': {'data': 'allergies=latex', 'cookies': {'sessionid': 'x'},"
+    " 'headers': {'Cookie': 'sessionid=x', 'User-Agent': 'ua'}}, 'user': {'email': 'a@b.c'}}\n"
+    "print(sentry_sdk.get_client().options['before_send'](event, {}))\n"
+)
+
+
+def test_error_reporting_is_off_without_sentry_dsn():
+    result = run(["-c", LOAD_SETTINGS + "; " + REPORTING])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_error_reporting_starts_with_sentry_dsn_and_sends_no_health_data():
+    dsn = "https://public@o0.ingest.sentry.io/1"
+    result = run(["-c", LOAD_SETTINGS + "; " + REPORTING], SENTRY_DSN=dsn)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+    scrubbed = run(["-c", SCRUB], SENTRY_DSN=dsn)
+    assert scrubbed.returncode == 0, scrubbed.stderr
+    assert scrubbed.stdout.strip() == "{'request': {'headers': {'User-Agent': 'ua'}}}"

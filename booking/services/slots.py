@@ -23,9 +23,10 @@ STAFF_RULES_OVERRIDE = {"min_notice_minutes": 0, "horizon_days": FAR_AHEAD_DAYS}
 
 
 def _violated_exclusion(error: IntegrityError) -> str | None:
-    """The name of the PostgreSQL exclusion constraint `error` broke, or None."""
+    """The name of the PostgreSQL exclusion constraint `error` broke, or None (psycopg 3's
+    error is the cause: ``sqlstate`` and ``diag.constraint_name``)."""
     cause = getattr(error, "__cause__", None)
-    if getattr(cause, "pgcode", None) != "23P01":  # exclusion_violation
+    if getattr(cause, "sqlstate", None) != "23P01":  # exclusion_violation
         return None
     return getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
 

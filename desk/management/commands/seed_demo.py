@@ -1,5 +1,9 @@
-"""Load a demo clinic: two Atlanta locations, four aestheticians, five treatments, a few
-patients with plans and visits in the coming weeks, and four sign-in accounts.
+"""Load a demo clinic: two Atlanta locations, four aestheticians, five treatments, patients
+with courses under way, a busy week from today at both locations (several visits per
+aesthetician per day, a cancellation, a consultation), a maintenance visit two days ago that
+was a no-show, a waitlist entry, a failed text message, and four sign-in accounts. Visits,
+cancellations, statuses and the waitlist go through the booking services with staff rights,
+as the front desk would; the failed message is set on its row (see seed_failed_message).
 
 Idempotent: rows are looked up by natural keys (slugs, usernames, emails) and only created
 when missing, existing rows are left as they are, and patients who already have appointments
@@ -26,8 +30,10 @@ from booking.models import (
     Room,
     ScreeningAnswer,
     TimeOff,
+    WaitlistEntry,
     WorkingHours,
 )
+from booking.services import waitlist
 from treatments.models import Protocol, ScreeningRule, Treatment
 from treatments.screening import DEFAULT_RULES
 
@@ -304,6 +310,19 @@ TIME_OFF = {
 }
 
 
+# The busy week: single visits for walk-through patients, several per aesthetician per day at
+# both locations, today and the six days after, on top of the courses above. Each
+# (aesthetician, day) takes these offsets from the start of their hours, in minutes, with the
+# treatments in turn; a time another visit already holds is skipped.
+WEEK_OFFSETS_MINUTES = (0, 90, 210, 300)
+WEEK_TREATMENTS = ("hydrafacial", "chemical-peel", "consultation", "hydrafacial", "microneedling")
+WEEK_FIRST_NAMES = (
+    "Ava", "Noah", "Chloe", "Ethan", "Zoe", "Liam", "Grace", "Lucas", "Hannah", "Isaac",
+    "Layla", "Owen", "Nora", "Caleb", "Ruby", "Henry", "Stella", "Julian", "Leah", "Miles",
+)  # fmt: skip
+WEEK_LAST_NAMES = ("Walker", "Nguyen", "Brooks", "Foster", "Hughes", "Price", "Reed", "Ward")
+
+
 @dataclass(frozen=True)
 class Visit:
     """A first visit to book: `sessions` starts a plan, None books a single visit."""
@@ -468,6 +487,10 @@ class Command(BaseCommand):
                 self.book_first_visits(
                     patient, spec, treatments, locations, providers, now=now, booked_by=booked_by
                 )
+            self.seed_week(treatments, locations, providers, now=now, booked_by=booked_by)
+            self.seed_no_show(treatments, locations, providers, now=now, booked_by=booked_by)
+            self.seed_waitlist(treatments, locations, now=now, booked_by=booked_by)
+            self.seed_failed_message()
         self.print_accounts(accounts)
 
     def seed_treatments(self) -> dict[str, Treatment]:
@@ -642,6 +665,166 @@ class Command(BaseCommand):
             f"Booked {patient}: {what}{treatment} with {provider} at {location}, "
             f"from {start:%a %b %-d %H:%M}."
         )
+
+    def week_patient(self, number: int) -> Patient:
+        first = WEEK_FIRST_NAMES[number % len(WEEK_FIRST_NAMES)]
+        last = WEEK_LAST_NAMES[number // len(WEEK_FIRST_NAMES) % len(WEEK_LAST_NAMES)]
+        patient, _ = Patient.objects.get_or_create(
+            email=f"{first.lower()}.{last.lower()}{number}@example.com",
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "phone": f"+1 404 555 {1000 + number:04d}",
+                "date_of_birth": date(1970 + number % 30, 1 + number % 12, 1 + number % 28),
+                "fitzpatrick_type": 1 + number % 6,
+                "sms_consent": number % 2 == 0,
+            },
+        )
+        return patient
+
+    def seed_week(self, treatments, locations, providers, *, now, booked_by) -> None:
+        """A busy week from today: several visits per aesthetician per day at both locations,
+        one of them cancelled; all through the booking services, as the front desk would.
+        Booked once: a second run (another day) leaves the week as it is."""
+        if Patient.objects.filter(email__regex=r"\d@example\.com$").exists():
+            self.stdout.write("The busy week is already booked; left as it is.")
+            return
+        today = locations["buckhead"].local(now).date()
+        number = 0
+        week = []
+        for spec in AESTHETICIANS:
+            provider = providers[spec["username"]]
+            allowed = spec["treatments"]
+            for hours in spec["hours"]:
+                location = locations[hours.location]
+                for day in (today + timedelta(days=d) for d in range(7)):
+                    if day.weekday() not in hours.weekdays:
+                        continue
+                    for offset in WEEK_OFFSETS_MINUTES:
+                        slug = WEEK_TREATMENTS[number % len(WEEK_TREATMENTS)]
+                        if allowed is not None and slug not in allowed:
+                            slug = "hydrafacial"
+                        opening = datetime.combine(day, hours.start, tzinfo=location.zone)
+                        start = opening + timedelta(minutes=offset)
+                        visit = self.book_week_visit(
+                            number, treatments[slug], location, provider, start, hours,
+                            now=now, booked_by=booked_by,
+                        )  # fmt: skip
+                        number += 1
+                        if visit is not None:
+                            week.append(visit)
+        future = [v for v in week if v.start > now + timedelta(days=2)]
+        if future and not Appointment.objects.filter(status="cancelled").exists():
+            services.cancel_appointment(
+                appointment=future[0],
+                now=now,
+                actor=booked_by,
+                reason="Patient called: travelling for work that week.",
+                staff=True,
+            )
+
+    def book_week_visit(
+        self, number, treatment, location, provider, start, hours, *, now, booked_by
+    ):
+        """Patient `number`'s one visit, or None (already booked, or the time is not free)."""
+        end_of_day = datetime.combine(start.date(), hours.end, tzinfo=location.zone)
+        if start + timedelta(minutes=treatment.visit_minutes) > end_of_day:
+            return None
+        kind = Appointment.Kind.CONSULTATION if treatment.is_consultation else None
+        try:
+            # A patient whose time is taken is not kept: every demo patient has a visit.
+            with transaction.atomic():
+                patient = self.week_patient(number)
+                if patient.appointments.exists():
+                    return None
+                return services.book_appointment(
+                    patient=patient,
+                    treatment=treatment,
+                    location=location,
+                    start=start,
+                    now=now,
+                    provider=provider,
+                    booked_by=booked_by,
+                    staff=True,
+                    kind=kind or Appointment.Kind.SINGLE,
+                )
+        except services.BookingError:
+            return None
+
+    def seed_no_show(self, treatments, locations, providers, *, now, booked_by) -> None:
+        """A maintenance visit two days ago that the patient did not come to."""
+        if Appointment.objects.filter(status=Appointment.Status.NO_SHOW).exists():
+            return
+        location = locations["buckhead"]
+        day = location.local(now).date() - timedelta(days=2)
+        while day.weekday() not in (MON, TUE, WED, THU, FRI):
+            day -= timedelta(days=1)
+        start = datetime.combine(day, time(11), tzinfo=location.zone)
+        booked_at = start - timedelta(days=10)
+        try:
+            with transaction.atomic():
+                patient = self.week_patient(900)
+                visit = services.book_appointment(
+                    patient=patient,
+                    treatment=treatments["microneedling"],
+                    location=location,
+                    start=start,
+                    now=booked_at,
+                    provider=providers["aesthetician"],
+                    booked_by=booked_by,
+                    staff=True,
+                    kind=Appointment.Kind.MAINTENANCE,
+                )
+        except services.BookingError as error:
+            self.stdout.write(f"Skipped the no-show: {error}")
+            return
+        services.change_status(
+            appointment=visit,
+            status=Appointment.Status.NO_SHOW,
+            now=start + timedelta(minutes=20),
+            actor=booked_by,
+            reason="Did not arrive; two calls unanswered.",
+        )
+
+    def seed_waitlist(self, treatments, locations, *, now, booked_by) -> None:
+        # Booked for a course later on, hoping for a facial this week.
+        patient = Patient.objects.filter(email="emily.chen@example.com").first()
+        if patient is None or WaitlistEntry.objects.exists():
+            return
+        today = locations["midtown"].local(now).date()
+        waitlist.add_entry(
+            entry=WaitlistEntry(
+                treatment=treatments["hydrafacial"],
+                location=locations["midtown"],
+                earliest_date=today,
+                latest_date=today + timedelta(days=6),
+                notes="Any afternoon; before a wedding on the weekend.",
+            ),
+            patient=patient,
+            actor=booked_by,
+            now=now,
+        )
+
+    def seed_failed_message(self) -> None:
+        """One text the provider refused, for the front desk's failed-messages page. Set on the
+        row directly (as the dispatcher leaves it after its last attempt): running the real
+        dispatcher here would send every message that is due."""
+        from notifications.dispatch import MAX_ATTEMPTS
+        from notifications.models import Notification
+
+        if Notification.objects.failed().exists():
+            return
+        text = (
+            Notification.objects.filter(channel="sms", status=Notification.Status.PENDING)
+            .order_by("due_at", "pk")
+            .first()
+        )
+        if text is None:
+            return
+        text.status = Notification.Status.FAILED
+        text.attempts = MAX_ATTEMPTS
+        text.last_error = "SMSError: Twilio answered 400: the 'To' number is not a mobile number"
+        text.save(update_fields=["status", "attempts", "last_error"])
 
     def chart_first_session(self, plan, provider) -> None:
         """Session 1 done and charted, so the aesthetician sees last time's depths."""
