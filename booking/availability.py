@@ -397,7 +397,7 @@ class _Calculator:
         """Slots from (start, provider_id, room_id) ordered by start, converting each distinct
         start once."""
         tz, patient_length = self.tz, self.patient_length
-        result = []
+        result: list[Slot] = []
         append = result.append
         previous = None
         start_time = end_time = None

@@ -7,6 +7,7 @@ and series are planned in its wall-clock time.
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -85,7 +86,7 @@ class Room(models.Model):
 
 
 class ProviderQuerySet(models.QuerySet):
-    def active(self):
+    def active(self) -> Self:
         return self.filter(is_active=True)
 
     def performing(self, treatment, location):
@@ -295,7 +296,7 @@ PLACED_STATUSES: tuple[AppointmentStatus, ...] = (*ACTIVE_STATUSES, AppointmentS
 
 
 class AppointmentQuerySet(models.QuerySet):
-    def active(self):
+    def active(self) -> Self:
         return self.filter(status__in=ACTIVE_STATUSES)
 
     def placed(self):

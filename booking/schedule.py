@@ -12,7 +12,7 @@ lists many plans prefetches them (`plans_with_visits`) and pays a fixed number o
 
 from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from booking.models import PLACED_STATUSES, Appointment, TreatmentPlan
 from treatments import protocols
@@ -79,7 +79,10 @@ def session_window(appointment: Appointment) -> protocols.PlannedSession | None:
     first session sets the plan's start, so it has no window of its own."""
     if appointment.plan_id is None or appointment.session_number in (None, 1):
         return None
-    schedule = sessions(appointment.plan, exclude_id=appointment.pk)
+    plan = appointment.plan
+    if plan is None:
+        return None
+    schedule = sessions(plan, exclude_id=appointment.pk)
     return next((s for s in schedule if s.number == appointment.session_number), None)
 
 
@@ -90,22 +93,22 @@ def later_session_pushed_out(
     window if this visit moved to local `new_day`."""
     if appointment.plan_id is None or appointment.session_number is None:
         return None
+    plan = appointment.plan
+    if plan is None:
+        return None
+    session_number = appointment.session_number
     schedule = sessions(
-        appointment.plan,
+        plan,
         exclude_id=appointment.pk,
         moving=(appointment.session_number, new_day),
     )
     return next(
-        (
-            s
-            for s in schedule
-            if s.number > appointment.session_number and s.fixed and not s.contains(s.fixed)
-        ),
+        (s for s in schedule if s.number > session_number and s.fixed and not s.contains(s.fixed)),
         None,
     )
 
 
-def plans_with_visits():
+def plans_with_visits() -> QuerySet[TreatmentPlan]:
     """Active plans with what the functions above need, in a fixed number of queries."""
     return (
         TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)

@@ -195,7 +195,7 @@ def _place(
     cluster: list[tuple[Block, int, int, int]] = []  # (block, row, rows, lane)
     cluster_end = 0
 
-    def close_cluster():
+    def close_cluster() -> None:
         lanes = min(MAX_LANES, 1 + max((lane for *_, lane in cluster), default=0))
         for block, row, length, lane in cluster:
             numbing = min(length, block.numbing_minutes // step)

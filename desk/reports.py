@@ -176,13 +176,13 @@ def owner_report(*, first: date, last: date, location: Location | None, today: d
     weekdays = weekday_counts(first, last)
 
     hours = WorkingHours.objects.filter(location__in=locations)
-    working = defaultdict(int)
+    working: defaultdict[int, int] = defaultdict(int)
     for provider_id, weekday, start, end in hours.values_list(  # 1 query
         "provider_id", "weekday", "start_time", "end_time"
     ):
         working[provider_id] += _span(start, end) * weekdays[weekday]
     # A room is open while anyone works at its location: first start to last end each weekday.
-    opening = defaultdict(int)
+    opening: defaultdict[int, int] = defaultdict(int)
     for location_id, weekday, start, end in (  # 1 query
         hours.values("location_id", "weekday")
         .annotate(start=Min("start_time"), end=Max("end_time"))

@@ -15,7 +15,7 @@ from booking import queries
 from booking.models import Location, Patient, ScreeningAnswer
 from booking.services.errors import InvalidAnswers, ScreeningRequired
 from treatments import screening
-from treatments.models import Treatment
+from treatments.models import ScreeningRule, Treatment
 
 __all__ = [
     "check_screening",
@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 
-def validate_answers(treatment: Treatment, answers: Iterable[screening.Answer]) -> list:
+def validate_answers(
+    treatment: Treatment, answers: Iterable[screening.Answer]
+) -> list[tuple[ScreeningRule, screening.Answer]]:
     """The answers as (rule, Answer) pairs, or InvalidAnswers: each must answer one of the
     treatment's questions, at most once, with no date in the future. At most one answer per
     question also bounds the size of what is stored."""

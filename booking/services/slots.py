@@ -8,7 +8,7 @@ IMMEDIATE), so check-then-insert cannot interleave.
 """
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.db import IntegrityError, transaction
 
@@ -171,7 +171,9 @@ class Preference:
     weekday: int | None = None
     wall_minutes: int | None = None
 
-    def score(self, slot: availability.Slot, target: date, tz) -> tuple:
+    def score(
+        self, slot: availability.Slot, target: date, tz: tzinfo
+    ) -> tuple[bool, bool, int, int, datetime]:
         local = slot.start.astimezone(tz)
         minutes = local.hour * 60 + local.minute
         return (

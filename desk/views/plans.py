@@ -20,7 +20,7 @@ OVERDUE_CLOSING_DAYS = 7
 def _plan_rows(plan: TreatmentPlan):
     """Each session of a plan with its window, its visit and whether it is out of window."""
     sessions = schedule.sessions(plan)
-    visits = {}
+    visits: dict[int, Appointment] = {}
     for appointment in plan.appointments.all():
         if appointment.session_number is None:
             continue
@@ -31,7 +31,7 @@ def _plan_rows(plan: TreatmentPlan):
     for session in sessions:
         visit = visits.get(session.number)
         counted = visit is not None and visit.status != Appointment.Status.CANCELLED
-        day = plan.location.local(visit.start).date() if counted else None
+        day = plan.location.local(visit.start).date() if visit is not None and counted else None
         rows.append(
             {
                 "session": session,
