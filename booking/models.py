@@ -299,7 +299,7 @@ class AppointmentQuerySet(models.QuerySet):
     def active(self) -> Self:
         return self.filter(status__in=ACTIVE_STATUSES)
 
-    def placed(self):
+    def placed(self) -> Self:
         """Visits that fix a course session's date: booked or done."""
         return self.filter(status__in=PLACED_STATUSES)
 
@@ -464,7 +464,7 @@ class AuditEntry(models.Model):
 
 
 class WaitlistEntryQuerySet(models.QuerySet):
-    def waiting(self):
+    def waiting(self) -> Self:
         return self.filter(status=WaitlistEntry.Status.WAITING)
 
 

@@ -59,7 +59,7 @@ class Treatment(models.Model):
         return self.numbing_minutes + self.duration_minutes
 
     @property
-    def protocol_or_none(self):
+    def protocol_or_none(self) -> "Protocol | None":
         try:
             return self.protocol
         except Protocol.DoesNotExist:

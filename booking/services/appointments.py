@@ -10,13 +10,14 @@ which is recorded. Changes are announced through booking.events inside the trans
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
 from booking import events, queries
 from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
 from booking.services import waitlist
-from booking.services.audit import audit, field_changes, signed_in_or_none
+from booking.services.audit import Actor, Changes, audit, field_changes, signed_in_or_none
 from booking.services.errors import BookingError, InsideNotice
 from booking.services.limits import COURSE_SESSION, check_booking_limit
 from booking.services.screening import (
@@ -39,7 +40,7 @@ from treatments.models import Treatment
 CHECK_IN_OPENS = timedelta(hours=1)
 
 # Which status a visit may move to from which.
-_TRANSITIONS = {
+_TRANSITIONS: dict[str, set[str]] = {
     Appointment.Status.CONFIRMED: {Appointment.Status.BOOKED},
     Appointment.Status.CHECKED_IN: {Appointment.Status.BOOKED, Appointment.Status.CONFIRMED},
     Appointment.Status.NO_SHOW: {Appointment.Status.BOOKED, Appointment.Status.CONFIRMED},
@@ -91,7 +92,7 @@ def admit(
 
 
 def record_admission(
-    admission: Admission, *, appointment: Appointment, actor, now: datetime
+    admission: Admission, *, appointment: Appointment, actor: Actor, now: datetime
 ) -> None:
     """Store the answers the booking came with; audit what staff booked past."""
     if admission.answers is not None:
@@ -130,7 +131,7 @@ def place(
     start: datetime,
     now: datetime,
     provider: Provider | None,
-    booked_by,
+    booked_by: Actor,
     staff: bool,
     kind: str,
     plan: TreatmentPlan | None = None,
@@ -164,7 +165,7 @@ def place(
     )
     appointment.set_times(start)
     save_holding_time(appointment)
-    changes: dict = {"start": [None, start.isoformat()]}
+    changes: Changes = {"start": [None, start.isoformat()]}
     if not confirm:
         changes[COURSE_SESSION] = True  # one booking with the course's first session
     audit(
@@ -188,7 +189,7 @@ def book_appointment(
     start: datetime,
     now: datetime,
     provider: Provider | None = None,
-    booked_by=None,
+    booked_by: Actor = None,
     staff: bool = False,
     kind: str = Appointment.Kind.SINGLE,
     plan: TreatmentPlan | None = None,
@@ -261,7 +262,7 @@ def reschedule_appointment(
     appointment: Appointment,
     start: datetime,
     now: datetime,
-    actor=None,
+    actor: Actor = None,
     staff: bool = False,
     reason: str = "",
     provider: Provider | None = None,
@@ -289,7 +290,7 @@ def reschedule_appointment(
     )
     slot = find_slot(start, schedules, target_provider.pk, staff=staff, now=now)
     freed_start = appointment.start
-    before = {
+    before: dict[str, Any] = {
         "start": appointment.start.isoformat(),
         "provider": appointment.provider_id,
         "room": appointment.room_id,
@@ -322,7 +323,12 @@ def reschedule_appointment(
 
 @transaction.atomic
 def cancel_appointment(
-    *, appointment: Appointment, now: datetime, actor=None, reason: str = "", staff: bool = False
+    *,
+    appointment: Appointment,
+    now: datetime,
+    actor: Actor = None,
+    reason: str = "",
+    staff: bool = False,
 ) -> Appointment:
     """Cancel a visit; inside the location's notice it counts as a late cancellation, which
     only staff can make (a patient is asked to call)."""
@@ -362,7 +368,7 @@ def cancel_appointment(
 
 @transaction.atomic
 def change_status(
-    *, appointment: Appointment, status: str, now: datetime, actor=None, reason: str = ""
+    *, appointment: Appointment, status: str, now: datetime, actor: Actor = None, reason: str = ""
 ) -> Appointment:
     """Confirm, check in, mark a no-show or complete a visit."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -429,7 +435,7 @@ def overlap_problem(appointment: Appointment) -> str | None:
 def record_admin_save(
     appointment: Appointment,
     *,
-    actor,
+    actor: Actor,
     changed: list[str],
     now: datetime,
     override_reason: str = "",

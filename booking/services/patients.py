@@ -3,13 +3,16 @@ patient, and their reminder consent changed (by the patient, or by an SMS reply)
 change is audited; a consent change is announced (booking.events.patient_consent_changed)."""
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from booking import events
 from booking.models import Patient
-from booking.services.audit import audit, field_changes
+from booking.services.audit import Actor, audit, field_changes
 
 CONSENT_FIELDS = ("email_consent", "sms_consent")
 SIGN_UP_FIELDS = (
@@ -23,17 +26,17 @@ SIGN_UP_FIELDS = (
 )
 
 
-def _value(value):
+def _value(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def snapshot(patient: Patient, fields) -> dict:
+def snapshot(patient: Patient, fields: Iterable[str]) -> dict[str, Any]:
     """The audit trail's view of a patient's fields (dates as ISO strings)."""
     return {field: _value(getattr(patient, field)) for field in fields}
 
 
 @transaction.atomic
-def create_patient(*, actor, now: datetime, **details) -> Patient:
+def create_patient(*, actor: Actor, now: datetime, **details: Any) -> Patient:
     """A new patient record from the front desk (a phone booking): no SMS until they agree."""
     details = {k: v.strip() if isinstance(v, str) else v for k, v in details.items()}
     details.setdefault("sms_consent", False)
@@ -52,12 +55,12 @@ def create_patient(*, actor, now: datetime, **details) -> Patient:
 def save_patient(
     patient: Patient,
     *,
-    before: dict,
-    actor,
+    before: dict[str, Any],
+    actor: Actor,
     now: datetime,
     action: str = "patient_edited",
     reason: str = "",
-) -> dict:
+) -> dict[str, list[Any]]:
     """Save edits made to `patient` (by a form), audited as changes from `before` (a
     `snapshot` taken before the edit). Returns the changes; nothing is written without any."""
     after = snapshot(patient, before)
@@ -73,8 +76,8 @@ def save_patient(
 
 
 def set_consent(
-    patient: Patient, *, now: datetime, actor=None, reason: str = "", **consent: bool
-) -> dict:
+    patient: Patient, *, now: datetime, actor: Actor = None, reason: str = "", **consent: bool
+) -> dict[str, list[Any]]:
     """Change email and/or SMS consent (e.g. `sms_consent=False`), audited."""
     unknown = set(consent) - set(CONSENT_FIELDS)
     if unknown:
@@ -111,7 +114,7 @@ def set_sms_consent_by_phone(phone: str, *, consent: bool, now: datetime, reason
 
 
 @transaction.atomic
-def record_sign_up(user, *, now: datetime, **details) -> Patient:
+def record_sign_up(user: User, *, now: datetime, **details: Any) -> Patient:
     """The patient record of an account waiting for its emailed link (created, or refreshed
     by a second sign-up), audited."""
     patient = Patient.objects.filter(user=user).first()
@@ -124,7 +127,7 @@ def record_sign_up(user, *, now: datetime, **details) -> Patient:
 
 
 @transaction.atomic
-def link_online_account(user, *, now: datetime) -> None:
+def link_online_account(user: User, *, now: datetime) -> None:
     """A patient the front desk booked by phone signs up with the same email: the emailed
     link proved the address is theirs, so the account takes over that record (visits, plans,
     screening history) instead of starting a second one beside it."""

@@ -10,7 +10,7 @@ from django.db import transaction
 from booking import availability, queries, schedule
 from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
 from booking.services.appointments import admit, book_appointment, place, record_admission
-from booking.services.audit import signed_in_or_none
+from booking.services.audit import Actor, signed_in_or_none
 from booking.services.errors import BookingError, SessionNotPlaced
 from booking.services.slots import (
     Preference,
@@ -22,7 +22,7 @@ from booking.services.slots import (
 )
 from booking.services.windows import out_of_window_reason
 from treatments import protocols, screening
-from treatments.models import Treatment
+from treatments.models import Protocol, Treatment
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def propose_plan(
         session = protocols.plan_sessions(
             rules, sessions=sessions, first_date=fixed.get(1, first_day), fixed_dates=fixed
         )[number - 1]
+        slot: availability.Slot | None
         if number == 1 and isinstance(first_start, datetime):
             slot = find_slot(first_start, schedules, preference.provider_id, staff=staff, now=now)
         else:
@@ -120,7 +121,7 @@ def book_plan(
     first_start: datetime | date,
     now: datetime,
     provider: Provider | None = None,
-    booked_by=None,
+    booked_by: Actor = None,
     staff: bool = False,
     screening_answers: Iterable[screening.Answer] | None = None,
     override_reason: str = "",
@@ -145,42 +146,45 @@ def book_plan(
         provider=provider,
         staff=staff,
     )
+    initial: list[tuple[protocols.PlannedSession, availability.Slot]] = []
     for proposal in proposals:
-        if proposal.session.kind == protocols.INITIAL and proposal.slot is None:
+        if proposal.session.kind != protocols.INITIAL:
+            continue
+        if proposal.slot is None:
             raise _not_placed(proposal.session)
-    initial = [p for p in proposals if p.session.kind == protocols.INITIAL]
+        initial.append((proposal.session, proposal.slot))
     plan = TreatmentPlan.objects.create(
         patient=patient,
         treatment=treatment,
         location=location,
-        provider_id=initial[0].slot.provider_id,
+        provider_id=initial[0][1].provider_id,
         sessions=sessions,
-        first_date=local_date(location, initial[0].slot.start),
+        first_date=local_date(location, initial[0][1].start),
         created_by=signed_in_or_none(booked_by),
     )
     visits = []
-    for proposal in initial:
+    for session, slot in initial:
         try:
             visits.append(
                 place(
                     patient=patient,
                     treatment=treatment,
                     location=location,
-                    start=proposal.slot.start,
+                    start=slot.start,
                     now=now,
-                    provider=Provider(pk=proposal.slot.provider_id),
+                    provider=Provider(pk=slot.provider_id),
                     booked_by=booked_by,
                     staff=True,  # the proposal already applied the patient's rules
                     kind=Appointment.Kind.INITIAL,
                     plan=plan,
-                    session_number=proposal.session.number,
-                    confirm=proposal.session.number == 1,  # one confirmation for the course
+                    session_number=session.number,
+                    confirm=session.number == 1,  # one confirmation for the course
                 )
             )
         except BookingError as error:
             raise SessionNotPlaced(
-                f"Session {proposal.session.number} could not be booked: {error}",
-                session_number=proposal.session.number,
+                f"Session {session.number} could not be booked: {error}",
+                session_number=session.number,
             ) from error
     record_admission(admission, appointment=visits[0], actor=booked_by, now=now)
     return plan
@@ -194,7 +198,7 @@ def _not_placed(session: protocols.PlannedSession) -> SessionNotPlaced:
     )
 
 
-def _course_protocol(treatment: Treatment, sessions: int):
+def _course_protocol(treatment: Treatment, sessions: int) -> Protocol:
     protocol = treatment.protocol_or_none
     if protocol is None:
         raise BookingError("This treatment is not a course of sessions.")
@@ -214,7 +218,7 @@ def start_plan(
     first_start: datetime,
     now: datetime,
     provider: Provider | None = None,
-    booked_by=None,
+    booked_by: Actor = None,
     staff: bool = False,
     screening_answers: Iterable[screening.Answer] | None = None,
     override_reason: str = "",
@@ -258,7 +262,7 @@ def book_plan_session(
     start: datetime,
     now: datetime,
     provider: Provider | None = None,
-    booked_by=None,
+    booked_by: Actor = None,
     staff: bool = False,
     reason: str = "",
     screening_answers: Iterable[screening.Answer] | None = None,
@@ -307,7 +311,7 @@ def book_plan_session(
 
 @transaction.atomic
 def book_remaining_sessions(
-    *, plan: TreatmentPlan, now: datetime, booked_by=None, staff: bool = True
+    *, plan: TreatmentPlan, now: datetime, booked_by: Actor = None, staff: bool = True
 ) -> list[Appointment]:
     """Book every initial session the plan still lacks, each inside its window, keeping the
     aesthetician, weekday and time of the last booked session where free. All or nothing."""

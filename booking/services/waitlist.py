@@ -7,13 +7,14 @@ the patient whose plan session window closes soonest, then to whoever has waited
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q
 
 from booking import events, schedule
 from booking.models import Appointment, Patient, WaitlistEntry
-from booking.services.audit import audit
+from booking.services.audit import Actor, audit
 from booking.services.errors import BookingError
 
 
@@ -31,12 +32,12 @@ def matching(
     treatment_id: int,
     provider_id: int | None,
     start: datetime,
-    tz,
+    tz: ZoneInfo,
     exclude_patient_id: int | None = None,
 ) -> list[Match]:
     """Waiting entries that fit a visit at ``start`` (aware), soonest-closing window first."""
     day = start.astimezone(tz).date()
-    entries = (
+    waiting = (
         WaitlistEntry.objects.waiting()
         .filter(
             location_id=location_id,
@@ -45,10 +46,11 @@ def matching(
             latest_date__gte=day,
         )
         .filter(Q(provider__isnull=True) | Q(provider_id=provider_id))
-        .exclude(patient_id=exclude_patient_id)
         .select_related("patient", "provider", "treatment", "location")
     )
-    entries = list(entries)
+    if exclude_patient_id is not None:
+        waiting = waiting.exclude(patient_id=exclude_patient_id)
+    entries = list(waiting)
     plans = schedule.plans_with_visits().filter(
         patient_id__in=[e.patient_id for e in entries], treatment_id=treatment_id
     )
@@ -65,7 +67,7 @@ def matching(
     return matches
 
 
-def offer(entry: WaitlistEntry, *, start: datetime, now: datetime, actor=None) -> None:
+def offer(entry: WaitlistEntry, *, start: datetime, now: datetime, actor: Actor = None) -> None:
     """Offer ``start`` to a waiting patient (booking.events.waitlist_offered: the outbox picks
     the channels they agreed to) and mark the entry offered. Staff offers are audited."""
     events.waitlist_offered.send(WaitlistEntry, entry=entry, start=start, now=now)
@@ -83,7 +85,9 @@ def offer(entry: WaitlistEntry, *, start: datetime, now: datetime, actor=None) -
     entry.save(update_fields=["status", "offered_start", "offered_at"])
 
 
-def time_freed(appointment: Appointment, *, start: datetime, provider_id: int, now: datetime):
+def time_freed(
+    appointment: Appointment, *, start: datetime, provider_id: int, now: datetime
+) -> list[Match]:
     """A visit at ``start`` was cancelled or moved away: offer the time to the first match.
     Returns every match, so the desk can see who else wants it."""
     if start <= now:
@@ -102,7 +106,9 @@ def time_freed(appointment: Appointment, *, start: datetime, provider_id: int, n
 
 
 @transaction.atomic
-def add_entry(*, entry: WaitlistEntry, patient: Patient, actor, now: datetime) -> WaitlistEntry:
+def add_entry(
+    *, entry: WaitlistEntry, patient: Patient, actor: Actor, now: datetime
+) -> WaitlistEntry:
     """Put a patient on the waitlist (an unsaved entry from a form), audited."""
     if entry.latest_date < entry.earliest_date:
         raise BookingError("The last day must be on or after the first day.")
@@ -129,7 +135,9 @@ STAFF_STATUSES = (
 
 
 @transaction.atomic
-def set_entry_status(*, entry: WaitlistEntry, status: str, actor, now: datetime) -> WaitlistEntry:
+def set_entry_status(
+    *, entry: WaitlistEntry, status: str, actor: Actor, now: datetime
+) -> WaitlistEntry:
     """Mark an entry booked, removed or waiting again, audited."""
     if status not in STAFF_STATUSES:
         raise BookingError("Unknown waitlist action.")
