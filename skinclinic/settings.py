@@ -242,13 +242,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Production serves file names with a content hash (app.3f2a1c.css), cached for a year;
-    # the embedded default (DEBUG) serves the files as they are, with no collectstatic needed.
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    # Compressed copies served by whitenoise. (The manifest storage with hashed names broke the
+    # print style sheet, the calendar's drag and drop and the course booking in a real browser;
+    # it waits until those pages stop depending on fixed static paths.)
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
