@@ -38,8 +38,9 @@ def seed(start_day):
         Location.objects.create(name=name, slug=name.lower(), time_zone="America/New_York")
         for name in ("Buckhead", "Midtown")
     ]
+    # A patient per visit: one person is never at two visits at once (the database refuses it).
     patients = Patient.objects.bulk_create(
-        Patient(first_name=f"Patient{i}", last_name="Bench") for i in range(500)
+        Patient(first_name=f"Patient{i}", last_name="Bench") for i in range(APPOINTMENTS)
     )
     rng = random.Random(7)
     schedule = []  # (provider, {weekday: (location, room)})
@@ -78,7 +79,7 @@ def seed(start_day):
                     minutes=15 * quarter
                 )
                 appointment = Appointment(
-                    patient=rng.choice(patients),
+                    patient=patients[len(appointments)],
                     treatment=treatment,
                     location=location,
                     provider=provider,
