@@ -242,10 +242,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Compressed copies served by whitenoise. (The manifest storage with hashed names broke the
-    # print style sheet, the calendar's drag and drop and the course booking in a real browser;
-    # it waits until those pages stop depending on fixed static paths.)
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Compressed copies with content-hashed names (css/site.3f2a9c.css), served by whitenoise
+    # with a year-long cache: a deploy changes the name, so no browser keeps an old file.
+    # `{% static %}` needs `manage.py collectstatic` first when DEBUG is off.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

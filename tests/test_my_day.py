@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.templatetags.static import static
 from django.urls import reverse
 
 from booking.models import ScreeningAnswer, TreatmentPlan
@@ -53,7 +54,7 @@ def test_it_lists_my_visits_in_time_order_with_numbing_and_treatment_times(
     assert "Treatment from 09:30" in text
     assert "Single visit" in text
     assert f'id="visit-{late.pk}"' in text
-    assert "css/print.css" in text
+    assert static("css/print.css") in text
 
 
 def test_age_counts_whole_years_up_to_the_day(patient):

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import connection, models
+from django.templatetags.static import static
 
 from bench._server import CeleryWorker, Gunicorn, database_url, server_env
 from tests import factories
@@ -121,12 +122,17 @@ def test_healthz_follows_the_celery_worker(two_web_processes, env):
     assert status == 503
 
 
-def test_static_files_are_served_by_whitenoise(two_web_processes):
+def test_static_files_are_served_by_whitenoise_with_hashed_names(two_web_processes):
     # Needs `manage.py collectstatic` first, as `make test` and scripts/serve-production.sh do.
-    status, headers, _, _ = fetch(two_web_processes[0].url, "/static/css/site.css")
+    hashed = static("css/site.css")
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", hashed)
+
+    status, headers, _, _ = fetch(two_web_processes[0].url, hashed)
 
     assert status == 200
     assert headers["Content-Type"].startswith("text/css")
+    # A hashed name never changes content, so browsers may keep it for good.
+    assert "immutable" in headers["Cache-Control"]
 
 
 def test_nothing_is_kept_on_a_web_process_disk_or_in_its_memory():

@@ -158,11 +158,11 @@ def test_postgresql_uses_the_connection_pool_unless_switched_off():
     assert unpooled == "None"
 
 
-def test_production_and_the_default_serve_compressed_static_files():
+def test_production_and_the_default_serve_compressed_cache_busted_static_files():
     (production,) = show("settings.STORAGES['staticfiles']['BACKEND']", **PRODUCTION_ENV)
     (embedded,) = show("settings.STORAGES['staticfiles']['BACKEND']")
 
-    assert production == embedded == "'whitenoise.storage.CompressedStaticFilesStorage'"
+    assert production == embedded == "'whitenoise.storage.CompressedManifestStaticFilesStorage'"
 
 
 REPORTING = "import sentry_sdk; print(sentry_sdk.get_client().is_active())"

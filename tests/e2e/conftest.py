@@ -22,6 +22,24 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, serving static files as production does: WhiteNoise from
+    STATIC_ROOT (collected, with hashed names). pytest-django's own server answers /static/ from
+    the app directories, which know nothing of the hashed names the pages link to."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"), start=False)
+    server.thread.static_handler = _no_static_handler
+    server.start()
+    yield server
+    server.stop()
+
+
+def _no_static_handler(application):
+    return application
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
