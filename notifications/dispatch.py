@@ -1,8 +1,10 @@
 """The dispatcher: claims due outbox rows and sends them.
 
-Dispatch claims due rows with SELECT ... FOR UPDATE SKIP LOCKED and a lease; each message is
-then sent inside a transaction that holds its row (and its appointment) locked, so no other
-dispatcher can send it and no reschedule can slip in between the check and the send. The one
+Dispatch claims due rows with SELECT ... FOR UPDATE SKIP LOCKED and a lease; the claimed rows
+are then sent a chunk at a time, each chunk inside one transaction that holds its rows (and
+their appointments) locked, so no other dispatcher can send them and no reschedule can slip in
+between the check and the send. Each message is still checked on its own, under that lock. A
+chunk costs a handful of queries and one commit, however many messages it holds. The one
 duplicate no code can prevent: a crash after the provider accepted a message and before our
 commit (see docs/reminders.md).
 """
@@ -15,12 +17,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from booking import schedule
-from booking.models import Appointment, TreatmentPlan
+from booking.models import Appointment, Location, TreatmentPlan
 from notifications import sms
-from notifications.models import Notification
+from notifications.models import Notification, ReminderPolicy
 from notifications.planning import (
     APPOINTMENT_KINDS,
     BACKOFF_MINUTES,
@@ -31,7 +34,7 @@ from notifications.planning import (
     Status,
     policy_for,
 )
-from notifications.rendering import build_email, location_of, render_sms
+from notifications.rendering import build_email, location_of, remember_location, render_sms
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,11 @@ def release(ids: list[int], lease_until: datetime) -> None:
 AFTERCARE_TOO_LATE = timedelta(days=2)
 
 
-def why_not_send(notification: Notification, now: datetime) -> str:
+def why_not_send(
+    notification: Notification,
+    now: datetime,
+    policy: Callable[[Location], ReminderPolicy] = policy_for,
+) -> str:
     """'' if the message should go out now, else why it is skipped."""
     patient = notification.patient
     if notification.channel == Channel.SMS and not (patient.sms_consent and patient.phone):
@@ -78,7 +85,7 @@ def why_not_send(notification: Notification, now: datetime) -> str:
         return "No email consent or no email address."
     appointment = notification.appointment
     location = appointment.location if appointment else location_of(notification)
-    if location and not policy_for(location).sends(notification.kind):
+    if location and not policy(location).sends(notification.kind):
         return "This location does not send this kind of message."
     kind = notification.kind
     if kind in APPOINTMENT_KINDS:
@@ -105,11 +112,12 @@ def why_not_send(notification: Notification, now: datetime) -> str:
 
 
 class _Senders:
-    """One email connection and one SMS backend per dispatch run."""
+    """One email connection, one SMS backend and one sender rate limit per dispatch run."""
 
     def __init__(self):
         self.sms = sms.get_backend()
         self.mail = get_connection()
+        self.sms_rate = sms.sender_rate_limit(self.sms)
 
     def send(self, notification: Notification, now: datetime) -> None:
         if notification.channel == Channel.SMS:
@@ -124,42 +132,128 @@ class _Senders:
             build_email(notification, now=now, connection=self.mail).send()
 
 
-def deliver(pk: int, *, lease_until: datetime, now: datetime, senders: _Senders) -> str:
-    """Send one claimed message; returns its new status ('' if the claim was lost)."""
+UPDATED_FIELDS = [
+    "status",
+    "sent_at",
+    "attempts",
+    "last_error",
+    "due_at",
+    "claimed_until",
+    "rate_slot",
+]
+
+# Status of a message the sender's rate limit moved to a later second (it is pending again).
+DEFERRED = "deferred"
+
+
+def deliver(
+    pks: list[int],
+    *,
+    lease_until: datetime,
+    clock: Callable[[], datetime],
+    senders: _Senders,
+) -> dict[int, str]:
+    """Send claimed messages in one transaction, until all are sent or the chunk has taken
+    settings.REMINDERS_CHUNK_SECONDS; returns each handled message's new status, "lost" for a
+    claim another dispatcher took over after our lease ran out. Messages not reached are left
+    out of the result, still claimed, for the next call. The time cap bounds what a crash before
+    the commit re-sends: with a slow provider every message commits on its own again.
+
+    Appointments are locked first, then the rows: the order a reschedule or cancel takes them
+    in (it locks the visit, then re-plans its messages), so the two wait for each other instead
+    of deadlocking."""
+    results: dict[int, str] = {}
     with transaction.atomic():
-        notification = (
+        appointments = Appointment.objects.select_for_update(no_key=True, of=("self",))
+        appointments = appointments.select_related("location", "treatment").filter(
+            pk__in=Notification.objects.filter(pk__in=pks).values("appointment_id")
+        )
+        visits = {visit.pk: visit for visit in appointments.order_by("pk")}
+        notifications = list(
             Notification.objects.select_for_update(of=("self",))
-            .select_related("patient")
-            .filter(pk=pk, status=Status.SENDING, claimed_until=lease_until)
-            .first()
+            .select_related("patient", "plan__location")
+            .filter(pk__in=pks, status=Status.SENDING, claimed_until=lease_until)
+            .order_by("pk")
         )
-        if notification is None:
-            return ""
-        if notification.appointment_id:
-            # Locked so a reschedule or cancel waits until this message is out (or skipped).
-            notification.appointment = (
-                Appointment.objects.select_for_update(no_key=True, of=("self",))
-                .select_related("location", "treatment")
-                .get(pk=notification.appointment_id)
+        _remember_locations(notifications)
+        policies: dict[int, ReminderPolicy] = {}
+
+        def policy(location: Location) -> ReminderPolicy:
+            if location.pk not in policies:
+                policies[location.pk] = policy_for(location)
+            return policies[location.pk]
+
+        found = {notification.pk for notification in notifications}
+        results.update((pk, "lost") for pk in pks if pk not in found)
+        cap = monotonic_clock.monotonic() + settings.REMINDERS_CHUNK_SECONDS
+        now = clock()
+        sent = []
+        for handled, notification in enumerate(notifications):
+            if handled and monotonic_clock.monotonic() >= cap:
+                break
+            if notification.appointment_id:
+                notification.appointment = visits[notification.appointment_id]
+            status = results[notification.pk] = _deliver_one(notification, now, senders, policy)
+            if status == Status.SENT:
+                sent.append(notification.pk)
+            else:  # skipped, failed or deferred: rarer, each with its own values
+                notification.save(update_fields=UPDATED_FIELDS)
+        if sent:  # the usual outcome, in one statement for the whole chunk
+            Notification.objects.filter(pk__in=sent).update(
+                status=Status.SENT,
+                sent_at=now,
+                attempts=F("attempts") + 1,
+                claimed_until=None,
+                rate_slot=None,
             )
-        reason = why_not_send(notification, now)
-        if reason:
-            notification.status, notification.last_error = Status.SKIPPED, reason
-        else:
-            try:
-                senders.send(notification, now)
-            except Exception as error:  # any provider failure is retried, then reported
-                # Provider errors can quote the phone number: the log gets the class only; the
-                # full text stays on the row, for the front desk.
-                log.warning("Sending %s failed: %s", notification.key, type(error).__name__)
-                _record_failure(notification, error, now)
-            else:
-                notification.status, notification.sent_at = Status.SENT, now
-                notification.attempts += 1
-        notification.claimed_until = None
-        notification.save(
-            update_fields=["status", "sent_at", "attempts", "last_error", "due_at", "claimed_until"]
-        )
+    return results
+
+
+def _remember_locations(notifications: list[Notification]) -> None:
+    """The clinics of messages that are about neither a visit nor a plan, in one query."""
+    wanted = {
+        (n.context or {}).get("location"): n
+        for n in notifications
+        if not n.appointment_id and not n.plan_id
+    }
+    found = Location.objects.in_bulk([pk for pk in wanted if pk])
+    for notification in notifications:
+        if not notification.appointment_id and not notification.plan_id:
+            remember_location(notification, found.get((notification.context or {}).get("location")))
+
+
+def _deliver_one(
+    notification: Notification,
+    now: datetime,
+    senders: _Senders,
+    policy: Callable[[Location], ReminderPolicy],
+) -> str:
+    """Check one locked message and send it, skip it, or move it to its sender's next free
+    second; the row is changed in memory only (the chunk saves them all at once)."""
+    notification.claimed_until = None
+    reason = why_not_send(notification, now, policy)
+    if reason:
+        notification.status, notification.last_error = Status.SKIPPED, reason
+        return notification.status
+    if notification.channel == Channel.SMS and senders.sms_rate:
+        slot = notification.rate_slot or senders.sms_rate.reserve(now)
+        if slot > now:
+            # The sender has sent its share of this second: go out in the second reserved,
+            # checked again then like any due message.
+            notification.status, notification.due_at = Status.PENDING, slot
+            notification.rate_slot = slot
+            return DEFERRED
+    try:
+        senders.send(notification, now)
+    except Exception as error:  # any provider failure is retried, then reported
+        # Provider errors can quote the phone number: the log gets the class only; the
+        # full text stays on the row, for the front desk.
+        log.warning("Sending %s failed: %s", notification.key, type(error).__name__)
+        _record_failure(notification, error, now)
+    else:
+        notification.status, notification.sent_at = Status.SENT, now
+        notification.attempts += 1  # in memory; deliver() saves it with F() for the chunk
+    notification.rate_slot = None
     return notification.status
 
 
@@ -178,9 +272,11 @@ def dispatch_due(
     batch: int | None = None,
     budget_seconds: float | None = None,
     clock: Callable[[], datetime] = timezone.now,
+    sleep: Callable[[float], None] = monotonic_clock.sleep,
 ) -> dict[str, int]:
-    """Claim and send due messages until none is due or the time budget is spent.
-    Returns a count per resulting status."""
+    """Claim and send due messages until none is due or the time budget is spent; SMS the
+    sender's rate limit moved to a later second are waited for within the budget, so a burst
+    goes out spread at the provider's pace. Returns a count per resulting status."""
     batch = batch or settings.REMINDERS_BATCH_SIZE
     budget = settings.REMINDERS_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     deadline = monotonic_clock.monotonic() + budget
@@ -188,18 +284,37 @@ def dispatch_due(
     margin = lease / 5
     senders = _Senders()
     counts: dict[str, int] = {}
+    chunk = settings.REMINDERS_CHUNK_SIZE
     while monotonic_clock.monotonic() < deadline:
         ids, lease_until = claim_due(now=clock(), batch=batch, lease=lease)
         if not ids:
-            break
-        for index, pk in enumerate(ids):
-            now = clock()
-            if now >= lease_until - margin or monotonic_clock.monotonic() >= deadline:
+            wait = _until_next_deferred(clock())
+            if wait is None or monotonic_clock.monotonic() + wait >= deadline:
+                break
+            sleep(wait)
+            continue
+        for index in range(0, len(ids), chunk):
+            if clock() >= lease_until - margin or monotonic_clock.monotonic() >= deadline:
                 release(ids[index:], lease_until)
                 return counts
-            status = deliver(pk, lease_until=lease_until, now=now, senders=senders)
-            counts[status or "lost"] = counts.get(status or "lost", 0) + 1
+            pks = ids[index : index + chunk]
+            while pks:
+                results = deliver(pks, lease_until=lease_until, clock=clock, senders=senders)
+                for status in results.values():
+                    counts[status] = counts.get(status, 0) + 1
+                pks = [pk for pk in pks if pk not in results]
     return counts
+
+
+def _until_next_deferred(now: datetime) -> float | None:
+    """Seconds until the earliest SMS the rate limit moved on is due, or None if there is none."""
+    first = (
+        Notification.objects.filter(status=Status.PENDING, rate_slot__isnull=False)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    return max((first - now).total_seconds(), 0.0) if first else None
 
 
 def retry(notification: Notification, *, now: datetime) -> bool:

@@ -126,6 +126,11 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    rate_slot = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The second this SMS was given under its sender's rate limit; it goes out then.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

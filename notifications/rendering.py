@@ -33,8 +33,21 @@ SUBJECTS = {
 def location_of(notification: Notification) -> Location | None:
     if notification.plan_id:
         return notification.plan.location
+    if hasattr(notification, _REMEMBERED):
+        return getattr(notification, _REMEMBERED)
     location_id = (notification.context or {}).get("location")
-    return Location.objects.filter(pk=location_id).first() if location_id else None
+    location = Location.objects.filter(pk=location_id).first() if location_id else None
+    remember_location(notification, location)
+    return location
+
+
+_REMEMBERED = "_location_of"
+
+
+def remember_location(notification: Notification, location: Location | None) -> None:
+    """What location_of answers for this message from now on (the dispatcher loads a chunk's
+    clinics in one query)."""
+    setattr(notification, _REMEMBERED, location)
 
 
 def _local(instant: datetime | None, tz: ZoneInfo) -> datetime | None:

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import sys
 import threading
 import time
@@ -16,9 +17,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,59 @@ class TwilioSMSBackend(BaseSMSBackend):
 
 def get_backend() -> BaseSMSBackend:
     return import_string(settings.SMS_BACKEND)()
+
+
+class SenderRateLimit:
+    """At most `per_second` SMS a second from one sender, counted in the cache so that every
+    dispatcher process shares the count (Redis in production).
+
+    `reserve(now)` books the first second from now with room left and returns it: now's second
+    if the sender may still send in it, else a later one, for the message to wait for. A burst
+    is spread over the seconds after it, in order, instead of being refused by the provider.
+    Counters are atomic (`incr`), so two dispatchers never book the same place; a hint of the
+    first second that may have room keeps a long burst from probing every full second again.
+    """
+
+    def __init__(self, sender: str, per_second: int, cache=None):
+        from django.core.cache import cache as default_cache
+
+        self.sender, self.per_second = sender, per_second
+        self.cache = cache or default_cache
+
+    def _key(self, second: int) -> str:
+        return f"sms-rate:{self.sender}:{second}"
+
+    def reserve(self, now: datetime) -> datetime:
+        try:
+            return self._reserve(now)
+        except Exception as error:  # the cache is down: send now, the provider queues
+            log.warning("SMS rate limit not applied (%s)", type(error).__name__)
+            return now
+
+    def _reserve(self, now: datetime) -> datetime:
+        current = int(now.timestamp())
+        hint_key = f"sms-rate:{self.sender}:next"
+        second = max(current, self.cache.get(hint_key) or current)
+        while True:
+            # Kept until a minute after its second: long enough for every dispatcher to see it.
+            keep = second - current + 60
+            self.cache.add(self._key(second), 0, timeout=keep)
+            taken = self.cache.incr(self._key(second))
+            if taken <= self.per_second:
+                if taken == self.per_second:
+                    self.cache.set(hint_key, second + 1, timeout=keep)
+                return now if second == current else datetime.fromtimestamp(second, UTC)
+            second += 1
+
+
+def sender_rate_limit(backend: BaseSMSBackend) -> SenderRateLimit | None:
+    """The rate limit of the number this backend sends from (settings.SMS_MAX_PER_SECOND), or
+    None when there is no limit."""
+    per_second = settings.SMS_MAX_PER_SECOND
+    if per_second <= 0:
+        return None
+    sender = getattr(backend, "from_number", "") or type(backend).__name__
+    return SenderRateLimit(sender, per_second)
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:

@@ -314,7 +314,16 @@ TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 # Links in emails (the visit confirmation link) start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # The outbox dispatcher: rows per claim, how long a claim holds, seconds per sweep.
-REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 50)
+REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 200)
+# Messages sent per transaction (one lock query, one update, one commit for them all). A crash
+# after the provider accepted some of a chunk and before its commit re-sends those.
+REMINDERS_CHUNK_SIZE = env_int("REMINDERS_CHUNK_SIZE", 20)
+# ... and a chunk commits after this many seconds whatever its size, so a crash re-sends at
+# most this long's worth of messages (with a slow provider, one).
+REMINDERS_CHUNK_SECONDS = env_float("REMINDERS_CHUNK_SECONDS", 0.02)
+# SMS per second from one sender number, shared by every dispatcher (through the cache); 0 is
+# no limit. A Twilio long code sends about 1 a second, a toll-free number 3, a short code 100.
+SMS_MAX_PER_SECOND = env_int("SMS_MAX_PER_SECOND", 0)
 REMINDERS_LEASE_SECONDS = env_int("REMINDERS_LEASE_SECONDS", 300)
 REMINDERS_BUDGET_SECONDS = env_int("REMINDERS_BUDGET_SECONDS", 50)
 

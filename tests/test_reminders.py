@@ -444,7 +444,8 @@ def test_a_lapsed_lease_is_claimed_again_but_a_live_one_is_not(clinic, patient, 
     assert sorted(again) == sorted(ids)
     # The first dispatcher's claim is gone: it sends nothing.
     senders = dispatcher._Senders()
-    assert dispatcher.deliver(ids[0], lease_until=lease_until, now=now, senders=senders) == ""
+    results = dispatcher.deliver(ids, lease_until=lease_until, clock=lambda: now, senders=senders)
+    assert results == dict.fromkeys(ids, "lost")
 
 
 # --- SMS privacy, opt-out and providers -----------------------------------------------------
