@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
+from booking.routing import reads_from_replica
 from booking.models import (
     Appointment,
     Location,
@@ -254,6 +255,7 @@ def _block_html(placed: calendar.PlacedBlock, zone, appointment_base: str, subti
 
 @front_desk_required
 @require_GET
+@reads_from_replica()
 def calendar_view(request):
     location, day, view, by, provider, locations = _calendar_choices(request)
     now = _now()
