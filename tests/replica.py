@@ -90,10 +90,18 @@ class Standby:
                     raise AssertionError(f"the replica did not reach {target} in {timeout} s")
                 time.sleep(0.02)
 
-    def pause_replay(self) -> None:
-        """Stop applying WAL: from here the replica is stale until resume_replay()."""
+    def pause_replay(self, timeout: float = 10) -> None:
+        """Stop applying WAL: from here the replica is stale until resume_replay(). Waits until
+        the standby says "paused": before that it may still apply a record or more."""
+        started = time.monotonic()
         with self.connect() as standby:
             standby.execute("select pg_wal_replay_pause()")
+            while standby.execute("select pg_get_wal_replay_pause_state()").fetchone()[0] != (
+                "paused"
+            ):
+                if time.monotonic() - started > timeout:
+                    raise AssertionError(f"the replica did not pause in {timeout} s")
+                time.sleep(0.01)
 
     def resume_replay(self) -> None:
         with self.connect() as standby:

@@ -125,9 +125,8 @@ def test_writes_and_transactions_go_to_the_primary_and_the_replica_refuses_write
     # The replica itself is read-only: a write there fails loudly.
     with pytest.raises(DatabaseError, match="read-only"):
         Location.objects.using(REPLICA).filter(pk=location.pk).update(name="Nowhere")
-    with pytest.raises(DatabaseError, match="read-only"):
-        with connections[REPLICA].cursor() as cursor:
-            cursor.execute("create table replica_write_probe (id int)")
+    with pytest.raises(DatabaseError, match="read-only"), connections[REPLICA].cursor() as cursor:
+        cursor.execute("create table replica_write_probe (id int)")
     assert router.allow_migrate(REPLICA, "booking") is False
     assert router.allow_migrate("default", "booking") is not False
 

@@ -15,7 +15,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
-from booking.routing import reads_from_replica
 from booking.models import (
     Appointment,
     Location,
@@ -25,6 +24,7 @@ from booking.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from booking.routing import reads_from_replica
 from desk import calendar
 from desk.forms import CalendarForm
 from desk.views.common import _now

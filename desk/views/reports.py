@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
 from booking.dates import check_year
-from booking.routing import reads_from_replica
 from booking.models import Location
+from booking.routing import reads_from_replica
 from desk import reports
 
 LONGEST_PERIOD_DAYS = 366

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from django.shortcuts import render
 
 from booking import availability, queries
-from booking.routing import reads_from_replica
 from booking.models import Location, WorkingHours
+from booking.routing import reads_from_replica
 from treatments.models import Treatment
 
 ANY = "any"  # ?with=any: whichever aesthetician is free
