@@ -179,10 +179,13 @@ def replica(replica_cluster, transactional_db, django_db_blocker):
     one transactional test. Added after pytest-django set the test up and removed before it
     tears down, so that it never creates, flushes or blocks that alias (a read-only standby
     could not be flushed; a TEST MIRROR would send the alias to the primary)."""
+    import contextlib
     import types
 
     from django.db import connections
 
+    with contextlib.suppress(AttributeError):  # an old connection object for the alias
+        del connections["replica"]
     primary = connections["default"].settings_dict
     connections.settings["replica"] = {
         **primary,
