@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.ratelimit import limit_failed_sign_ins
 from api import views
+from booking.routing import reads_from_replica
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -18,7 +19,12 @@ urlpatterns = [
     ),
     path("treatments/", views.treatment_list, name="api_treatments"),
     path("locations/", views.location_list, name="api_locations"),
-    path("availability/", views.availability_list, name="api_availability"),
+    # Free times may come from the read replica (booking.routing); the booking re-checks.
+    path(
+        "availability/",
+        reads_from_replica()(views.availability_list),
+        name="api_availability",
+    ),
     path("plans/preview/", views.plan_preview, name="api_plan_preview"),
     path("plans/", views.plan_create, name="api_plans"),
     path("appointments/", views.appointment_list, name="api_appointments"),

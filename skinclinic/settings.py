@@ -176,6 +176,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "skinclinic.middleware.AdminTimeZoneMiddleware",
+    "skinclinic.middleware.ReadYourWritesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -211,6 +212,19 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+# A read replica (optional): a PostgreSQL streaming standby of DATABASE_URL. Only reads that
+# opt in (booking.routing.reads_from_replica: free times, the desk calendar, the report) go
+# there; writes, transactions and a browser's requests for a while after it wrote stay on the
+# primary (docs/operations.md). In tests the alias mirrors the primary (nothing is created).
+DATABASE_REPLICA_CONFIG = env_database("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_CONFIG:
+    if not DATABASE_CONFIG:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary) too.")
+    DATABASES["replica"] = {**DATABASE_REPLICA_CONFIG, "TEST": {"MIRROR": "default"}}
+# Seconds a browser reads from the primary after a POST, so it sees what it just wrote.
+DATABASE_REPLICA_STICKY_SECONDS = env_int("DATABASE_REPLICA_STICKY_SECONDS", 30)
+# Inert without the replica alias.
+DATABASE_ROUTERS = ["booking.routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

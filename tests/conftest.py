@@ -128,3 +128,82 @@ def signed_in(client, patient, frozen):
     not already expired)."""
     client.force_login(patient.user)
     return client
+
+
+@pytest.fixture(scope="session")
+def replica_cluster(django_db_setup):
+    """A real streaming replica of the primary on 127.0.0.1:5433 (tests/replica.py), made after
+    pytest-django created the test database so that the copy holds it; stopped and deleted
+    after the session. Skipped when this machine cannot make one, unless TEST_REPLICA=1 (then
+    that fails); TEST_REPLICA=0 skips it."""
+    import os
+
+    from django.conf import settings
+    from django.db import connections
+
+    from tests.replica import StandbyUnavailable, start_standby, stop_standby
+
+    wanted = os.environ.get("TEST_REPLICA", "").strip()
+    if wanted == "0":
+        pytest.skip("TEST_REPLICA=0")
+    primary = connections["default"].settings_dict
+    problem = None
+    if primary["ENGINE"] != "django.db.backends.postgresql":
+        problem = "the replica tests need PostgreSQL (DATABASE_URL)"
+    elif "replica" in settings.DATABASES:
+        problem = "DATABASE_REPLICA_URL is set; the replica tests make their own replica"
+    standby = None
+    if problem is None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        try:
+            standby = start_standby(
+                host=primary["HOST"] or "127.0.0.1",
+                port=int(primary["PORT"] or 5432),
+                user=primary["USER"] or "postgres",
+                dbname=primary["NAME"],  # already the test database's name
+                first_port=5433 + 20 * int(worker or 0),
+            )
+        except StandbyUnavailable as exc:
+            problem = f"{exc} (scripts/setup-test-machine.sh prepares the primary)"
+    if standby is None:
+        if wanted == "1":
+            pytest.fail(f"TEST_REPLICA=1 but no replica: {problem}")
+        pytest.skip(f"no replica: {problem}")
+    yield standby
+    stop_standby(standby)
+
+
+@pytest.fixture
+def replica(replica_cluster, transactional_db, django_db_blocker):
+    """The "replica" database alias, pointing at the standby's copy of the test database, for
+    one transactional test. Added after pytest-django set the test up and removed before it
+    tears down, so that it never creates, flushes or blocks that alias (a read-only standby
+    could not be flushed; a TEST MIRROR would send the alias to the primary)."""
+    import contextlib
+    import types
+
+    from django.db import connections
+
+    with contextlib.suppress(AttributeError):  # an old connection object for the alias
+        del connections["replica"]
+    primary = connections["default"].settings_dict
+    connections.settings["replica"] = {
+        **primary,
+        "PORT": replica_cluster.port,
+        "OPTIONS": {},
+        "CONN_MAX_AGE": 0,
+        "TEST": {**primary["TEST"], "NAME": primary["NAME"]},
+    }
+    # Django's test case refuses connections to aliases it does not manage; this one it must
+    # not manage, so it connects the way it would outside a test.
+    wrapper = connections["replica"]
+    real_ensure_connection = django_db_blocker._real_ensure_connection
+    wrapper.ensure_connection = types.MethodType(real_ensure_connection, wrapper)
+    replica_cluster.wait_for_replay()
+    try:
+        yield replica_cluster
+    finally:
+        replica_cluster.resume_replay()
+        connections["replica"].close()
+        del connections["replica"]
+        del connections.settings["replica"]

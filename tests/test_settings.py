@@ -64,6 +64,12 @@ def show(*names: str, **env: str) -> list[str]:
         ("DATABASE_POOL", {**PRODUCTION_ENV, "DATABASE_POOL": "perhaps"}),
         ("SENTRY_DSN", {"SENTRY_DSN": "not a dsn"}),
         ("SECURE_HSTS_SECONDS", {**PRODUCTION_ENV, "SECURE_HSTS_SECONDS": "a year"}),
+        ("DATABASE_REPLICA_URL", {**PRODUCTION_ENV, "DATABASE_REPLICA_URL": "nonsense://x"}),
+        ("DATABASE_REPLICA_URL", {"DATABASE_REPLICA_URL": "postgres://replica/skinclinic"}),
+        (
+            "DATABASE_REPLICA_STICKY_SECONDS",
+            {"DATABASE_REPLICA_STICKY_SECONDS": "half a minute"},
+        ),
         ("SECRET_KEY", {"DEBUG": "false"}),
         ("SECRET_KEY", {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]}),
     ],
@@ -156,6 +162,32 @@ def test_postgresql_uses_the_connection_pool_unless_switched_off():
         **PRODUCTION_ENV,
     )
     assert unpooled == "None"
+
+
+def test_a_replica_url_adds_a_replica_alias_the_tests_mirror_to_the_primary():
+    aliases, host, pool, test, sticky = show(
+        "sorted(settings.DATABASES)",
+        "settings.DATABASES['replica']['HOST']",
+        "'pool' in settings.DATABASES['replica']['OPTIONS']",
+        "settings.DATABASES['replica']['TEST']",
+        "settings.DATABASE_REPLICA_STICKY_SECONDS",
+        DATABASE_REPLICA_URL="postgres://skinclinic@replica.internal:5432/skinclinic",
+        DATABASE_REPLICA_STICKY_SECONDS="12",
+        **PRODUCTION_ENV,
+    )
+
+    assert aliases == "['default', 'replica']"
+    assert host == "'replica.internal'"
+    assert pool == "True"
+    assert test == "{'MIRROR': 'default'}"
+    assert sticky == "12"
+
+
+def test_without_a_replica_url_there_is_only_the_primary():
+    (aliases,) = show("sorted(settings.DATABASES)", **PRODUCTION_ENV)
+    (embedded,) = show("sorted(settings.DATABASES)")
+
+    assert aliases == embedded == "['default']"
 
 
 def test_production_and_the_default_serve_compressed_cache_busted_static_files():

@@ -95,3 +95,98 @@ def test_with_everything_installed_it_calls_no_apt_get(tmp_path, uid):
     assert result.returncode == 0, result.stderr
     assert apt_get_calls(tmp_path) == []
     assert result.stdout == ""
+
+
+# --- The replication step: pg_basebackup (tests/test_replica.py) may connect from 127.0.0.1 ---
+
+DEBIAN_HBA = """\
+# Database administrative login by Unix domain socket
+local   all             postgres                                peer
+local   all             all                                     peer
+host    all             all             127.0.0.1/32            scram-sha-256
+local   replication     all                                     peer
+host    replication     all             127.0.0.1/32            scram-sha-256
+host    replication     all             ::1/128                 scram-sha-256
+"""
+TRUSTED = "host replication all 127.0.0.1/32 trust"
+
+
+def fake_postgres(tmp_path: Path, hba: str, *, wal_level: str = "replica") -> Path:
+    """A PATH whose psql answers `show ...` like a server with this pg_hba.conf and logs
+    every other statement; python3 splits DATABASE_URL as the real one would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    hba_file = tmp_path / "pg_hba.conf"
+    hba_file.write_text(hba)
+    (bin_dir / "psql").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {tmp_path / "psql.log"}\n'
+        'case "$*" in\n'
+        f'  *"show wal_level"*) echo {wal_level} ;;\n'
+        '  *"show max_wal_senders"*) echo 10 ;;\n'
+        f'  *"show hba_file"*) echo {hba_file} ;;\n'
+        "esac\n"
+    )
+    (bin_dir / "python3").write_text("#!/bin/sh\necho postgres 127.0.0.1 5432 skinclinic\n")
+    for tool in ("psql", "python3"):
+        (bin_dir / tool).chmod(0o755)
+    return bin_dir
+
+
+def run_replication_step(bin_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["/bin/bash", str(SCRIPT), "replication"],
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def reloads(tmp_path: Path) -> int:
+    log = tmp_path / "psql.log"
+    return log.read_text().count("pg_reload_conf") if log.exists() else 0
+
+
+@pytest.mark.parametrize(
+    "hba",
+    [DEBIAN_HBA, "local all all trust\nhost all all 127.0.0.1/32 trust\n"],
+    ids=["debian-default", "trust-for-all-but-replication"],
+)
+def test_it_trusts_replication_from_localhost_once_and_reloads(tmp_path, hba):
+    bin_dir = fake_postgres(tmp_path, hba)
+
+    first = run_replication_step(bin_dir)
+    again = run_replication_step(bin_dir)
+
+    assert first.returncode == 0, first.stderr
+    assert "allowed replication from 127.0.0.1" in first.stdout
+    # First, so that it wins over Debian's password line; the rest is kept as it was.
+    assert (tmp_path / "pg_hba.conf").read_text() == f"{TRUSTED}\n{hba}"
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == ""
+    assert reloads(tmp_path) == 1
+
+
+def test_a_server_that_already_trusts_replication_is_left_alone(tmp_path):
+    hba = "# ours\nhost  replication,all  all  127.0.0.1/32  trust\n"
+    bin_dir = fake_postgres(tmp_path, hba)
+
+    result = run_replication_step(bin_dir)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert (tmp_path / "pg_hba.conf").read_text() == hba
+    assert reloads(tmp_path) == 0
+
+
+def test_a_server_without_wal_for_replication_is_named_not_restarted(tmp_path):
+    bin_dir = fake_postgres(tmp_path, DEBIAN_HBA, wal_level="minimal")
+
+    result = run_replication_step(bin_dir)
+
+    assert result.returncode != 0
+    assert "wal_level=minimal" in result.stderr
+    assert "restart" in result.stderr
+    assert (tmp_path / "pg_hba.conf").read_text() == DEBIAN_HBA
+    assert reloads(tmp_path) == 0

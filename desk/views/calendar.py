@@ -24,6 +24,7 @@ from booking.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from booking.routing import reads_from_replica
 from desk import calendar
 from desk.forms import CalendarForm
 from desk.views.common import _now
@@ -254,6 +255,7 @@ def _block_html(placed: calendar.PlacedBlock, zone, appointment_base: str, subti
 
 @front_desk_required
 @require_GET
+@reads_from_replica()
 def calendar_view(request):
     location, day, view, by, provider, locations = _calendar_choices(request)
     now = _now()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import front_desk_required
 from booking.dates import check_year
 from booking.models import Location
+from booking.routing import reads_from_replica
 from desk import reports
 
 LONGEST_PERIOD_DAYS = 366
@@ -108,6 +109,7 @@ def _bars(rows: list[reports.Row], value) -> list[dict]:
 
 @front_desk_required
 @require_GET
+@reads_from_replica()
 def report(request):
     form = _period_form(request)
     context = {"form": form}
@@ -138,6 +140,7 @@ def _percent(fraction: float) -> str:
 
 @front_desk_required
 @require_GET
+@reads_from_replica()
 def report_csv(request):
     """The same figures as one CSV table: a section column, then the figures."""
     form = _period_form(request)

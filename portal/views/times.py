@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from booking import availability, queries
 from booking.models import Location, WorkingHours
+from booking.routing import reads_from_replica
 from treatments.models import Treatment
 
 ANY = "any"  # ?with=any: whichever aesthetician is free
@@ -70,15 +71,17 @@ def free_slots(
     now: datetime,
     exclude_appointment_id: int | None = None,
 ) -> list[availability.Slot]:
-    """Free starts for patients; with no aesthetician chosen, one slot per start time."""
-    schedules = queries.load_schedules(
-        treatment=treatment,
-        location=location,
-        first_day=first_day,
-        last_day=last_day,
-        provider_ids=[provider_id] if provider_id else None,
-        exclude_appointment_id=exclude_appointment_id,
-    )
+    """Free starts for patients; with no aesthetician chosen, one slot per start time. Read
+    from the replica when there is one (the booking itself re-checks on the primary)."""
+    with reads_from_replica():
+        schedules = queries.load_schedules(
+            treatment=treatment,
+            location=location,
+            first_day=first_day,
+            last_day=last_day,
+            provider_ids=[provider_id] if provider_id else None,
+            exclude_appointment_id=exclude_appointment_id,
+        )
     slots = schedules.free_slots(
         first_day,
         last_day,
