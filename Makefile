@@ -88,7 +88,7 @@ test: machine install-dev lint
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
-	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	TEST_REPLICA=1 $(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install services
 	$(TEST_ENV) $(PY) -m bench.availability
