@@ -19,7 +19,7 @@ from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import Notification
 from tests import factories
-from tests.helpers import NEW_YORK
+from tests.helpers import NEW_YORK, sign_in
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 SECRET_NAME = "Quartermaine"  # patient A's surname: must never show to anyone else
@@ -166,7 +166,7 @@ def send(client, world, role, method, url):
     client.logout()
     user = world["users"][role]
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     with time_machine.travel(NOW, tick=False):
         return getattr(client, method)(url, {"reason": "x", "start": "2027-03-03T10:00"})
 

@@ -10,6 +10,7 @@ from booking.models import ScreeningAnswer, TreatmentPlan
 from booking.services import cancel_appointment
 from charts.day import age_on
 from tests import factories
+from tests.helpers import sign_in
 from tests.test_chart import at, book_visit, chart
 from treatments.models import ScreeningRule
 
@@ -24,7 +25,7 @@ def sessions_outlive_time_travel(settings):
 
 @pytest.fixture
 def aesthetician_client(client, clinic):
-    client.force_login(clinic["provider"].user)
+    sign_in(client, clinic["provider"].user)
     return client
 
 
@@ -161,7 +162,7 @@ def test_the_front_desk_can_open_any_aestheticians_day(client, clinic, patient, 
         locations=[clinic["location"]], treatments=[clinic["treatment"]]
     )
     book_visit(clinic, patient, at(MONDAY, 10), provider=other)
-    client.force_login(front_desk)
+    sign_in(client, front_desk)
 
     response = client.get(reverse("my_day"), {"provider": other.pk})
 
