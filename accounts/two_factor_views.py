@@ -5,6 +5,8 @@ accounts.two_factor; accounts.middleware keeps everything else closed until the 
 Wrong codes count as failed sign-ins (the same per-IP limit as a wrong password).
 """
 
+import math
+
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -68,10 +70,10 @@ def verify(request: HttpRequest) -> HttpResponse:
                     )
                 return redirect(_next_url(request))
             if check.locked_until is not None:
-                seconds = max(1, int((check.locked_until - timezone.now()).total_seconds()) + 1)
+                wait = math.ceil((check.locked_until - timezone.now()).total_seconds())
+                seconds = f"{max(1, wait)} second{'s' if wait > 1 else ''}"
                 form.add_error(
-                    "code",
-                    f"Too many wrong codes. Wait {seconds} seconds, then enter the newest code.",
+                    "code", f"Too many wrong codes. Wait {seconds}, then enter the newest code."
                 )
             else:
                 form.add_error(
