@@ -30,12 +30,12 @@ class TwoFactorAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         user = request.user
-        if user.is_authenticated and two_factor.needs_second_factor(user):
-            if not two_factor.is_verified(user):
-                step = reverse(two_factor.second_step_url_name(user))
-                return redirect_to_login(
-                    request.GET.get("next", reverse("admin:index")), login_url=step
-                )
+        owes_code = two_factor.needs_second_factor(user) and not two_factor.is_verified(user)
+        if user.is_authenticated and owes_code:
+            step = reverse(two_factor.second_step_url_name(user))
+            return redirect_to_login(
+                request.GET.get("next", reverse("admin:index")), login_url=step
+            )
         return super().login(request, extra_context)
 
 
@@ -66,7 +66,7 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class ClinicUserAdmin(UserAdmin):
-    list_display = (*UserAdmin.list_display, "two_factor_on")
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "two_factor_on")
     actions = [reset_two_factor]
 
     def get_queryset(self, request):

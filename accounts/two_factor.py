@@ -31,7 +31,6 @@ from django.db.models import Exists, OuterRef, Q
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authentication import SessionAuthentication
 
 from accounts.roles import STAFF_GROUPS, has_staff_role
 from booking.services.audit import Actor, audit, signed_in_or_none
@@ -40,7 +39,6 @@ __all__ = [
     "RECOVERY_CODE_COUNT",
     "CannotTurnOff",
     "CodeCheck",
-    "VerifiedSessionAuthentication",
     "check_code",
     "confirm_authenticator",
     "has_authenticator",
@@ -238,20 +236,3 @@ def turn_off(user: User, *, now: datetime) -> None:
             changes={"two_factor_devices": [names, []], "account": user.get_username()},
             now=now,
         )
-
-
-# --- The API's session door ------------------------------------------------------------------
-
-
-class VerifiedSessionAuthentication(SessionAuthentication):
-    """DRF's session authentication, except that a session still owing its second factor
-    counts as no sign-in at all (tokens are checked by their own class)."""
-
-    def authenticate(self, request):
-        result = super().authenticate(request)
-        if result is None:
-            return None
-        user = result[0]
-        if needs_second_factor(user) and not is_verified(user):
-            return None
-        return result

@@ -6,10 +6,12 @@ Wrong codes count as failed sign-ins (the same per-IP limit as a wrong password)
 """
 
 import math
+from typing import cast
 
 import django_otp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +37,11 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("two_factor")
 
 
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every view here is login_required)."""
+    return cast(User, request.user)
+
+
 def _owes_code(user) -> bool:
     return two_factor.needs_second_factor(user) and not two_factor.is_verified(user)
 
@@ -47,7 +54,7 @@ def _verified(request: HttpRequest, device) -> None:
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator app, or a recovery code."""
-    user = request.user
+    user = _user(request)
     if not _owes_code(user):
         return redirect(_next_url(request))
     if not two_factor.has_authenticator(user) and has_staff_role(user):
@@ -94,7 +101,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the secret), confirm a code.
     Someone who already has an app but has not given a code yet cannot add another here."""
-    user = request.user
+    user = _user(request)
     if _owes_code(user) and two_factor.has_authenticator(user):
         return redirect(f"{reverse('two_factor_verify')}?{request.GET.urlencode()}")
     device = two_factor.start_authenticator(user)
@@ -134,7 +141,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     if not two_factor.is_verified(request.user):
         return redirect("two_factor")
     if request.method == "POST":
-        request.session[RECOVERY_CODES_SESSION_KEY] = two_factor.new_recovery_codes(request.user)
+        request.session[RECOVERY_CODES_SESSION_KEY] = two_factor.new_recovery_codes(_user(request))
         return redirect("two_factor_recovery_codes")
     codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
     response = render(
@@ -142,7 +149,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         "registration/two_factor_codes.html",
         {
             "codes": codes,
-            "left": two_factor.recovery_codes_left(request.user),
+            "left": two_factor.recovery_codes_left(_user(request)),
             "next": _next_url(request) if request.GET.get("next") else "",
         },
     )
@@ -153,7 +160,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     """Two-step sign-in for this account: on or off, and what can be done about it."""
-    user = request.user
+    user = _user(request)
     return render(
         request,
         "registration/two_factor.html",
@@ -170,7 +177,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def turn_off(request: HttpRequest) -> HttpResponse:
     try:
-        two_factor.turn_off(request.user, now=timezone.now())
+        two_factor.turn_off(_user(request), now=timezone.now())
     except two_factor.CannotTurnOff as error:
         messages.error(request, str(error))
         return redirect("two_factor")

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
 from accounts import two_factor
+from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
 from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 from booking import services
 

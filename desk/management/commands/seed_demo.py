@@ -20,10 +20,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from booking import services
 from booking.models import (
