@@ -4,8 +4,9 @@ The patterns come from the URL resolver itself, so a new page with an `<int:...>
 the matrix the day it is added (and fails here until it is given an owner below). The
 objects belong to patient A, whose visit is with aesthetician A. Patient B, aesthetician B,
 the front desk (on patient-only pages), aesthetician A (on front-desk pages), the front desk
-before its two-step code and anonymous visitors send GET and POST: each must be refused (sign-in redirect, 401, 403, 404 or 405),
-see nothing of patient A, and change nothing.
+before its two-step code and anonymous visitors send GET and POST: each must be refused
+(sign-in or two-step redirect, 401, 403, 404 or 405), see nothing of patient A, and change
+nothing.
 """
 
 from datetime import date, datetime
