@@ -48,6 +48,7 @@ __all__ = [
     "qr_code_svg",
     "recovery_codes_left",
     "reset_devices",
+    "second_step_url_name",
     "secret_text",
     "staff_policy_on",
     "start_authenticator",
