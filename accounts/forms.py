@@ -85,3 +85,37 @@ class SignInForm(AuthenticationForm):
 
 class ChoosePasswordForm(SetPasswordForm):
     helper = form_helper("new_password1", "new_password2", submit="Save and continue")
+
+
+class CodeForm(forms.Form):
+    """The second sign-in step: a 6-digit authenticator code, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            {"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+    helper = form_helper("code", submit="Continue")
+
+
+class ConfirmAuthenticatorForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=16,
+        help_text="The 6-digit code the app shows now for skinclinic.",
+        widget=forms.TextInput(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    helper = form_helper("code", submit="Turn on two-step sign-in")
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the 6 digits the app shows.")
+        return code

@@ -37,6 +37,17 @@ def is_staff_member(user) -> bool:
     return is_front_desk(user) or is_aesthetician(user)
 
 
+STAFF_GROUPS = (FRONT_DESK, AESTHETICIAN)
+
+
+def has_staff_role(user) -> bool:
+    """Anyone who may read health answers or charts, or use the admin: a staff group (with or
+    without a provider record), is_staff or a superuser. Two-factor sign-in is asked of them."""
+    if signed_in_or_none(user) is None:
+        return False
+    return bool(user.is_staff or user.is_superuser) or bool(_groups(user) & set(STAFF_GROUPS))
+
+
 def patient_of(user):
     """The user's Patient record, or None."""
     if signed_in_or_none(user) is None:

@@ -1,12 +1,22 @@
-"""Patient accounts: sign in and out, sign up (confirmed by email), password reset."""
+"""Accounts: sign in and out (with the two-step code), sign up (confirmed by email), password
+reset."""
 
 from django.urls import path
 
-from accounts import views
+from accounts import two_factor_views, views
 
 urlpatterns = [
     path("accounts/login/", views.sign_in, name="login"),
     path("accounts/logout/", views.sign_out, name="logout"),
+    path("accounts/two-factor/", two_factor_views.overview, name="two_factor"),
+    path("accounts/two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("accounts/two-factor/set-up/", two_factor_views.setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        two_factor_views.recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("accounts/two-factor/turn-off/", two_factor_views.turn_off, name="two_factor_turn_off"),
     path("accounts/sign-up/", views.sign_up, name="sign_up"),
     path("accounts/sign-up/sent/", views.sign_up_sent, name="sign_up_sent"),
     path("accounts/activate/<uidb64>/<token>/", views.activate, name="account_activate"),

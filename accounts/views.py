@@ -18,8 +18,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts import two_factor
 from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
 from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
 from booking import services
@@ -156,6 +157,16 @@ class SignInView(auth_views.LoginView):
     def form_invalid(self, form):
         count_attempt(self.request, "sign-in")
         return super().form_invalid(form)
+
+    def form_valid(self, form):
+        """The password was right; staff, and anyone who turned two-step sign-in on, go on to
+        the second step (accounts.middleware holds every other page until it is done)."""
+        response = super().form_valid(form)
+        user = form.get_user()
+        if two_factor.needs_second_factor(user):
+            step = reverse(two_factor.second_step_url_name(user))
+            return redirect(f"{step}?{urlencode({'next': self.get_success_url()})}")
+        return response
 
     def get_default_redirect_url(self):
         return _after_sign_in(self.request)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
-from tests.helpers import NEW_YORK, at  # noqa: F401  (re-exported for older imports)
+from tests.helpers import NEW_YORK, at, sign_in  # noqa: F401  (re-exported for older imports)
 
 # Property tests judge behaviour, not speed: a busy CI machine must not fail them on time.
 hypothesis_settings.register_profile("skinclinic", deadline=None)
@@ -126,7 +126,7 @@ def frozen(now):
 def signed_in(client, patient, frozen):
     """The test client signed in as `patient` (after the clock stops, so the session is
     not already expired)."""
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
     return client
 
 

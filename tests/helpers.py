@@ -1,8 +1,16 @@
-"""Helpers every test module shares: one way to say a local time, one way to book."""
+"""Helpers every test module shares: one way to say a local time, one way to book, one way
+to sign someone in (with the second step when it applies)."""
 
+import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import django_otp
+from django.http import HttpRequest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import two_factor
 from booking import services
 from booking.models import Appointment
 
@@ -25,3 +33,30 @@ def book(clinic, patient, start: datetime, now: datetime, **kwargs) -> Appointme
         now=now,
         **kwargs,
     )
+
+
+def authenticator(user) -> TOTPDevice:
+    """The user's confirmed authenticator app (a real django-otp TOTP device), made if none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The 6-digit code the authenticator app shows now (time-machine moves "now")."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in(client, user):
+    """Sign `user` in on a test client as the sign-in pages would leave them: password given
+    and, when two-step sign-in applies (staff, or anyone who turned it on), the session
+    verified with their authenticator (django_otp.login with a real device). Returns client."""
+    client.force_login(user)
+    if two_factor.needs_second_factor(user):
+        request = HttpRequest()
+        request.session = client.session
+        request.user = user
+        django_otp.login(request, authenticator(user))
+        request.session.save()
+    return client

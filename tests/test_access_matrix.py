@@ -3,9 +3,10 @@
 The patterns come from the URL resolver itself, so a new page with an `<int:...>` id is in
 the matrix the day it is added (and fails here until it is given an owner below). The
 objects belong to patient A, whose visit is with aesthetician A. Patient B, aesthetician B,
-the front desk (on patient-only pages), aesthetician A (on front-desk pages) and anonymous
-visitors send GET and POST: each must be refused (sign-in redirect, 401, 403, 404 or 405),
-see nothing of patient A, and change nothing.
+the front desk (on patient-only pages), aesthetician A (on front-desk pages), the front desk
+before its two-step code and anonymous visitors send GET and POST: each must be refused
+(sign-in or two-step redirect, 401, 403, 404 or 405), see nothing of patient A, and change
+nothing.
 """
 
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import Notification
 from tests import factories
-from tests.helpers import NEW_YORK
+from tests.helpers import NEW_YORK, sign_in
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 SECRET_NAME = "Quartermaine"  # patient A's surname: must never show to anyone else
@@ -29,6 +30,7 @@ ROLES = (
     "aesthetician_a",
     "aesthetician_b",
     "front_desk",
+    "front_desk_without_code",  # the password given, the two-step code not yet
     "anonymous",
 )
 REFUSED = {401, 403, 404, 405}
@@ -136,6 +138,7 @@ def world(clinic, front_desk):
             "aesthetician_a": clinic["provider"].user,
             "aesthetician_b": other.user,
             "front_desk": front_desk,
+            "front_desk_without_code": front_desk,
             "anonymous": None,
         },
         "ids": {
@@ -165,8 +168,10 @@ def snapshot(world) -> tuple:
 def send(client, world, role, method, url):
     client.logout()
     user = world["users"][role]
-    if user is not None:
+    if role.endswith("_without_code"):
         client.force_login(user)
+    elif user is not None:
+        sign_in(client, user)
     with time_machine.travel(NOW, tick=False):
         return getattr(client, method)(url, {"reason": "x", "start": "2027-03-03T10:00"})
 
@@ -193,7 +198,7 @@ def test_nobody_else_reaches_patient_as_objects(client, world, route, name, ids)
             response = send(client, world, role, method, url)
             status = response.status_code
             to_sign_in = status == 302 and response["Location"].startswith(
-                (reverse("login"), "/admin/login/")
+                (reverse("login"), "/admin/login/", "/accounts/two-factor/")
             )
             if not (status in REFUSED or to_sign_in):
                 leaks.append(f"{role} {method.upper()} {url} -> {status}")

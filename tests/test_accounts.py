@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from booking.models import Patient
 from tests import factories
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -168,7 +169,7 @@ def test_a_broken_link_is_explained(client, db):
 
 
 def test_signing_out(client, patient):
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
 
     client.post(reverse("logout"))
 

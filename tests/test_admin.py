@@ -18,6 +18,7 @@ from booking import services
 from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer, TreatmentPlan
 from skinclinic.middleware import AdminTimeZoneMiddleware
 from tests import factories
+from tests.helpers import sign_in
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 MODEL_IDS = [model._meta.label for model, _ in REGISTERED]
@@ -34,7 +35,7 @@ def demo(db, monkeypatch):
 def superuser_client(client, demo):
     superuser = User.objects.get(username="admin")
     Token.objects.get_or_create(user=superuser)  # API tokens are made on request, not seeded
-    client.force_login(superuser)
+    sign_in(client, superuser)
     return client
 
 
@@ -72,7 +73,7 @@ def test_the_change_page_of_a_seeded_row_loads(superuser_client, model, model_ad
 
 
 def test_the_front_desk_can_open_the_appointments_in_the_admin(client, demo):
-    client.force_login(User.objects.get(username="frontdesk"))
+    sign_in(client, User.objects.get(username="frontdesk"))
 
     response = client.get(reverse("admin:booking_appointment_changelist"))
 
@@ -88,7 +89,7 @@ def test_the_admin_refuses_an_appointment_that_overlaps_another(client, clinic, 
         start=now.replace(day=2, hour=10),  # Tuesday 10:00 New York = 15:00 UTC
         now=now,
     )
-    client.force_login(factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
+    sign_in(client, factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
 
     response = client.post(
         "/admin/booking/appointment/add/",
@@ -123,7 +124,7 @@ def test_an_admin_save_that_loses_a_race_gets_a_message_not_an_error(
     )
     # As if the other booking landed between the form's check and the save.
     monkeypatch.setattr(services, "overlap_problem", lambda appointment: None)
-    client.force_login(factories.UserFactory(username="owner2", is_staff=True, is_superuser=True))
+    sign_in(client, factories.UserFactory(username="owner2", is_staff=True, is_superuser=True))
 
     response = client.post(
         "/admin/booking/appointment/add/",
@@ -174,7 +175,7 @@ def appointment_post(clinic, patient, **overrides) -> dict:
 
 
 def test_a_time_typed_in_the_admin_is_the_clinics_wall_clock(client, clinic, patient, owner):
-    client.force_login(owner)
+    sign_in(client, owner)
 
     response = client.post("/admin/booking/appointment/add/", appointment_post(clinic, patient))
 
@@ -193,7 +194,7 @@ def test_the_change_page_shows_the_local_time_and_names_the_zone(
         start=now.replace(day=2, hour=10),  # 15:00 UTC
         now=now,
     )
-    client.force_login(owner)
+    sign_in(client, owner)
 
     page = client.get(admin_url(Appointment, "change", appointment.pk)).content.decode()
 
@@ -204,7 +205,7 @@ def test_the_change_page_shows_the_local_time_and_names_the_zone(
 
 def test_the_admin_zone_follows_the_setting(client, clinic, patient, owner, settings):
     settings.CLINIC_TIME_ZONE = "America/Los_Angeles"
-    client.force_login(owner)
+    sign_in(client, owner)
 
     client.post("/admin/booking/appointment/add/", appointment_post(clinic, patient))
 
@@ -252,7 +253,7 @@ def test_the_admin_cannot_cancel_a_booked_appointment(client, clinic, patient, o
         start=now.replace(day=2, hour=10),
         now=now,
     )
-    client.force_login(owner)
+    sign_in(client, owner)
     url = admin_url(Appointment, "change", appointment.pk)
 
     page = client.get(url).content.decode()
@@ -282,7 +283,7 @@ def test_the_admin_cannot_cancel_a_booked_appointment(client, clinic, patient, o
 
 
 def test_the_add_page_still_sets_the_status(client, owner, db):
-    client.force_login(owner)
+    sign_in(client, owner)
 
     page = client.get("/admin/booking/appointment/add/").content.decode()
 
@@ -317,7 +318,7 @@ def patient_post(patient, **overrides) -> dict:
 
 def test_an_admin_edit_of_a_patient_is_audited_with_before_and_after(client, owner, db):
     patient = factories.PatientFactory(phone="+15555550100")
-    client.force_login(owner)
+    sign_in(client, owner)
 
     response = client.post(
         admin_url(Patient, "change", patient.pk),
@@ -336,7 +337,7 @@ def test_an_admin_edit_of_a_patient_is_audited_with_before_and_after(client, own
 
 def test_an_admin_save_without_changes_is_not_audited(client, owner, db):
     patient = factories.PatientFactory()
-    client.force_login(owner)
+    sign_in(client, owner)
 
     client.post(admin_url(Patient, "change", patient.pk), patient_post(patient))
 
@@ -351,7 +352,7 @@ def test_an_admin_edit_of_a_plan_is_audited(client, owner, clinic, patient):
         sessions=3,
         first_date=date(2027, 3, 2),
     )
-    client.force_login(owner)
+    sign_in(client, owner)
 
     response = client.post(
         admin_url(TreatmentPlan, "change", plan.pk),
@@ -409,7 +410,7 @@ def answer(patient, screening_rules):
 
 
 def test_an_admin_edit_of_a_screening_answer_is_audited(client, owner, answer, patient):
-    client.force_login(owner)
+    sign_in(client, owner)
 
     response = client.post(
         admin_url(ScreeningAnswer, "change", answer.pk), answer_post(answer, yes="")
@@ -423,7 +424,7 @@ def test_an_admin_edit_of_a_screening_answer_is_audited(client, owner, answer, p
 
 
 def test_screening_answers_edited_inline_on_the_patient_are_audited(client, owner, answer, patient):
-    client.force_login(owner)
+    sign_in(client, owner)
     inline = {inline_key(k): v for k, v in answer_post(answer, yes="").items()}
     inline.pop("screening_answers-0-patient")
 
@@ -448,7 +449,7 @@ def test_screening_answers_edited_inline_on_the_patient_are_audited(client, owne
 
 
 def test_a_screening_answer_deleted_inline_is_audited(client, owner, answer, patient):
-    client.force_login(owner)
+    sign_in(client, owner)
     inline = {inline_key(k): v for k, v in answer_post(answer).items()}
 
     client.post(
@@ -481,7 +482,7 @@ def test_an_admin_edit_of_an_appointment_is_audited_with_before_and_after(
         start=now.replace(day=2, hour=10),
         now=now,
     )
-    client.force_login(factories.UserFactory(username="owner3", is_staff=True, is_superuser=True))
+    sign_in(client, factories.UserFactory(username="owner3", is_staff=True, is_superuser=True))
     page = client.get(f"/admin/booking/appointment/{visit.pk}/change/")
     data = {
         key: value

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from booking import services
 from booking.models import Appointment
 from tests import factories
-from tests.helpers import at, book
+from tests.helpers import at, book, sign_in
 
 API = "/api/v1"
 NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
@@ -24,7 +24,7 @@ AVAILABILITY_QUERIES = 6  # treatment, location, load_schedules' four; the budge
 def client_for(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     return client
 
 

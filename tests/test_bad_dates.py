@@ -11,7 +11,7 @@ from django.urls import reverse
 from booking import schedule, services
 from booking.models import TreatmentPlan, WaitlistEntry, WorkingHours
 from tests import factories
-from tests.helpers import NEW_YORK, at
+from tests.helpers import NEW_YORK, at, sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -27,7 +27,7 @@ def sessions_outlive_time_travel(settings):
 
 @pytest.fixture
 def desk_client(client, front_desk, frozen):
-    client.force_login(front_desk)
+    sign_in(client, front_desk)
     return client
 
 
@@ -104,7 +104,7 @@ def test_the_calendar_still_shows_the_last_day_in_range(desk_client, clinic):
 
 @pytest.mark.parametrize("day", EXTREME_DAYS)
 def test_my_day_explains_an_extreme_date_and_shows_today(client, clinic, frozen, day):
-    client.force_login(clinic["provider"].user)
+    sign_in(client, clinic["provider"].user)
 
     response = client.get(reverse("my_day"), {"date": day})
 
@@ -218,7 +218,7 @@ def test_the_overdue_list_uses_the_locations_date_in_the_evening(
     client, front_desk, window_closing_march_1
 ):
     with time_machine.travel(EVENING, tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         response = client.get(reverse("desk:plans_overdue"))
 
     [(plan, session, days_left)] = response.context["due"]
@@ -235,7 +235,7 @@ def test_the_report_counts_overdue_plans_by_the_locations_date(
     if where:
         period["location"] = where
     with time_machine.travel(EVENING, tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         response = client.get(reverse("staff_reports"), period)
         default = client.get(reverse("staff_reports"))
 
@@ -260,7 +260,7 @@ def test_my_day_is_today_where_the_aesthetician_works_today(client, clinic, trea
     late_tuesday = datetime(2027, 3, 2, 23, 30, tzinfo=ZoneInfo("America/Los_Angeles"))
 
     with time_machine.travel(late_tuesday, tick=False):
-        client.force_login(provider.user)
+        sign_in(client, provider.user)
         response = client.get(reverse("my_day"))
 
     assert response.context["today"] == date(2027, 3, 2)

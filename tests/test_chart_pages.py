@@ -10,6 +10,7 @@ from django.urls import reverse
 from booking.models import Appointment, TreatmentPlan
 from charts.models import TreatmentChart
 from tests import factories
+from tests.helpers import sign_in
 from tests.test_chart import MONDAY, at, book_visit, chart
 
 TUESDAY = date(2027, 3, 2)
@@ -27,7 +28,7 @@ def visit(clinic, patient):
 
 @pytest.fixture
 def aesthetician_client(client, clinic):
-    client.force_login(clinic["provider"].user)
+    sign_in(client, clinic["provider"].user)
     return client
 
 
@@ -173,7 +174,7 @@ def test_a_correction_needs_a_reason(aesthetician_client, visit):
 
 def test_the_front_desk_reads_a_chart_but_cannot_write_one(client, front_desk, visit):
     chart(visit, at(MONDAY, 11), forehead=1.0)
-    client.force_login(front_desk)
+    sign_in(client, front_desk)
 
     with time_machine.travel(at(MONDAY, 12), tick=False):
         page = client.get(chart_url(visit))
@@ -187,6 +188,6 @@ def test_the_front_desk_reads_a_chart_but_cannot_write_one(client, front_desk, v
 
 def test_another_aesthetician_cannot_see_the_visit(client, clinic, visit):
     other = factories.ProviderFactory(locations=[clinic["location"]])
-    client.force_login(other.user)
+    sign_in(client, other.user)
 
     assert client.get(chart_url(visit)).status_code == 404

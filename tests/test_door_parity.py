@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from booking import services
 from booking.models import Appointment, AuditEntry, ScreeningAnswer
 from tests import factories
-from tests.helpers import at, book
+from tests.helpers import at, book, sign_in
 
 NEXT_TUESDAY = date(2027, 3, 9)  # a week out: outside every notice
 TUESDAY = date(2027, 3, 2)  # 26 hours after `now`: inside the 48-hour notice
@@ -45,7 +45,7 @@ def attempt(door, client, place, patient, start: datetime, *, reason="", answers
     the text the person at that door reads."""
     treatment, location = place["treatment"], place["location"]
     if door == "web":
-        client.force_login(patient.user)
+        sign_in(client, patient.user)
         url = reverse("book_times", args=[treatment.slug, location.slug]) + "?with=any"
         client.post(url, {"start": start.isoformat()})
         if answers is None:
@@ -56,13 +56,13 @@ def attempt(door, client, place, patient, start: datetime, *, reason="", answers
         return response.content.decode()
     if door == "api":
         api = APIClient()
-        api.force_login(patient.user)
+        sign_in(api, patient.user)
         body = {"treatment": treatment.slug, "location": location.slug, "start": start.isoformat()}
         if answers is not None:
             body["screening"] = [{"code": c, "yes": v == "yes"} for c, v in answers.items()]
         response = api.post(f"{API}/appointments/", body, format="json")
         return f"{response.status_code} {response.json()}"
-    client.force_login(place["staff"])
+    sign_in(client, place["staff"])
     local = location.local(start)
     if door == "phone":
         response = client.post(
@@ -168,13 +168,13 @@ def test_inside_the_notice_a_patient_is_told_to_call_through_any_door(
 ):
     visit = book(clinic, patient, at(TUESDAY, 10), frozen, staff=True)
     if door == "web":
-        client.force_login(patient.user)
+        sign_in(client, patient.user)
         response = client.post(reverse("visit_cancel", args=[visit.pk]))
         said = response.content.decode()
         assert response.status_code == 403
     else:
         api = APIClient()
-        api.force_login(patient.user)
+        sign_in(api, patient.user)
         response = api.post(f"{API}/appointments/{visit.pk}/cancel/", {}, format="json")
         said = response.json()["detail"]
         assert response.status_code == 409
@@ -187,7 +187,7 @@ def test_the_desk_cancels_inside_the_notice_and_it_counts_as_late(
     client, clinic, patient, staff_user, frozen
 ):
     visit = book(clinic, patient, at(TUESDAY, 10), frozen, staff=True)
-    client.force_login(staff_user)
+    sign_in(client, staff_user)
 
     client.post(reverse("desk:appointment_cancel", args=[visit.pk]), {"reason": "Called in sick"})
 
@@ -230,7 +230,7 @@ def test_the_api_refuses_answers_that_do_not_fit_the_questions_and_keeps_none(
     if answers == "too many":
         answers = {f"q{n}": "no" for n in range(len(screening_rules) + 1)}
     api = APIClient()
-    api.force_login(patient.user)
+    sign_in(api, patient.user)
     body = {
         "treatment": clinic["treatment"].slug,
         "location": clinic["location"].slug,

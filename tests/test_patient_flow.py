@@ -10,7 +10,7 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment, ScreeningAnswer, TreatmentPlan
 from tests import factories
-from tests.helpers import at
+from tests.helpers import at, sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -253,7 +253,7 @@ def test_booking_confirmations_are_rate_limited_per_ip(
 
 def test_confirming_needs_the_csrf_token(patient, clinic, frozen, screening_rules):
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(patient.user)
+    sign_in(browser, patient.user)
     page = browser.get(times_url(clinic))
     token = page.cookies["csrftoken"].value
     browser.post(times_url(clinic), {"start": at(TUESDAY, 10).isoformat()}, HTTP_X_CSRFTOKEN=token)
@@ -280,7 +280,7 @@ def test_an_evening_booking_without_questions_uses_the_clinics_date(client, pati
     clinic["provider"].treatments.add(peel)
     evening = at(date(2027, 3, 1), 21)  # already March 2 in UTC
     with time_machine.travel(evening, tick=False):
-        client.force_login(patient.user)
+        sign_in(client, patient.user)
         url = reverse("book_times", args=[peel.slug, clinic["location"].slug]) + "?with=any"
         client.post(url, {"start": at(TUESDAY, 11).isoformat()})
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment
 from tests import factories
-from tests.helpers import at
+from tests.helpers import at, sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -262,7 +262,7 @@ def test_plan_progress_counts_completed_sessions(signed_in, clinic, patient, cou
     first = course.appointments.get()
     with time_machine.travel(at(TUESDAY, 12), tick=False):
         services.change_status(appointment=first, status="completed", now=at(TUESDAY, 12))
-        signed_in.force_login(patient.user)
+        sign_in(signed_in, patient.user)
         page = signed_in.get(reverse("my_appointments")).content.decode()
 
     assert "1 of 4 sessions done" in page

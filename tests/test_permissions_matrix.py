@@ -12,6 +12,7 @@ import time_machine
 from django.urls import URLPattern, URLResolver, reverse
 
 from tests import factories
+from tests.helpers import sign_in
 from tests.test_chart import MONDAY, at, book_visit, chart
 from tests.test_chart_pages import form_data
 
@@ -54,7 +55,7 @@ def world(clinic, patient, front_desk):
 def request_as(client, world, role, method, url, data=None):
     user = world["users"][role]
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     with time_machine.travel(at(TUESDAY, 11), tick=False):
         return getattr(client, method)(url, data or {})
 

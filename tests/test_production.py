@@ -14,11 +14,13 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.contrib.auth.models import User
 from django.db import connection, models
 from django.templatetags.static import static
 
 from bench._server import CeleryWorker, Gunicorn, database_url, server_env
 from tests import factories
+from tests.helpers import authenticator, totp_code
 
 SERVER_REDIS = "redis://127.0.0.1:6379/12"
 PASSWORD = "a long and unguessable passphrase"
@@ -69,6 +71,7 @@ def staff_user(transactional_db):
     # The servers run with the production hashers, not the tests' fast one.
     user.password = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
     user.save(update_fields=["password"])
+    authenticator(user)
     return user
 
 
@@ -90,7 +93,24 @@ def sign_in(base: str, username: str) -> dict:
     )
     assert status == 302, "sign-in was refused"
     assert headers["Location"] == "/admin/"
-    return {**cookies, **signed_in}
+    cookies = {**cookies, **signed_in}
+    # The second step: the code from the owner's authenticator app.
+    status, headers, _, _ = fetch(base, "/admin/", cookies=cookies)
+    assert status == 302 and headers["Location"].startswith("/accounts/two-factor/verify/")
+    status, _, page, _ = fetch(base, headers["Location"], cookies=cookies)
+    status, headers, _, verified = fetch(
+        base,
+        "/accounts/two-factor/verify/",
+        method="POST",
+        cookies=cookies,
+        form={
+            "csrfmiddlewaretoken": CSRF_FIELD.search(page).group(1),
+            "code": totp_code(authenticator(User.objects.get(username=username))),
+            "next": "/admin/",
+        },
+    )
+    assert (status, headers["Location"]) == (302, "/admin/"), "the code was refused"
+    return {**cookies, **verified}
 
 
 def test_a_session_signed_in_on_one_web_process_works_on_another(two_web_processes, staff_user):

@@ -22,7 +22,7 @@ from notifications import planning, rendering, sms
 from notifications.models import Notification, ReminderPolicy
 from notifications.tasks import dispatch_due_messages
 from tests import factories
-from tests.helpers import NEW_YORK, at, book
+from tests.helpers import NEW_YORK, at, book, sign_in
 
 Kind = Notification.Kind
 Status = Notification.Status
@@ -397,7 +397,7 @@ def test_the_front_desk_sees_failed_messages_and_retries_one(
     Notification.objects.filter(pk=row.pk).update(
         status=Status.FAILED, attempts=5, last_error="SMSError: bad number"
     )
-    client.force_login(front_desk)
+    sign_in(client, front_desk)
 
     page = client.get(reverse("failed_messages"))
     assert page.status_code == 200
@@ -414,7 +414,7 @@ def test_the_front_desk_sees_failed_messages_and_retries_one(
 
 
 def test_only_the_front_desk_sees_failed_messages(client, patient):
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
     assert client.get(reverse("failed_messages")).status_code == 403
     client.logout()
     assert client.get(reverse("failed_messages")).status_code == 302

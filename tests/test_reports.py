@@ -17,7 +17,7 @@ from booking.models import Appointment, TreatmentPlan
 from desk import reports
 from notifications.models import Notification
 from tests import factories
-from tests.helpers import NEW_YORK
+from tests.helpers import NEW_YORK, sign_in
 
 FIRST, LAST = date(2027, 3, 1), date(2027, 3, 7)
 TODAY = date(2027, 3, 10)
@@ -161,7 +161,7 @@ def test_it_takes_the_same_number_of_queries_however_big_the_clinic(
 def desk_client(client, front_desk):
     """Signed in as the front desk on the morning of TODAY."""
     with time_machine.travel(at(3, 10, 9), tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         yield client
 
 
@@ -234,9 +234,9 @@ def test_names_that_look_like_formulas_are_defused_in_the_csv(desk_client, week)
 @pytest.mark.parametrize("who", ["anonymous", "patient", "aesthetician"])
 def test_only_the_front_desk_may_open_it(client, clinic, who):
     if who == "patient":
-        client.force_login(factories.PatientFactory().user)
+        sign_in(client, factories.PatientFactory().user)
     elif who == "aesthetician":
-        client.force_login(clinic["provider"].user)
+        sign_in(client, clinic["provider"].user)
 
     for name in ("staff_reports", "staff_reports_csv"):
         response = client.get(reverse(name))

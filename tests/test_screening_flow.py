@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from booking import services
 from booking.models import Appointment, ScreeningAnswer
-from tests.helpers import at
+from tests.helpers import at, sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -159,7 +159,7 @@ def test_a_visitors_answers_are_stored_when_they_confirm(
     start_booking(client, clinic)
     client.post(reverse("book_screening"), answers(screening_rules))
     assert ScreeningAnswer.objects.count() == 0
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
 
     client.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
 
@@ -176,7 +176,7 @@ def test_the_next_session_asks_again_with_the_last_answers_filled_in(
     later = at(date(2027, 3, 29), 8)
 
     with time_machine.travel(later, tick=False):
-        signed_in.force_login(patient.user)
+        sign_in(signed_in, patient.user)
         page = signed_in.get(reverse("plan_next", args=[plan.pk])).content.decode()
         assert "Session 2 of 3" in page
         assert "2027-04-01T10:00:00-04:00" in page  # inside Mar 30 - Apr 13, after DST

@@ -9,7 +9,7 @@ from django.urls import reverse
 from booking import services
 from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer
 from tests import factories
-from tests.helpers import NEW_YORK, at
+from tests.helpers import NEW_YORK, at, sign_in
 from treatments.models import ScreeningRule
 
 TUESDAY = date(2027, 3, 2)
@@ -19,7 +19,7 @@ NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 @pytest.fixture
 def desk(client, front_desk):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         yield client
 
 

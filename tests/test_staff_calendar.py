@@ -9,7 +9,7 @@ from django.urls import reverse
 from booking.models import Appointment, TreatmentPlan, WorkingHours
 from desk import calendar
 from tests import factories
-from tests.helpers import NEW_YORK, at
+from tests.helpers import NEW_YORK, at, sign_in
 
 TUESDAY = date(2027, 3, 2)
 
@@ -31,7 +31,7 @@ def visit(clinic, start, provider=None, patient=None, **fields):
 
 @pytest.fixture
 def desk_client(client, front_desk):
-    client.force_login(front_desk)
+    sign_in(client, front_desk)
     return client
 
 
@@ -56,7 +56,7 @@ def test_patients_and_aestheticians_are_refused(client, clinic, role):
     else:
         user = clinic["provider"].user
         user.groups.add(factories.Group.objects.get_or_create(name="Aesthetician")[0])
-    client.force_login(user)
+    sign_in(client, user)
 
     assert client.get(reverse("desk:home")).status_code == 403
     assert client.get(reverse("desk:patients")).status_code == 403
@@ -136,7 +136,7 @@ def test_time_off_and_hours_are_shaded_and_free_cells_link_to_booking(desk_clien
 
 def test_now_line_is_drawn_on_today(client, front_desk, clinic):
     with time_machine.travel(datetime(2027, 3, 2, 10, 30, tzinfo=NEW_YORK), tick=False):
-        client.force_login(front_desk)  # a session made in real time would have expired
+        sign_in(client, front_desk)  # a session made in real time would have expired
         response = client.get(calendar_url(clinic))
 
     grid = response.context["grid"]

@@ -11,7 +11,7 @@ from booking import services
 from booking.models import AuditEntry, Patient, TreatmentPlan
 from desk.views.patients import search_patients
 from tests import factories
-from tests.helpers import NEW_YORK, at
+from tests.helpers import NEW_YORK, at, sign_in
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 TUESDAY = date(2027, 3, 2)
@@ -20,7 +20,7 @@ TUESDAY = date(2027, 3, 2)
 @pytest.fixture
 def desk(client, front_desk):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         yield client
 
 

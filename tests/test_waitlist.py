@@ -11,7 +11,7 @@ from booking.models import TreatmentPlan, WaitlistEntry
 from booking.services import waitlist
 from notifications.models import Notification
 from tests import factories
-from tests.helpers import NEW_YORK, at
+from tests.helpers import NEW_YORK, at, sign_in
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 TUESDAY = date(2027, 3, 2)
@@ -137,7 +137,7 @@ def test_a_past_time_is_not_offered(clinic, patient):
 @pytest.fixture
 def desk(client, front_desk):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         yield client
 
 

@@ -1,4 +1,5 @@
-"""An aesthetician signs in, opens their day, charts the visit in progress and sees it done."""
+"""An aesthetician signs in (password, then the code from their authenticator app), opens their
+day, charts the visit in progress and sees it done."""
 
 from datetime import datetime, time, timedelta
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from booking.models import Appointment
 from tests import factories
 from tests.e2e.conftest import ARTIFACTS, axe_violations
+from tests.helpers import authenticator, totp_code
 
 PASSWORD = "correct horse battery staple"
 
@@ -39,10 +41,16 @@ def test_an_aesthetician_charts_a_visit_and_sees_it_completed(live_server, page,
         provider, clinic["room"], clinic["location"], clinic["treatment"]
     )
 
+    phone = authenticator(provider.user)  # their authenticator app
+
     page.goto(live_server.url + "/staff/my-day/")
     page.get_by_label("Email").fill(provider.user.username)  # staff sign in by username
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Enter your code").wait_for()
+    assert axe_violations(page) == []
+    page.get_by_label("Code").fill(totp_code(phone))
+    page.get_by_role("button", name="Continue").click()
 
     page.get_by_role("heading", name="My day").wait_for()
     assert page.get_by_role("heading", name="Maya Lindqvist").is_visible()

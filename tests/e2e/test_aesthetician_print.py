@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from tests import factories
+from tests.helpers import sign_in
 
 
 def signed_in(page, live_server, user) -> None:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]

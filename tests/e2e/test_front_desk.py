@@ -11,6 +11,7 @@ from django.utils import timezone
 from booking.models import Appointment, Patient
 from tests import factories
 from tests.e2e.conftest import axe_violations
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +37,7 @@ def desk(live_server, page):
     )
     user = factories.UserFactory(username="frontdesk", groups=["Front desk"])
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]

@@ -1,7 +1,9 @@
 """Load a demo clinic: two Atlanta locations, four aestheticians, five treatments, patients
 with courses under way, a busy week from today at both locations (several visits per
 aesthetician per day, a cancellation, a consultation), a maintenance visit two days ago that
-was a no-show, a waitlist entry, a failed text message, and four sign-in accounts. Visits,
+was a no-show, a waitlist entry, a failed text message, and four sign-in accounts. The three
+staff accounts sign in with a second step: their authenticator is DEMO_TOTP_SECRET (any
+authenticator app, or `manage.py demo_code USER`). Visits,
 cancellations, statuses and the waitlist go through the booking services with staff rights,
 as the front desk would; the failed message is set on its row (see seed_failed_message).
 
@@ -12,6 +14,7 @@ are not booked again. Passwords come from DEMO_PASSWORD, or are generated on the
 
 import os
 import secrets
+from base64 import b32decode
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,6 +23,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from booking import services
 from booking.models import (
@@ -38,6 +42,11 @@ from treatments.models import Protocol, ScreeningRule, Treatment
 from treatments.screening import DEFAULT_RULES
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+
+# The demo staff's authenticator secret (base32, as apps take it): published in README so
+# `make run` users can sign in; never use demo data on a real clinic.
+DEMO_TOTP_SECRET = "SKINCLINICDEMOSECRETFORMAKERUN23"
+DEMO_DEVICE_NAME = "Demo authenticator"
 
 TREATMENTS = [
     {
@@ -491,6 +500,8 @@ class Command(BaseCommand):
             self.seed_no_show(treatments, locations, providers, now=now, booked_by=booked_by)
             self.seed_waitlist(treatments, locations, now=now, booked_by=booked_by)
             self.seed_failed_message()
+            for username in ("admin", "frontdesk", "aesthetician"):
+                self.seed_authenticator(accounts[username][0])
         self.print_accounts(accounts)
 
     def seed_treatments(self) -> dict[str, Treatment]:
@@ -879,6 +890,16 @@ class Command(BaseCommand):
         user.save()
         return user, password
 
+    def seed_authenticator(self, user: User) -> None:
+        """Staff sign in with a code: give the demo staff the published demo secret."""
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(
+                user=user,
+                name=DEMO_DEVICE_NAME,
+                key=b32decode(DEMO_TOTP_SECRET).hex(),
+                confirmed=True,
+            )
+
     def print_accounts(self, accounts) -> None:
         roles = {
             "admin": "superuser: everything, at /admin/",
@@ -892,3 +913,9 @@ class Command(BaseCommand):
             user, password = accounts[username]
             name = user.get_full_name() or user.username
             self.stdout.write(f"{username:<14} {password:<20} {name} ({roles[username]})")
+        self.stdout.write("")
+        self.stdout.write(
+            "Staff accounts also ask for a code: add the key "
+            f"{DEMO_TOTP_SECRET} to any authenticator app (time based, 6 digits), or run "
+            "`manage.py demo_code frontdesk` for the current code."
+        )
