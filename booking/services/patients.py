@@ -115,8 +115,8 @@ def set_sms_consent_by_phone(phone: str, *, consent: bool, now: datetime, reason
 
 @transaction.atomic
 def record_sign_up(user: User, *, now: datetime, **details: Any) -> Patient:
-    """The patient record of an account waiting for its emailed link (created, or refreshed
-    by a second sign-up), audited."""
+    """The patient record of an account waiting for its emailed link (created, or started
+    over once an earlier sign-up expired: see booking.services.signups), audited."""
     patient = Patient.objects.filter(user=user).first()
     before = snapshot(patient, SIGN_UP_FIELDS) if patient else dict.fromkeys(SIGN_UP_FIELDS)
     patient, _ = Patient.objects.update_or_create(user=user, defaults=details)
