@@ -35,6 +35,8 @@ from booking.services.errors import (
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
     SIGN_UP_FIELDS,
+    account_email_problem,
+    carry_email_to_account,
     create_patient,
     link_online_account,
     patients_with_phone,
@@ -91,6 +93,7 @@ __all__ = [
     "SignUpOutcome",
     "SlotTaken",
     "TooManyBookings",
+    "account_email_problem",
     "account_for_email",
     "admit",
     "audit",
@@ -99,6 +102,7 @@ __all__ = [
     "book_plan_session",
     "book_remaining_sessions",
     "cancel_appointment",
+    "carry_email_to_account",
     "change_status",
     "check_booking_limit",
     "check_online_notice",
