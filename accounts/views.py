@@ -1,18 +1,21 @@
 """Patient accounts: sign up (confirmed by email), sign in, sign out and password reset.
 
 No answer tells whether an email has an account: sign-up always says "check your email" (a
-new address gets a link to choose a password, a known one a "you already have an account"
-note), password reset always says the same, and a wrong password reads like an unknown email.
+new or still waiting address gets a link to choose a password, a known one, active or
+deactivated, a "you already have an account" note, each one email sent the same way), password
+reset always says the same, and a wrong password reads like an unknown email. The rules of
+sign-up (what a second request may change, when it expires, that only a waiting sign-up
+activates) live in booking.services.signups.
 Failed sign-ins and sign-ups are rate limited per IP.
 """
+
+from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -27,10 +30,16 @@ from booking import services
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
-    """One-time links: the token covers last_login, which changes when the link signs in.
-    The salt keeps its old module path so links already emailed still work."""
+    """One-time links: the token covers last_login, which changes when the link signs in, and
+    the start of the waiting sign-up, so a sign-up started over kills the older links. The
+    salt keeps its old module path (links are not interchangeable with password resets)."""
 
     key_salt = "booking.views.accounts.ActivationTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        started = services.sign_up_started_at(user)
+        waiting = started.astimezone(UTC).isoformat() if started else ""
+        return f"{super()._make_hash_value(user, timestamp)}{waiting}"
 
 
 activation_tokens = ActivationTokenGenerator()
@@ -43,16 +52,8 @@ def _after_sign_in(request) -> str:
     )
 
 
-def _existing_user(email: str):
-    return (
-        get_user_model()
-        .objects.filter(Q(username__iexact=email) | Q(email__iexact=email))
-        .order_by("pk")
-        .first()
-    )
-
-
 def _send(request, template: str, user, **extra) -> None:
+    """Every sign-up email goes this one way: a subject and a plain-text body, sent now."""
     context = {"user": user, "site": request.build_absolute_uri("/").rstrip("/"), **extra}
     subject = render_to_string(f"registration/{template}_subject.txt", context).strip()
     body = render_to_string(f"registration/{template}_email.txt", context)
@@ -73,19 +74,18 @@ def sign_up(request):
         if over_limit(request, "sign-up"):
             return too_many_requests(request, "sign-up")
         if form.is_valid():
-            data = form.cleaned_data
-            user = _existing_user(data["email"])
-            if user is not None and user.is_active:
+            result = services.start_sign_up(now=timezone.now(), **form.cleaned_data)
+            if result.sends_link:
+                link = _activation_link(request, result.user)
+                _send(request, "activation", result.user, link=link)
+            else:
                 _send(
                     request,
                     "account_exists",
-                    user,
+                    result.user,
                     login_url=request.build_absolute_uri(reverse("login")),
                     reset_url=request.build_absolute_uri(reverse("password_reset")),
                 )
-            else:
-                user = _create_or_refresh_pending(data, user)
-                _send(request, "activation", user, link=_activation_link(request, user))
             return redirect("sign_up_sent")
     return render(
         request,
@@ -95,44 +95,34 @@ def sign_up(request):
     )
 
 
-@transaction.atomic
-def _create_or_refresh_pending(data: dict, user):
-    """A new account waits, inactive and without a password, until its email link is used.
-    Signing up again before that refreshes the details on the waiting account."""
-    if user is None:
-        user = get_user_model().objects.create_user(
-            username=data["email"], email=data["email"], is_active=False
-        )
-    user.first_name, user.last_name = data["first_name"], data["last_name"]
-    user.save(update_fields=["first_name", "last_name"])
-    services.record_sign_up(
-        user,
-        now=timezone.now(),
-        **{field: data[field] for field in services.SIGN_UP_FIELDS},
-    )
-    return user
-
-
 def sign_up_sent(request):
     return render(request, "registration/sign_up_sent.html")
 
 
 def activate(request, uidb64, token):
-    """The emailed link: choose a password, then you are signed in."""
+    """The emailed link: choose a password, then you are signed in. Only a sign-up still
+    waiting for its link opens; a deactivated account never does, whatever the link."""
     user = _user_from_link(uidb64)
-    if user is None or not activation_tokens.check_token(user, token):
-        return render(request, "registration/activate_invalid.html", status=400)
+    if (
+        user is None
+        or services.pending_sign_up(user, now=timezone.now()) is None
+        or not activation_tokens.check_token(user, token)
+    ):
+        return _link_closed(request)
     form = ChoosePasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save(commit=False)
-            user.is_active = True
-            user.save()
-            services.link_online_account(user, now=timezone.now())
+        try:
+            services.complete_sign_up(form.save(commit=False), now=timezone.now())
+        except services.SignUpClosed:
+            return _link_closed(request)  # a second tab used the link a moment ago
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready.")
         return redirect(_after_sign_in(request))
     return render(request, "registration/activate.html", {"form": form})
+
+
+def _link_closed(request):
+    return render(request, "registration/activate_invalid.html", status=400)
 
 
 def _user_from_link(uidb64: str):

@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from . import services
-from .forms import AppointmentAdminForm
+from .forms import AppointmentAdminForm, PatientAdminForm
 from .models import (
     Appointment,
     AuditEntry,
@@ -154,6 +154,26 @@ class PatientAdmin(AuditedAdmin):
     search_fields = ["last_name", "first_name", "email", "phone"]
     inlines = [ScreeningAnswerInline]
     raw_id_fields = ["user"]
+    form = PatientAdminForm
+
+    def get_readonly_fields(self, request, obj=None):
+        # Linking a record to an account hands its health answers and visits to whoever
+        # signs in with it: only a superuser may (re)link.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "user"]
+
+    def save_model(self, request, obj, form, change):
+        # The admin's change view is one transaction: a refusal here writes nothing.
+        if {"email", "user"} & set(form.changed_data):
+            services.carry_email_to_account(obj)
+        super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except services.EmailInUse as error:  # taken between the form's check and the save
+            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(ScreeningAnswer)

@@ -71,3 +71,19 @@ class AppointmentAdminForm(forms.ModelForm):
             except services.ScreeningRequired as error:
                 self.add_error("override_reason", error.message)
         return cleaned
+
+
+class PatientAdminForm(forms.ModelForm):
+    """The admin's patient form: an email another account signs in with is refused here, as
+    at the desk (booking.services.account_email_problem). PatientAdmin supplies the model
+    and fields."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if {"email", "user"} & set(self.changed_data):
+            # "user" is not on the form when it is read-only (see PatientAdmin).
+            user = cleaned.get("user") if "user" in self.fields else self.instance.user
+            problem = services.account_email_problem(user, cleaned.get("email", ""))
+            if problem:
+                self.add_error("email", problem)
+        return cleaned

@@ -213,6 +213,35 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class PendingSignUp(models.Model):
+    """An account made by the public sign-up form whose emailed link has not been used yet.
+
+    Only an inactive account with this row may be activated by a link; any other inactive
+    account was deactivated by staff and stays so until staff tick "active" again. The row
+    holds the sign-up as first entered for `settings.PASSWORD_RESET_TIMEOUT` seconds (the
+    lifetime of the emailed link, three days by default); after that a new sign-up with the
+    same email may start over. Activation deletes it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pending_sign_up",
+    )
+    started_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.user} signing up since {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.started_at + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+    def has_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
 class ScreeningAnswer(models.Model):
     """One dated answer to a screening question; the latest answer per question counts."""
 

@@ -1,15 +1,25 @@
 """Accounts: sign up by email link, sign in, password reset, no account enumeration, rate
 limits and CSRF."""
 
+import importlib
 import re
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import User
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from booking.models import Patient
+from accounts.views import activation_tokens
+from booking.models import Patient, PendingSignUp
 from tests import factories
 from tests.helpers import sign_in
 
@@ -71,13 +81,21 @@ def test_signing_up_with_a_known_email_looks_the_same_and_tells_the_owner(client
     assert owner.user.check_password("correct horse battery staple")
 
 
-def test_signing_up_again_before_confirming_sends_a_fresh_link(client, db):
+def test_signing_up_again_before_confirming_only_sends_a_fresh_link(client, db):
     client.post(reverse("sign_up"), SIGN_UP)
-    client.post(reverse("sign_up"), {**SIGN_UP, "phone": "+1 404 555 0999"})
+    again = {**SIGN_UP, "first_name": "Mallory", "phone": "+1 404 555 0999"}
+    client.post(reverse("sign_up"), {**again, "date_of_birth": "1970-01-01"})
 
     assert User.objects.filter(email="maya@example.com").count() == 1
-    assert Patient.objects.get(email="maya@example.com").phone == "+1 404 555 0999"
-    assert "choose a password" in mail.outbox[-1].body
+    patient = Patient.objects.get(email="maya@example.com")
+    assert (patient.first_name, patient.phone, str(patient.date_of_birth)) == (
+        "Maya",
+        "+1 404 555 0123",
+        "1991-04-12",
+    )
+    assert User.objects.get(email="maya@example.com").first_name == "Maya"
+    assert [m.subject for m in mail.outbox] == ["Finish creating your skinclinic account"] * 2
+    assert "Hello Maya," in mail.outbox[-1].body
 
 
 def test_password_reset_answers_the_same_for_known_and_unknown_emails(client, patient):
@@ -206,3 +224,220 @@ def test_signing_up_takes_over_the_record_the_front_desk_made_by_phone(
     assert phoned.user == user and phoned.phone == "+1 404 555 0123"
     portal = client.get(reverse("my_appointments")).content.decode()
     assert visit.treatment.name in portal
+
+
+# A pending sign-up is a state of its own; a deactivated account never comes back through it.
+
+PASSWORD = {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"}
+
+
+def deactivated(**fields) -> User:
+    user = factories.UserFactory(is_active=False, **fields)
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return user
+
+
+@pytest.fixture(params=["front desk", "superuser", "patient"])
+def deactivated_account(request, db) -> User:
+    if request.param == "front desk":
+        return deactivated(username="frontdesk", is_staff=True, groups=["Front desk"])
+    if request.param == "superuser":
+        return deactivated(username="admin", is_staff=True, is_superuser=True)
+    user = deactivated(username="pat@example.com", email="pat@example.com")
+    return factories.PatientFactory(user=user).user
+
+
+def test_signing_up_with_a_deactivated_accounts_email_answers_like_any_known_email(
+    client, deactivated_account
+):
+    new = client.post(reverse("sign_up"), {**SIGN_UP, "email": "someone.new@example.com"})
+
+    known = client.post(reverse("sign_up"), {**SIGN_UP, "email": deactivated_account.email})
+
+    assert (known.status_code, known["Location"]) == (new.status_code, new["Location"])
+    note = mail.outbox[-1]
+    assert note.to == [deactivated_account.email]
+    assert note.subject == "Your skinclinic account"
+    assert "account/activate" not in note.body and "/accounts/activate/" not in note.body
+    deactivated_account.refresh_from_db()
+    assert not deactivated_account.is_active
+    assert deactivated_account.check_password("correct horse battery staple")
+    assert User.objects.filter(email__iexact=deactivated_account.email).count() == 1
+
+
+def test_an_activation_link_cannot_reactivate_a_deactivated_account(client, deactivated_account):
+    # Even a link that was valid once (made for this very account) opens nothing.
+    link = reverse(
+        "account_activate",
+        args=[
+            urlsafe_base64_encode(force_bytes(deactivated_account.pk)),
+            activation_tokens.make_token(deactivated_account),
+        ],
+    )
+
+    page = client.get(link)
+    posted = client.post(link, PASSWORD)
+
+    assert page.status_code == posted.status_code == 400
+    deactivated_account.refresh_from_db()
+    assert not deactivated_account.is_active
+    assert deactivated_account.check_password("correct horse battery staple")
+    assert "_auth_user_id" not in client.session
+
+
+def test_only_staff_reactivate_an_account(client, deactivated_account):
+    deactivated_account.is_active = True  # what the admin's "active" box does
+    deactivated_account.save()
+
+    client.post(reverse("sign_up"), {**SIGN_UP, "email": deactivated_account.email})
+
+    assert mail.outbox[-1].subject == "Your skinclinic account"
+    signed_in = client.post(
+        reverse("login"),
+        {"username": deactivated_account.username, "password": "correct horse battery staple"},
+    )
+    assert signed_in.status_code == 302
+
+
+def test_a_link_from_a_pending_sign_up_still_works_after_a_second_request(client, db):
+    client.post(reverse("sign_up"), SIGN_UP)
+    first = link_in(mail.outbox[0])
+    client.post(reverse("sign_up"), {**SIGN_UP, "first_name": "Mallory"})
+
+    done = client.post(first, PASSWORD)
+
+    assert done["Location"] == reverse("my_appointments")
+    user = User.objects.get(email="maya@example.com")
+    assert user.is_active and user.first_name == "Maya"
+    assert not PendingSignUp.objects.exists()
+    assert client.get(link_in(mail.outbox[1])).status_code == 400  # the re-sent one is spent too
+
+
+def test_an_expired_sign_up_may_start_over_and_its_old_links_die(client, db, settings):
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    expiry = timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    with time_machine.travel(start, tick=False):
+        client.post(reverse("sign_up"), SIGN_UP)
+    with time_machine.travel(start + expiry - timedelta(minutes=1), tick=False):
+        client.post(reverse("sign_up"), {**SIGN_UP, "first_name": "Mallory"})  # a re-send
+        resent = link_in(mail.outbox[-1])
+        assert Patient.objects.get().first_name == "Maya"
+
+    with time_machine.travel(start + expiry + timedelta(minutes=1), tick=False):
+        assert client.get(resent).status_code == 400  # the sign-up expired, whatever the link
+        client.post(reverse("sign_up"), {**SIGN_UP, "first_name": "Mia", "phone": "+1 404 555 7"})
+        fresh = link_in(mail.outbox[-1])
+        assert client.get(resent).status_code == 400
+        done = client.post(fresh, PASSWORD)
+
+    assert done["Location"] == reverse("my_appointments")
+    patient = Patient.objects.get()
+    assert (patient.first_name, patient.phone) == ("Mia", "+1 404 555 7")
+    assert User.objects.get().is_active
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_sign_ups_of_one_new_email_make_one_account(settings):
+    settings.RATE_LIMITS = {"sign-up": (100, 3600)}
+    racers = 10
+    ready = threading.Barrier(racers)
+    answers: list[object] = []
+
+    def sign_up():
+        try:
+            browser = Client(raise_request_exception=False)
+            ready.wait()
+            answers.append(browser.post(reverse("sign_up"), SIGN_UP).status_code)
+        except Exception as error:  # noqa: BLE001  (reported through the assert below)
+            answers.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [302] * racers
+    assert User.objects.filter(email="maya@example.com").count() == 1
+    assert Patient.objects.count() == PendingSignUp.objects.count() == 1
+    assert len(mail.outbox) == racers
+    assert {m.subject for m in mail.outbox} == {"Finish creating your skinclinic account"}
+
+
+class CountingHasher(MD5PasswordHasher):
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+def test_known_and_unknown_emails_get_the_same_work(client, patient, settings):
+    """Not a timing test: each branch renders one subject and one body, sends one message
+    through the same path and hashes the same number of passwords."""
+    settings.PASSWORD_HASHERS = ["tests.test_accounts.CountingHasher"]
+    branches = {
+        "new": "someone.new@example.com",
+        "known": patient.user.email,
+        "pending": "someone.new@example.com",
+    }
+    work = {}
+    for branch, email in branches.items():
+        CountingHasher.calls, sent = 0, len(mail.outbox)
+        response = client.post(reverse("sign_up"), {**SIGN_UP, "email": email})
+        templates = [t.name for t in response.templates]
+        work[branch] = (
+            response.status_code,
+            response["Location"],
+            len(mail.outbox) - sent,
+            [name.rsplit("_", 1)[-1] for name in templates],
+            CountingHasher.calls,
+        )
+
+    assert work["new"] == work["known"] == work["pending"]
+    assert work["new"][2:4] == (1, ["subject.txt", "email.txt"])
+
+
+# Plain-text emails show names as typed.
+
+AWKWARD = "O'Brien & <Sons>"
+
+
+def test_registration_emails_are_not_html_escaped(client, db):
+    client.post(reverse("sign_up"), {**SIGN_UP, "first_name": AWKWARD})
+    known = factories.UserFactory(
+        username="known@example.com", email="known@example.com", first_name=AWKWARD
+    )
+    factories.PatientFactory(user=known)
+    client.post(reverse("sign_up"), {**SIGN_UP, "email": "known@example.com"})
+    client.post(reverse("password_reset"), {"email": "known@example.com"})
+
+    activation, exists, reset = mail.outbox
+    for message in (activation, exists, reset):
+        assert f"Hello {AWKWARD}," in message.body
+        assert "&#x27;" not in message.body and "&amp;" not in message.body
+    assert "&" not in link_in(activation) and "&amp;" not in link_in(reset)
+
+
+def test_the_migration_carries_over_only_sign_ups_that_were_clearly_waiting(db):
+    from django.apps import apps
+
+    migration = importlib.import_module("booking.migrations.0009_pending_sign_up")
+    waiting = User.objects.create_user(username="new@example.com", is_active=False)
+    Patient.objects.create(user=waiting, first_name="New", last_name="Patient")
+    never_used = User.objects.create_user(username="ghost", is_active=False)  # no patient
+    staff = User.objects.create_user(username="desk2", is_active=False, is_staff=True)
+    Patient.objects.create(user=staff, first_name="Desk", last_name="Two")
+    patient = factories.PatientFactory(user=deactivated(username="gone@example.com")).user
+
+    migration.carry_over_waiting_sign_ups(apps, None)
+
+    assert list(PendingSignUp.objects.values_list("user", "started_at")) == [
+        (waiting.pk, waiting.date_joined)
+    ]
+    assert {never_used.pk, staff.pk, patient.pk}.isdisjoint(
+        PendingSignUp.objects.values_list("user", flat=True)
+    )

@@ -504,3 +504,60 @@ def test_an_admin_edit_of_an_appointment_is_audited_with_before_and_after(
 
     entry = AuditEntry.objects.get(appointment=visit, action="edited_in_admin")
     assert entry.changes["notes"] == ["", "Prefers the window seat"]
+
+
+def test_an_admin_change_of_a_patients_email_moves_their_account_too(client, owner, db):
+    user = factories.UserFactory(username="maya@example.com", email="maya@example.com")
+    patient = factories.PatientFactory(user=user)
+    client.force_login(owner)
+
+    response = client.post(
+        admin_url(Patient, "change", patient.pk), patient_post(patient, email="maya@example.org")
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.username, user.email) == ("maya@example.org", "maya@example.org")
+
+
+def test_the_admin_refuses_an_email_another_account_uses(client, owner, db):
+    patient = factories.PatientFactory()
+    factories.UserFactory(username="taken", email="taken@example.com")
+    client.force_login(owner)
+
+    response = client.post(
+        admin_url(Patient, "change", patient.pk), patient_post(patient, email="taken@example.com")
+    )
+
+    assert response.status_code == 200
+    assert "Another account already uses that email" in response.content.decode()
+    patient.refresh_from_db()
+    patient.user.refresh_from_db()
+    assert patient.email == patient.user.email != "taken@example.com"
+
+
+def test_only_a_superuser_can_link_a_patient_to_another_account(client, db):
+    from accounts.roles import grant_role_permissions
+
+    grant_role_permissions()
+    desk = factories.UserFactory(username="desk-admin", is_staff=True, groups=["Front desk"])
+    patient, stranger = factories.PatientFactory(), factories.UserFactory(username="stranger")
+    mine = patient.user
+    client.force_login(desk)
+
+    page = client.get(admin_url(Patient, "change", patient.pk))
+    response = client.post(
+        admin_url(Patient, "change", patient.pk),
+        patient_post(patient, user=stranger.pk, notes="called"),
+    )
+
+    assert 'name="user"' not in page.content.decode()
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.user == mine and patient.notes == "called"
+
+    client.force_login(factories.UserFactory(username="boss", is_staff=True, is_superuser=True))
+    relinked = patient_post(patient, user=stranger.pk, email=stranger.email)
+    client.post(admin_url(Patient, "change", patient.pk), relinked)
+    patient.refresh_from_db()
+    assert patient.user == stranger

@@ -257,3 +257,69 @@ def test_booking_the_remaining_sessions_is_all_or_nothing(desk, clinic, patient)
 
     assert "Session 3 could not be placed" in response.content.decode()
     assert first.plan.appointments.count() == 1
+
+
+# A patient's email is how their account signs in: the desk's change carries over, or is refused.
+
+
+def edit_form(desk, patient, **changes):
+    url = reverse("desk:patient_edit", args=[patient.pk])
+    data = {k: v for k, v in desk.get(url).context["form"].initial.items() if v is not None}
+    return desk.post(url, {**data, **changes})
+
+
+def test_changing_a_patients_email_changes_the_email_they_sign_in_with(desk, db):
+    user = factories.UserFactory(username="maya@example.com", email="maya@example.com")
+    patient = factories.PatientFactory(user=user)
+
+    response = edit_form(desk, patient, email="Maya.Okafor@Example.org")
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.username, user.email) == ("maya.okafor@example.org", "maya.okafor@example.org")
+    entry = AuditEntry.objects.get(patient=patient, action="patient_edited")
+    assert entry.changes["email"] == ["maya@example.com", "Maya.Okafor@Example.org"]
+    assert entry.changes["account"] == ["maya@example.com", "maya.okafor@example.org"]
+
+
+def test_an_account_with_its_own_username_keeps_it_when_the_email_changes(desk, patient):
+    username = patient.user.username
+
+    edit_form(desk, patient, email="new.address@example.org")
+
+    patient.user.refresh_from_db()
+    assert (patient.user.username, patient.user.email) == (username, "new.address@example.org")
+
+
+def test_an_email_another_account_uses_is_refused_with_a_reason(desk, patient):
+    other = factories.UserFactory(username="taken@example.com", email="taken@example.com")
+    before = (patient.email, patient.user.username, patient.user.email)
+
+    response = edit_form(desk, patient, email="TAKEN@example.com")
+
+    assert response.status_code == 400
+    assert "Another account already uses that email" in response.content.decode()
+    patient.refresh_from_db()
+    patient.user.refresh_from_db()
+    assert (patient.email, patient.user.username, patient.user.email) == before
+    assert not AuditEntry.objects.filter(patient=patient).exists()
+    other.refresh_from_db()
+    assert other.email == "taken@example.com"
+
+
+def test_a_patient_who_signs_in_online_keeps_an_email(desk, patient):
+    response = edit_form(desk, patient, email="")
+
+    assert response.status_code == 400
+    assert "cannot be blank" in response.content.decode()
+
+
+def test_a_phone_patients_email_is_theirs_alone_to_change(desk, db):
+    phoned = factories.PatientFactory(user=None, email="old@example.com")
+    factories.UserFactory(username="someone", email="new@example.com")
+
+    response = edit_form(desk, phoned, email="new@example.com")
+
+    assert response.status_code == 302  # no account of theirs to move, nothing to refuse
+    phoned.refresh_from_db()
+    assert phoned.email == "new@example.com"

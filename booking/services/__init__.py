@@ -21,18 +21,22 @@ from booking.services.appointments import (
 from booking.services.audit import audit, field_changes, signed_in_or_none
 from booking.services.errors import (
     BookingError,
+    EmailInUse,
     InsideNotice,
     InvalidAnswers,
     OutsideWindow,
     PatientBusy,
     ScreeningRequired,
     SessionNotPlaced,
+    SignUpClosed,
     SlotTaken,
     TooManyBookings,
 )
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
     SIGN_UP_FIELDS,
+    account_email_problem,
+    carry_email_to_account,
     create_patient,
     link_online_account,
     patients_with_phone,
@@ -59,6 +63,15 @@ from booking.services.screening import (
     screening_for,
     validate_answers,
 )
+from booking.services.signups import (
+    SignUp,
+    SignUpOutcome,
+    account_for_email,
+    complete_sign_up,
+    pending_sign_up,
+    sign_up_started_at,
+    start_sign_up,
+)
 from booking.services.slots import FAR_AHEAD_DAYS, STAFF_RULES_OVERRIDE, rules_for
 
 __all__ = [
@@ -67,6 +80,7 @@ __all__ = [
     "SIGN_UP_FIELDS",
     "STAFF_RULES_OVERRIDE",
     "BookingError",
+    "EmailInUse",
     "InsideNotice",
     "InvalidAnswers",
     "OutsideWindow",
@@ -74,8 +88,13 @@ __all__ = [
     "Proposal",
     "ScreeningRequired",
     "SessionNotPlaced",
+    "SignUp",
+    "SignUpClosed",
+    "SignUpOutcome",
     "SlotTaken",
     "TooManyBookings",
+    "account_email_problem",
+    "account_for_email",
     "admit",
     "audit",
     "book_appointment",
@@ -83,11 +102,13 @@ __all__ = [
     "book_plan_session",
     "book_remaining_sessions",
     "cancel_appointment",
+    "carry_email_to_account",
     "change_status",
     "check_booking_limit",
     "check_online_notice",
     "check_screening",
     "check_staff_screening",
+    "complete_sign_up",
     "create_patient",
     "evaluate_answers",
     "field_changes",
@@ -95,6 +116,7 @@ __all__ = [
     "needs_override",
     "overlap_problem",
     "patients_with_phone",
+    "pending_sign_up",
     "propose_plan",
     "record_admin_save",
     "record_answers",
@@ -105,8 +127,10 @@ __all__ = [
     "screening_for",
     "set_consent",
     "set_sms_consent_by_phone",
+    "sign_up_started_at",
     "signed_in_or_none",
     "snapshot",
     "start_plan",
+    "start_sign_up",
     "validate_answers",
 ]

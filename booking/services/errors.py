@@ -55,3 +55,14 @@ class TooManyBookings(BookingError):
 
 class InvalidAnswers(BookingError):
     """Screening answers that do not fit the treatment's questions."""
+
+
+class SignUpClosed(BookingError):
+    """An activation link for an account that is not waiting for one: already activated,
+    expired, or deactivated by staff (who alone reactivate accounts)."""
+
+
+class EmailInUse(BookingError):
+    """Another account already signs in with that email."""
+
+    status_code = 409

@@ -1,6 +1,8 @@
 """Patient records: created by the front desk for a phone booking, edited by staff or by the
 patient, and their reminder consent changed (by the patient, or by an SMS reply). Every
-change is audited; a consent change is announced (booking.events.patient_consent_changed)."""
+change is audited; a consent change is announced (booking.events.patient_consent_changed).
+A record's email is the one its online account signs in with: changing it moves the account
+too, or is refused when another account already uses that email."""
 
 import re
 from collections.abc import Iterable
@@ -8,13 +10,19 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from booking import events
 from booking.models import Patient
 from booking.services.audit import Actor, audit, field_changes
+from booking.services.errors import EmailInUse
 
 CONSENT_FIELDS = ("email_consent", "sms_consent")
+EMAIL_TAKEN = (
+    "Another account already uses that email. Keep the old one, or ask the clinic owner to "
+    "merge the two accounts."
+)
 SIGN_UP_FIELDS = (
     "first_name",
     "last_name",
@@ -67,12 +75,57 @@ def save_patient(
     changes = field_changes(before, after)
     if not changes:
         return {}
+    account = carry_email_to_account(patient) if "email" in changes else None
     patient.save(update_fields=list(changes))
+    if account:
+        changes["account"] = account
     audit(actor=actor, action=action, patient=patient, reason=reason, changes=changes, now=now)
     consent = {f: c for f, c in changes.items() if f in CONSENT_FIELDS}
     if consent:
         events.patient_consent_changed.send(Patient, patient=patient, now=now, changes=consent)
     return changes
+
+
+def account_email_problem(user: User | None, email: str) -> str | None:
+    """Why `email` cannot be the email of `user`'s account (the one a patient record is
+    linked to), or None when it can (or there is no account)."""
+    if user is None:
+        return None
+    if not email.strip():
+        return "This patient signs in online with their email, so it cannot be blank."
+    taken = (
+        User.objects.filter(Q(username__iexact=email.strip()) | Q(email__iexact=email.strip()))
+        .exclude(pk=user.pk)
+        .exists()
+    )
+    if taken:
+        return EMAIL_TAKEN
+    return None
+
+
+def carry_email_to_account(patient: Patient) -> list[str] | None:
+    """Give the patient's account the record's (new) email, and its username too when the
+    username was the old email. Raises EmailInUse (nothing changed) when another account
+    already uses it; returns the username as [before, after] when it changed. Every door
+    that edits a record's email (desk, admin) calls this, inside its transaction."""
+    user = patient.user
+    if user is None:
+        return None
+    problem = account_email_problem(user, patient.email)
+    if problem:
+        raise EmailInUse(problem)
+    email = patient.email.strip().lower()
+    before, before_email = user.username, user.email
+    if user.username.lower() == user.email.lower():
+        user.username = email
+    user.email = email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["username", "email"])
+    except IntegrityError as error:  # the same username, taken a moment ago
+        user.username, user.email = before, before_email
+        raise EmailInUse(EMAIL_TAKEN) from error
+    return [before, user.username] if user.username != before else None
 
 
 def set_consent(
@@ -115,8 +168,8 @@ def set_sms_consent_by_phone(phone: str, *, consent: bool, now: datetime, reason
 
 @transaction.atomic
 def record_sign_up(user: User, *, now: datetime, **details: Any) -> Patient:
-    """The patient record of an account waiting for its emailed link (created, or refreshed
-    by a second sign-up), audited."""
+    """The patient record of an account waiting for its emailed link (created, or started
+    over once an earlier sign-up expired: see booking.services.signups), audited."""
     patient = Patient.objects.filter(user=user).first()
     before = snapshot(patient, SIGN_UP_FIELDS) if patient else dict.fromkeys(SIGN_UP_FIELDS)
     patient, _ = Patient.objects.update_or_create(user=user, defaults=details)

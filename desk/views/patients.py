@@ -95,12 +95,21 @@ def patient_edit(request, pk: int):
     before = services.snapshot(patient, PATIENT_AUDIT_FIELDS)
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        changes = services.save_patient(
-            form.save(commit=False), before=before, actor=request.user, now=_now()
-        )
-        messages.success(request, "Saved." if changes else "Nothing changed.")
-        return redirect("desk:patient", pk=patient.pk)
-    return render(request, "staff/patient_edit.html", {"patient": patient, "form": form})
+        try:
+            changes = services.save_patient(
+                form.save(commit=False), before=before, actor=request.user, now=_now()
+            )
+        except services.EmailInUse as refused:
+            form.add_error("email", refused.message)
+        else:
+            messages.success(request, "Saved." if changes else "Nothing changed.")
+            return redirect("desk:patient", pk=patient.pk)
+    return render(
+        request,
+        "staff/patient_edit.html",
+        {"patient": patient, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def _zone_for(patient: Patient) -> str:
