@@ -237,33 +237,30 @@ def free_times(
         return []
 
     # Grid number -> providers free then; providers in id order keep each list ascending.
-    free_at: dict[int, list[int]] = {}
-    before = calc.provider_offset + calc.provider_length
+    free_at: list[list[int]] = [[] for _ in grid]
+    offset = calc.provider_offset
+    before = offset + calc.provider_length
     for provider in sorted(providers, key=_provider_key):
         hour_runs = calc.hour_runs(grid, provider.hours)
         if not hour_runs:
             continue
         busy_starts, busy_ends = _merged(provider.busy)
         # Busy [b, e) blocks the starts s with b - offset - length < s < e - offset.
-        low = bisect_right(grid, busy_starts[0] - before) if busy_starts else 0
-        high = bisect_left(grid, busy_ends[-1] - calc.provider_offset) if busy_ends else 0
         busy_runs = [
-            (bisect_right(grid, start - before, low, high), end)
+            (bisect_right(grid, start - before), bisect_left(grid, end - offset))
             for start, end in zip(busy_starts, busy_ends, strict=True)
         ]
         pid = provider.provider_id
-        for first, last in _subtract(hour_runs, busy_runs, grid, calc.provider_offset, high):
-            for n in range(first, last):
-                try:
-                    free_at[n].append(pid)
-                except KeyError:
-                    free_at[n] = [pid]
+        for first, last in _subtract(hour_runs, busy_runs):
+            for at in free_at[first:last]:
+                at.append(pid)
 
     result: list[FreeTime] = []
     append = result.append
     patient_length = calc.patient_length
-    for n in sorted(free_at):
-        start = grid[n]
+    for start, ids in zip(grid, free_at, strict=True):
+        if not ids:
+            continue
         room_id = calc.room_for(start)
         if room_id is None:
             continue
@@ -271,7 +268,7 @@ def free_times(
             FreeTime(
                 datetime.fromtimestamp(start, tz),
                 datetime.fromtimestamp(start + patient_length, tz),
-                tuple(free_at[n]),
+                tuple(ids),
                 room_id,
             )
         )
@@ -279,25 +276,19 @@ def free_times(
 
 
 def _subtract(
-    hour_runs: list[tuple[int, int]],
-    busy_runs: list[tuple[int, float]],
-    grid: list[int],
-    offset: int,
-    high: int,
+    hour_runs: list[tuple[int, int]], busy_runs: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """Grid-number runs [first, last) of ``hour_runs`` (sorted, disjoint) not blocked by a busy
-    interval; ``busy_runs`` are (first blocked number, busy end) sorted by both, and a busy end
-    ``e`` blocks up to the first number whose start is at or after ``e - offset``."""
+    """Runs [first, last) of grid numbers in ``hour_runs`` (sorted, disjoint) and in none of
+    ``busy_runs`` (sorted by both ends, possibly empty or overlapping)."""
     result: list[tuple[int, int]] = []
     b = 0
     busy_count = len(busy_runs)
     for first, last in hour_runs:
         position = first
         while b < busy_count:
-            blocked_first, busy_end = busy_runs[b]
+            blocked_first, blocked_last = busy_runs[b]
             if blocked_first >= last:
                 break
-            blocked_last = bisect_left(grid, busy_end - offset, blocked_first, high)
             if blocked_last <= position:
                 b += 1
                 continue
@@ -518,13 +509,13 @@ class _Calculator:
 
     def room_for(self, start: int) -> int | None:
         """Lowest room_id whose room interval for a booking at ``start`` is free."""
-        try:
+        if start in self._room_for:
             return self._room_for[start]
-        except KeyError:
-            pass
         result = None
+        end = start + self.room_length
         for room_id, busy_starts, busy_ends in self._rooms:
-            if _is_clear(busy_starts, busy_ends, start, self.room_length):
+            i = bisect_right(busy_ends, start)
+            if i == len(busy_starts) or busy_starts[i] >= end:
                 result = room_id
                 break
         self._room_for[start] = result
@@ -561,7 +552,7 @@ def _blocks_by_weekday(hours: Iterable[WeeklyHours]) -> dict[int, tuple[WeeklyHo
 def _merged(busy: Iterable[Interval | EpochSpan]) -> tuple[list[float], list[float]]:
     """Sorted disjoint (starts, ends) in epoch seconds; empty intervals dropped."""
     spans = sorted(
-        (span.start.timestamp(), span.end.timestamp()) if isinstance(span, Interval) else span
+        span if type(span) is tuple else (span.start.timestamp(), span.end.timestamp())
         for span in busy
     )
     starts: list[float] = []
