@@ -135,9 +135,11 @@ def main():
         client.get(url)  # warm up
         timings, cpu, queries = measure(client, url, args.runs)
         median = statistics.median(timings)
-        verdict = f" (target <= {target} ms: {'met' if median <= target else 'MISSED'})"
+        verdict = ""
+        if target is not None:
+            verdict = f" (target <= {target} ms: {'met' if median <= target else 'MISSED'})"
         print(
-            f"{label}: median {median:.1f} ms{verdict if target else ''}, "
+            f"{label}: median {median:.1f} ms{verdict}, "
             f"p95 {percentile(timings, 0.95):.1f} ms, web process CPU median "
             f"{statistics.median(cpu):.1f} ms, {queries} queries ({args.runs} runs)"
         )
