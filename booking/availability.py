@@ -552,7 +552,7 @@ def _blocks_by_weekday(hours: Iterable[WeeklyHours]) -> dict[int, tuple[WeeklyHo
 def _merged(busy: Iterable[Interval | EpochSpan]) -> tuple[list[float], list[float]]:
     """Sorted disjoint (starts, ends) in epoch seconds; empty intervals dropped."""
     spans = sorted(
-        span if type(span) is tuple else (span.start.timestamp(), span.end.timestamp())
+        (span.start.timestamp(), span.end.timestamp()) if isinstance(span, Interval) else span
         for span in busy
     )
     starts: list[float] = []

@@ -157,10 +157,12 @@ def _build_column(column: ColumnInput, tz: ZoneInfo, first: int, rows: int, step
         ):
             bookable[row] = True
     away = [False] * (rows + 2)
-    for s_at, e_at in column.away:
-        s, e = _minute_of_day(s_at, tz, column.day), _minute_of_day(e_at, tz, column.day)
-        # Rows with s < row end and row start < e.
-        for row in range(max(1, 1 + (s - first) // step), min(rows, -(-(e - first) // step)) + 1):
+    for away_start, away_end in column.away:
+        s_minute = _minute_of_day(away_start, tz, column.day)
+        e_minute = _minute_of_day(away_end, tz, column.day)
+        # Rows with s_minute < row end and row start < e_minute.
+        low, high = 1 + (s_minute - first) // step, -(-(e_minute - first) // step)
+        for row in range(max(1, low), min(rows, high) + 1):
             away[row] = True
     cells = []
     shades: list[Shade] = []
