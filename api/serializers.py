@@ -85,6 +85,19 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     start = DayField(help_text="First local day, YYYY-MM-DD.")
     end = DayField(help_text=f"Last local day (included), at most {MAX_AVAILABILITY_DAYS} days.")
     provider = IdField(required=False, help_text="Only this aesthetician.")
+    group = serializers.ChoiceField(
+        choices=[
+            ("provider", "one slot per start and aesthetician"),
+            ("time", "one entry per distinct start, with the aestheticians free then"),
+        ],
+        default="provider",
+        required=False,
+        help_text=(
+            "`provider` (default): `slots`, one per start and aesthetician. `time`: `times`, "
+            "one per distinct start with the ids of the aestheticians free then, and "
+            "`providers` naming them."
+        ),
+    )
 
     def validate(self, attrs):
         if attrs["end"] < attrs["start"]:
@@ -201,7 +214,34 @@ class SlotSerializer(serializers.Serializer):
 
 
 class AvailabilitySerializer(serializers.Serializer):
+    """The answer with ?group=provider (the default)."""
+
     slots = SlotSerializer(many=True)
+
+
+class FreeTimeSerializer(serializers.Serializer):
+    """Documents a distinct free start; the view builds these as plain dicts for speed."""
+
+    start = InstantField()
+    end = InstantField()
+    providers = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the aestheticians free then, ascending; see `providers` for names.",
+    )
+
+
+class ProviderNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AvailabilityByTimeSerializer(serializers.Serializer):
+    """The answer with ?group=time."""
+
+    times = FreeTimeSerializer(many=True)
+    providers = ProviderNameSerializer(
+        many=True, help_text="Every aesthetician who appears in `times`, in display order."
+    )
 
 
 class PlannedSessionSerializer(serializers.Serializer):

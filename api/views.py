@@ -12,12 +12,13 @@ and who acts for whom and sees which visits in api/permissions.py.
 
 from datetime import date, datetime, timedelta
 
+import orjson
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -40,6 +41,7 @@ from api.serializers import (
     AppointmentFilterSerializer,
     AppointmentRequestSerializer,
     AppointmentSerializer,
+    AvailabilityByTimeSerializer,
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
     CancelSerializer,
@@ -109,14 +111,22 @@ def location_list(request):
 
 @extend_schema(
     parameters=[AvailabilityQuerySerializer],
-    responses={200: AvailabilitySerializer, **error_responses(400)},
+    responses={
+        200: PolymorphicProxySerializer(
+            component_name="AvailabilityAnswer",
+            serializers=[AvailabilitySerializer, AvailabilityByTimeSerializer],
+            resource_type_field_name=None,
+        ),
+        **error_responses(400),
+    },
 )
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 def availability_list(request):
-    """Free times for a treatment at a location, ordered by start. Same number of queries
-    whatever the number of aestheticians, days or appointments."""
+    """Free times for a treatment at a location, ordered by start: one slot per start and
+    aesthetician, or with `group=time` each distinct start with the aestheticians free then.
+    Same number of queries whatever the number of aestheticians, days or appointments."""
     query = AvailabilityQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     params = query.validated_data
@@ -132,33 +142,48 @@ def availability_list(request):
         raise ValidationError(
             {"provider": ["This aesthetician does not offer this treatment here."]}
         )
-    slots = schedules.free_slots(
-        params["start"],
-        params["end"],
-        now=timezone.now(),
-    )
-    return Response({"slots": _slots_json(slots, schedules.provider_names)})
+    times = schedules.free_times(params["start"], params["end"], now=timezone.now())
+    if params["group"] == "time":
+        body = _times_json(times, schedules.provider_names)
+    else:
+        body = {"slots": _slots_json(times, schedules.provider_names)}
+    # Thousands of plain dicts: orjson, not a serializer and the JSON renderer.
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
-def _slots_json(slots: list[availability.Slot], names: dict[int, str]) -> list[dict]:
-    """Plain dicts; slots that share a start share its datetime, so each is formatted once."""
+def _slots_json(times: list[availability.FreeTime], names: dict[int, str]) -> list[dict]:
+    """One dict per (start, aesthetician), each start formatted once."""
     result = []
     append = result.append
-    previous = None
-    start = end = ""
-    for slot in slots:
-        if slot.start is not previous:
-            previous = slot.start
-            start, end = slot.start.isoformat(), slot.end.isoformat()
-        append(
-            {
-                "start": start,
-                "end": end,
-                "provider": slot.provider_id,
-                "provider_name": names[slot.provider_id],
-            }
-        )
+    for free in times:
+        start, end = free.start.isoformat(), free.end.isoformat()
+        for provider_id in free.provider_ids:
+            append(
+                {
+                    "start": start,
+                    "end": end,
+                    "provider": provider_id,
+                    "provider_name": names[provider_id],
+                }
+            )
     return result
+
+
+def _times_json(times: list[availability.FreeTime], names: dict[int, str]) -> dict:
+    seen: set[int] = set()
+    for free in times:
+        seen.update(free.provider_ids)
+    return {
+        "times": [
+            {
+                "start": free.start.isoformat(),
+                "end": free.end.isoformat(),
+                "providers": free.provider_ids,
+            }
+            for free in times
+        ],
+        "providers": [{"id": pk, "name": name} for pk, name in names.items() if pk in seen],
+    }
 
 
 @extend_schema(

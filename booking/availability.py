@@ -21,7 +21,7 @@ Internally everything is integer UTC epoch seconds; datetimes are built only for
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "EpochSpan",
+    "FreeTime",
     "Interval",
     "ProviderSchedule",
     "RoomSchedule",
@@ -37,6 +38,7 @@ __all__ = [
     "Timing",
     "WeeklyHours",
     "free_slots",
+    "free_times",
     "holds",
     "is_free",
 ]
@@ -144,6 +146,17 @@ class Slot:
     room_id: int
 
 
+@dataclass(frozen=True)
+class FreeTime:
+    """An offered start in the location's zone with every provider free then (ascending ids);
+    ``end`` and ``room_id`` as in :class:`Slot` (the room does not depend on the provider)."""
+
+    start: datetime
+    end: datetime
+    provider_ids: tuple[int, ...]
+    room_id: int
+
+
 def holds(start: datetime, timing: Timing) -> tuple[Interval, Interval]:
     """(room interval, provider interval) held by a booking at ``start``, in ``start``'s zone.
 
@@ -177,40 +190,118 @@ def free_slots(
     for that weekday, at least ``min_notice_minutes`` and at most ``horizon_days`` after ``now``,
     the provider interval overlaps none of the provider's busy intervals, and some room is free
     for the room interval (the lowest free ``room_id`` is chosen).
+
+    The same answer as :func:`free_times`, one slot per (start, provider).
+    """
+    return [
+        Slot(free.start, free.end, provider_id, free.room_id)
+        for free in free_times(
+            timing=timing,
+            tz=tz,
+            providers=providers,
+            rooms=rooms,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            rules=rules,
+        )
+        for provider_id in free.provider_ids
+    ]
+
+
+def free_times(
+    *,
+    timing: Timing,
+    tz: ZoneInfo,
+    providers: Sequence[ProviderSchedule],
+    rooms: Sequence[RoomSchedule],
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    rules: Rules = Rules(),  # noqa: B008 - frozen, so a shared default is safe
+) -> list[FreeTime]:
+    """Every distinct start a patient may book, ordered by start, each with the providers free
+    then: :func:`free_slots` grouped by start, under the same rules.
+
+    The work grows with the grid starts of the range, the working-hours blocks and the busy
+    intervals (plus the answer itself), not with providers x starts: the grid is numbered once,
+    each block and each merged busy interval becomes a range of grid numbers by bisection, and
+    a provider's free starts are the hours' ranges minus the busy ones.
     """
     _require_aware(now, "now")
     if not rooms or not providers or first_day > last_day:
         return []
     calc = _Calculator(timing, tz, rules, now, rooms)
-    days = calc.days(first_day, last_day)
-    if not days:
+    grid = calc.grid(calc.days(first_day, last_day))
+    if not grid:
         return []
 
-    offset, provider_length = calc.provider_offset, calc.provider_length
-    found: list[tuple[int, int, int]] = []
-    append = found.append
-    for provider in providers:
-        blocks_by_weekday = _blocks_by_weekday(provider.hours)
-        if not blocks_by_weekday:
+    # Grid number -> providers free then; providers in id order keep each list ascending.
+    free_at: list[list[int]] = [[] for _ in grid]
+    offset = calc.provider_offset
+    before = offset + calc.provider_length
+    for provider in sorted(providers, key=_provider_key):
+        hour_runs = calc.hour_runs(grid, provider.hours)
+        if not hour_runs:
             continue
         busy_starts, busy_ends = _merged(provider.busy)
-        busy_count = len(busy_starts)
+        # Busy [b, e) blocks the starts s with b - offset - length < s < e - offset.
+        busy_runs = [
+            (bisect_right(grid, start - before), bisect_left(grid, end - offset))
+            for start, end in zip(busy_starts, busy_ends, strict=True)
+        ]
         pid = provider.provider_id
-        i = 0  # first busy interval that may still overlap; candidates only move forward
-        for day in days:
-            blocks = blocks_by_weekday.get(day.weekday())
-            if blocks is None:
-                continue
-            for start, room_id in calc.candidates(day, blocks):
-                provider_start = start + offset
-                while i < busy_count and busy_ends[i] <= provider_start:
-                    i += 1
-                if i < busy_count and busy_starts[i] < provider_start + provider_length:
-                    continue
-                append((start, pid, room_id))
+        for first, last in _subtract(hour_runs, busy_runs):
+            for at in free_at[first:last]:
+                at.append(pid)
 
-    found.sort()
-    return calc.slots(found)
+    result: list[FreeTime] = []
+    append = result.append
+    patient_length = calc.patient_length
+    for start, ids in zip(grid, free_at, strict=True):
+        if not ids:
+            continue
+        room_id = calc.room_for(start)
+        if room_id is None:
+            continue
+        append(
+            FreeTime(
+                datetime.fromtimestamp(start, tz),
+                datetime.fromtimestamp(start + patient_length, tz),
+                tuple(ids),
+                room_id,
+            )
+        )
+    return result
+
+
+def _subtract(
+    hour_runs: list[tuple[int, int]], busy_runs: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Runs [first, last) of grid numbers in ``hour_runs`` (sorted, disjoint) and in none of
+    ``busy_runs`` (sorted by both ends, possibly empty or overlapping)."""
+    result: list[tuple[int, int]] = []
+    b = 0
+    busy_count = len(busy_runs)
+    for first, last in hour_runs:
+        position = first
+        while b < busy_count:
+            blocked_first, blocked_last = busy_runs[b]
+            if blocked_first >= last:
+                break
+            if blocked_last <= position:
+                b += 1
+                continue
+            if blocked_first > position:
+                result.append((position, blocked_first))
+            if blocked_last >= last:
+                position = last
+                break
+            position = blocked_last
+            b += 1
+        if position < last:
+            result.append((position, last))
+    return result
 
 
 def is_free(
@@ -266,6 +357,29 @@ class _Zone:
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self._instants: dict[tuple[date, int], int | None] = {}
+        self._steady: dict[date, int | None] = {}
+
+    def steady_offset(self, day: date) -> int | None:
+        """The UTC offset in seconds that holds all of local ``day``, or None when the offset
+        changes that day (then each time goes through :meth:`instant`). Zones change offset at
+        most once a day, so equal offsets at both ends of the day mean no change between."""
+        try:
+            return self._steady[day]
+        except KeyError:
+            pass
+        first = self._local(day, 0)
+        last = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=self.tz)
+        offsets = {
+            moment.utcoffset()
+            for moment in (first, first.replace(fold=1), last, last.replace(fold=1))
+        }
+        result = None
+        if len(offsets) == 1:
+            (offset,) = offsets
+            assert offset is not None
+            result = int(offset.total_seconds())
+        self._steady[day] = result
+        return result
 
     def instant(self, day: date, wall: int) -> int | None:
         """Epoch seconds of the first occurrence of ``wall`` seconds after local midnight of
@@ -338,7 +452,8 @@ class _Calculator:
         self.provider_length = self.room_length - self.provider_offset
         self._rooms = [(room.room_id, *_merged(room.busy)) for room in sorted(rooms, key=_room_key)]
         self._room_for: dict[int, int | None] = {}
-        self._candidates: dict[tuple[date, tuple[WeeklyHours, ...]], list[tuple[int, int]]] = {}
+        self._hour_runs: dict[tuple[WeeklyHours, ...], list[tuple[int, int]]] = {}
+        self._days: list[date] = []
 
     def days(self, first_day: date, last_day: date) -> list[date]:
         """Local days in range that can hold a start between earliest and latest."""
@@ -348,46 +463,59 @@ class _Calculator:
         # A local day's instants lie within about a day of its date's UTC midnight.
         first = max(first_day, datetime.fromtimestamp(self.earliest, UTC).date() - one_day)
         last = min(last_day, datetime.fromtimestamp(self.latest, UTC).date() + one_day)
-        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        self._days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        return self._days
 
-    def candidates(self, day: date, blocks: tuple[WeeklyHours, ...]) -> list[tuple[int, int]]:
-        """(start, room_id) for grid starts inside ``blocks`` on ``day`` within notice and
-        horizon and with a free room, ordered by start."""
-        key = (day, blocks)
-        cached = self._candidates.get(key)
+    def grid(self, days: list[date]) -> list[int]:
+        """Ascending epoch seconds of every grid start on ``days`` (fold=0 wall-clock times
+        that exist) between earliest and latest."""
+        result: list[int] = []
+        earliest, latest, step = self.earliest, self.latest, self.step
+        for day in days:
+            offset = self.zone.steady_offset(day)
+            if offset is not None:
+                midnight = (day.toordinal() - _EPOCH_ORDINAL) * _SECONDS_PER_DAY - offset
+                first = max(midnight, earliest)
+                wall = -(-(first - midnight) // step) * step
+                last = min(midnight + _SECONDS_PER_DAY - 1, latest)
+                result.extend(range(midnight + wall, last + 1, step))
+                continue
+            for wall in range(0, _SECONDS_PER_DAY, step):
+                instant = self.zone.instant(day, wall)
+                if instant is not None and earliest <= instant <= latest:
+                    result.append(instant)
+        return result
+
+    def hour_runs(self, grid: list[int], hours: tuple[WeeklyHours, ...]) -> list[tuple[int, int]]:
+        """Sorted disjoint runs [first, last) of grid numbers where a visit fits inside one of
+        the blocks ``hours`` on its day; providers with equal hours share one list."""
+        cached = self._hour_runs.get(hours)
         if cached is not None:
             return cached
-        starts: set[int] = set()
-        for block in blocks:
-            end = self.zone.bound(day, block.end) - self.patient_length
-            start_wall = block.start.hour * 3600 + block.start.minute * 60
-            wall = -(-start_wall // self.step) * self.step  # first grid time at or after start
-            while wall < _SECONDS_PER_DAY:
-                instant = self.zone.instant(day, wall)
-                wall += self.step
-                if instant is None:
+        blocks_by_weekday = _blocks_by_weekday(hours)
+        runs: list[tuple[int, int]] = []
+        for day in self._days:
+            for block in blocks_by_weekday.get(day.weekday(), ()):
+                first = bisect_left(grid, self.zone.bound(day, block.start))
+                last = bisect_right(grid, self.zone.bound(day, block.end) - self.patient_length)
+                if first >= last:
                     continue
-                if instant > end:
-                    break  # fold=0 instants rise with wall-clock time
-                if self.earliest <= instant <= self.latest:
-                    starts.add(instant)
-        result = []
-        for instant in sorted(starts):
-            room_id = self.room_for(instant)
-            if room_id is not None:
-                result.append((instant, room_id))
-        self._candidates[key] = result
-        return result
+                if runs and first <= runs[-1][1]:
+                    runs[-1] = (runs[-1][0], max(last, runs[-1][1]))
+                else:
+                    runs.append((first, last))
+        self._hour_runs[hours] = runs
+        return runs
 
     def room_for(self, start: int) -> int | None:
         """Lowest room_id whose room interval for a booking at ``start`` is free."""
-        try:
+        if start in self._room_for:
             return self._room_for[start]
-        except KeyError:
-            pass
         result = None
+        end = start + self.room_length
         for room_id, busy_starts, busy_ends in self._rooms:
-            if _is_clear(busy_starts, busy_ends, start, self.room_length):
+            i = bisect_right(busy_ends, start)
+            if i == len(busy_starts) or busy_starts[i] >= end:
                 result = room_id
                 break
         self._room_for[start] = result
@@ -449,6 +577,10 @@ def _is_clear(busy_starts: list[float], busy_ends: list[float], start: int, leng
 
 def _room_key(room: RoomSchedule) -> int:
     return room.room_id
+
+
+def _provider_key(provider: ProviderSchedule) -> int:
+    return provider.provider_id
 
 
 def _require_aware(value: datetime, name: str) -> None:

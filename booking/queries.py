@@ -1,11 +1,20 @@
-"""Database reads that feed the pure availability engine, in a fixed number of queries."""
+"""Database reads that feed the pure availability engine, in a fixed number of queries.
+
+The parts of a load that do not change while a request runs (who performs the treatment here,
+their hours and names, the rooms that can host it) are kept for the rest of that request, so
+a page that looks for free times more than once (check the chosen time, book it, suggest times
+nearby) reads them once. Busy time is always read afresh. Outside a request (tasks, shell,
+tests calling services) nothing is kept.
+"""
 
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import FloatField, Func, Q
+from django.core.signals import request_finished, request_started
+from django.db.models import BigIntegerField, Func, Q
 
 from booking import availability
 from booking.models import (
@@ -21,22 +30,40 @@ from treatments.models import Treatment
 
 
 class Epoch(Func):
-    """A datetime column as seconds since 1970, computed by the database: parsing thousands
-    of timestamps into datetimes only to turn them back into numbers is most of the cost."""
+    """A datetime column as whole seconds since 1970, computed by the database: parsing
+    thousands of timestamps into datetimes only to turn them back into numbers is most of the
+    cost, and integers read faster than floats.
 
-    output_field = FloatField()
+    A busy start is rounded down and a busy end up (``end=True``). That changes no answer: the
+    engine's candidate starts are whole seconds, and for whole numbers ``s < e`` exactly when
+    ``s < ceil(e)`` and ``s > b`` exactly when ``s > floor(b)``; the database's check
+    constraints keep every loaded interval non-empty, so none becomes busy by rounding.
+    (SQLite's julianday() is about a millisecond exact: there the value is rounded.)
+    """
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression, *, end: bool = False) -> None:
+        super().__init__(expression)
+        self.rounding = "CEIL" if end else "FLOOR"
+
+    def get_db_converters(self, connection):
+        # The database already returns an integer: skip a Python call per value.
+        return []
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra
+            compiler,
+            connection,
+            template=f"{self.rounding}(EXTRACT(EPOCH FROM %(expressions)s))::bigint",
+            **extra,
         )
 
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(
             compiler,
             connection,
-            # julianday() is a float of days; round off its error to whole seconds.
-            template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+            template="CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0) AS INTEGER)",
             **extra,
         )
 
@@ -76,6 +103,88 @@ class Schedules:
             rules=self.rules if rules is None else rules,
         )
 
+    def free_times(
+        self,
+        first_day: date,
+        last_day: date,
+        *,
+        now: datetime,
+        rules: availability.Rules | None = None,
+    ) -> list[availability.FreeTime]:
+        """Distinct free starts over these local days, each with the aestheticians free then."""
+        return availability.free_times(
+            timing=self.timing,
+            tz=self.tz,
+            providers=self.providers,
+            rooms=self.rooms,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            rules=self.rules if rules is None else rules,
+        )
+
+
+@dataclass(frozen=True)
+class _Staffing:
+    """Who performs a treatment at a location, with their hours and names, and its rooms."""
+
+    names: dict[int, str]
+    hours: dict[int, tuple[availability.WeeklyHours, ...]]
+    room_ids: tuple[int, ...]
+
+
+_StaffingKey = tuple[int, int, tuple[int, ...] | None]
+_staffing_this_request: ContextVar[dict[_StaffingKey, _Staffing] | None] = ContextVar(
+    "staffing_this_request", default=None
+)
+
+
+def _keep_staffing_for_this_request(**kwargs) -> None:
+    _staffing_this_request.set({})
+
+
+def _forget_staffing(**kwargs) -> None:
+    _staffing_this_request.set(None)
+
+
+request_started.connect(_keep_staffing_for_this_request, dispatch_uid="booking.queries.staffing")
+request_finished.connect(_forget_staffing, dispatch_uid="booking.queries.staffing")
+
+
+def _staffing(
+    treatment: Treatment, location: Location, provider_ids: list[int] | None
+) -> _Staffing:
+    """Two queries, or none when this request already read them."""
+    kept = _staffing_this_request.get()
+    key = (treatment.pk, location.pk, None if provider_ids is None else tuple(provider_ids))
+    if kept is not None and key in kept:
+        return kept[key]
+    # Aestheticians come with their hours here in one query: one with no hours here has no
+    # free time here either.
+    performing = Provider.objects.performing(treatment, location)
+    if provider_ids is not None:
+        performing = performing.filter(pk__in=provider_ids)
+    hours: dict[int, list[availability.WeeklyHours]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for provider_id, name, weekday, opens, closes in (
+        WorkingHours.objects.filter(location=location, provider__in=performing)
+        .order_by("provider__display_name", "provider_id", "weekday", "start_time")
+        .values_list("provider_id", "provider__display_name", "weekday", "start_time", "end_time")
+    ):
+        names[provider_id] = name
+        hours[provider_id].append(availability.WeeklyHours(weekday, opens, closes))
+    room_ids = tuple(
+        Room.objects.filter(location=location, treatments=treatment, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    staffing = _Staffing(
+        names=names, hours={pk: tuple(blocks) for pk, blocks in hours.items()}, room_ids=room_ids
+    )
+    if kept is not None:
+        kept[key] = staffing
+    return staffing
+
 
 def timing_of(treatment: Treatment) -> availability.Timing:
     return availability.Timing(
@@ -110,38 +219,21 @@ def load_schedules(
     provider_ids: list[int] | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Schedules:
-    """Four queries, whatever the number of providers, rooms, days or appointments."""
+    """Four queries, whatever the number of providers, rooms, days or appointments (two when
+    this request already loaded this treatment at this location)."""
     tz = location.zone
     start, end = local_day_bounds(tz, first_day, last_day)
-
-    # Aestheticians come with their hours here in one query: one with no hours here has no
-    # free time here either.
-    performing = Provider.objects.performing(treatment, location)
-    if provider_ids is not None:
-        performing = performing.filter(pk__in=provider_ids)
-    hours: dict[int, list[availability.WeeklyHours]] = defaultdict(list)
-    names: dict[int, str] = {}
-    for provider_id, name, weekday, opens, closes in (
-        WorkingHours.objects.filter(location=location, provider__in=performing)
-        .order_by("provider__display_name", "provider_id", "weekday", "start_time")
-        .values_list("provider_id", "provider__display_name", "weekday", "start_time", "end_time")
-    ):
-        names[provider_id] = name
-        hours[provider_id].append(availability.WeeklyHours(weekday, opens, closes))
-    ids = list(names)
-
-    room_ids = list(
-        Room.objects.filter(location=location, treatments=treatment, is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    staffing = _staffing(treatment, location, provider_ids)
+    names, ids, room_ids = staffing.names, list(staffing.names), staffing.room_ids
 
     # Busy spans go to the engine as epoch seconds: thousands of rows, already instants.
     provider_busy: dict[int, list[availability.EpochSpan]] = defaultdict(list)
-    for provider_id, *span in TimeOff.objects.filter(
-        provider_id__in=ids, start__lt=end, end__gt=start
-    ).values_list("provider_id", Epoch("start"), Epoch("end")):
-        provider_busy[provider_id].append(tuple(span))
+    for provider_id, off_start, off_end in (
+        TimeOff.objects.filter(provider_id__in=ids, start__lt=end, end__gt=start)
+        .order_by()
+        .values_list("provider_id", Epoch("start"), Epoch("end", end=True))
+    ):
+        provider_busy[provider_id].append((off_start, off_end))
 
     room_busy: dict[int, list[availability.EpochSpan]] = defaultdict(list)
     held = (
@@ -149,8 +241,13 @@ def load_schedules(
         .filter(
             Q(provider_id__in=ids) | Q(room_id__in=room_ids), start__lt=end, held_until__gt=start
         )
+        .order_by()  # the engine sorts
         .values_list(
-            "provider_id", "room_id", Epoch("start"), Epoch("provider_start"), Epoch("held_until")
+            "provider_id",
+            "room_id",
+            Epoch("start"),
+            Epoch("provider_start"),
+            Epoch("held_until", end=True),
         )
     )
     if exclude_appointment_id is not None:
@@ -165,14 +262,14 @@ def load_schedules(
         rules=rules_of(location),
         providers=tuple(
             availability.ProviderSchedule(
-                provider_id=pk, hours=tuple(hours[pk]), busy=tuple(provider_busy[pk])
+                provider_id=pk, hours=staffing.hours[pk], busy=tuple(provider_busy[pk])
             )
             for pk in ids
         ),
         rooms=tuple(
             availability.RoomSchedule(room_id=r, busy=tuple(room_busy[r])) for r in room_ids
         ),
-        provider_names=names,
+        provider_names=dict(names),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DEFAULT_FIRST_MINUTE = 8 * 60
@@ -145,19 +146,31 @@ def build(
 
 
 def _build_column(column: ColumnInput, tz: ZoneInfo, first: int, rows: int, step: int) -> Column:
-    working_minutes = [(s.hour * 60 + s.minute, e.hour * 60 + e.minute) for s, e in column.hours]
-    away_minutes = [
-        (_minute_of_day(s, tz, column.day), _minute_of_day(e, tz, column.day))
-        for s, e in column.away
-    ]
+    # Row r covers minutes [first + (r - 1) * step, first + r * step): mark rows by arithmetic
+    # on each span rather than testing every row against every span.
+    bookable = [False] * (rows + 2)
+    for s, e in column.hours:
+        opens, closes = s.hour * 60 + s.minute, e.hour * 60 + e.minute
+        # Whole rows inside [opens, closes).
+        for row in range(
+            max(1, 1 + -(-(opens - first) // step)), min(rows, (closes - first) // step) + 1
+        ):
+            bookable[row] = True
+    away = [False] * (rows + 2)
+    for away_start, away_end in column.away:
+        s_minute = _minute_of_day(away_start, tz, column.day)
+        e_minute = _minute_of_day(away_end, tz, column.day)
+        # Rows with s_minute < row end and row start < e_minute.
+        low, high = 1 + (s_minute - first) // step, -(-(e_minute - first) // step)
+        for row in range(max(1, low), min(rows, high) + 1):
+            away[row] = True
     cells = []
     shades: list[Shade] = []
     for row in range(1, rows + 1):
-        minute = first + (row - 1) * step
-        if any(s < minute + step and minute < e for s, e in away_minutes):
+        if away[row]:
             kind = "away"
-        elif any(s <= minute and minute + step <= e for s, e in working_minutes):
-            cells.append(Cell(row=row, clock=f"{minute // 60:02d}:{minute % 60:02d}"))
+        elif bookable[row]:
+            cells.append(_cell(row, first + (row - 1) * step))
             continue
         else:
             kind = "off"
@@ -175,6 +188,12 @@ def _build_column(column: ColumnInput, tz: ZoneInfo, first: int, rows: int, step
         shades=tuple(shades),
         blocks=_place(column, tz, first, rows, step),
     )
+
+
+@lru_cache(maxsize=4096)
+def _cell(row: int, minute: int) -> Cell:
+    """Cells are frozen, so columns share them."""
+    return Cell(row=row, clock=f"{minute // 60:02d}:{minute % 60:02d}")
 
 
 def _place(

@@ -156,6 +156,59 @@ def test_availability_for_one_aesthetician(clinic, frozen):
     assert {s["provider"] for s in one} == {other.pk}
 
 
+def test_availability_by_time_lists_each_start_once_with_everyone_free_then(
+    clinic, patient, frozen
+):
+    other = factories.ProviderFactory(
+        locations=[clinic["location"]], treatments=[clinic["treatment"]], display_name="Zoe Ng"
+    )
+    factories.RoomFactory(location=clinic["location"], treatments=[clinic["treatment"]])
+    book(clinic, patient, at(TUESDAY, 10), frozen, provider=clinic["provider"])
+
+    response = free_times(client_for(), clinic, TUESDAY, TUESDAY, group="time")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    both, mine = sorted([clinic["provider"].pk, other.pk]), [other.pk]
+    times = {t["start"]: t for t in body["times"]}
+    assert len(times) == len(body["times"]) == 27  # 09:00 to 15:30, each once
+    # The 10:00 visit holds its aesthetician from 10:30 (after numbing) to 11:45, so a visit
+    # at 09:00 (held 09:30-10:45) up to 11:00 only fits the other one; from 11:15 both.
+    assert times["2027-03-02T09:00:00-05:00"] == {
+        "start": "2027-03-02T09:00:00-05:00",
+        "end": "2027-03-02T10:30:00-05:00",
+        "providers": mine,
+    }
+    assert times["2027-03-02T10:00:00-05:00"]["providers"] == mine
+    assert times["2027-03-02T11:00:00-05:00"]["providers"] == mine
+    assert times["2027-03-02T11:15:00-05:00"]["providers"] == both
+    assert {p["id"]: p["name"] for p in body["providers"]} == {
+        clinic["provider"].pk: clinic["provider"].display_name,
+        other.pk: "Zoe Ng",
+    }
+
+
+def test_availability_by_time_is_the_default_answer_grouped(clinic, patient, frozen):
+    for _ in range(3):
+        factories.ProviderFactory(locations=[clinic["location"]], treatments=[clinic["treatment"]])
+    factories.RoomFactory(location=clinic["location"], treatments=[clinic["treatment"]])
+    book(clinic, patient, at(TUESDAY, 11), frozen)
+    client = client_for()
+    last_day = TUESDAY + timedelta(days=6)
+
+    slots = free_times(client, clinic, TUESDAY, last_day).json()["slots"]
+    body = free_times(client, clinic, TUESDAY, last_day, group="time").json()
+
+    names = {p["id"]: p["name"] for p in body["providers"]}
+    assert [
+        {"start": t["start"], "end": t["end"], "provider": pk, "provider_name": names[pk]}
+        for t in body["times"]
+        for pk in t["providers"]
+    ] == slots
+    assert free_times(client, clinic, TUESDAY, last_day, group="provider").json()["slots"] == slots
+
+
 @pytest.mark.parametrize(
     ("params", "field", "words"),
     [
@@ -178,6 +231,7 @@ def test_availability_for_one_aesthetician(clinic, frozen):
         ({"provider": "abc"}, "provider", "valid integer"),
         ({"provider": "99999999999999999999999"}, "provider", "less than or equal"),
         ({"provider": "0"}, "provider", "greater than or equal"),
+        ({"group": "room"}, "group", "not a valid choice"),
     ],
 )
 def test_availability_refuses_bad_input_with_a_reason(clinic, frozen, params, field, words):
@@ -218,9 +272,10 @@ def test_a_92_day_range_is_allowed(clinic, frozen):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("group", ["provider", "time"])
 @pytest.mark.parametrize(("providers", "weeks"), [(1, 1), (20, 1), (1, 6), (20, 6)])
 def test_availability_takes_the_same_queries_whatever_the_size(
-    clinic, frozen, providers, weeks, django_assert_num_queries
+    clinic, frozen, providers, weeks, group, django_assert_num_queries
 ):
     for _ in range(providers - 1):
         factories.ProviderFactory(locations=[clinic["location"]], treatments=[clinic["treatment"]])
@@ -232,10 +287,16 @@ def test_availability_takes_the_same_queries_whatever_the_size(
     last_day = TUESDAY + timedelta(weeks=weeks) - timedelta(days=1)
 
     with django_assert_num_queries(AVAILABILITY_QUERIES):
-        response = free_times(client, clinic, TUESDAY, last_day)
+        response = free_times(client, clinic, TUESDAY, last_day, group=group)
 
     assert response.status_code == 200
-    assert len({s["provider"] for s in response.json()["slots"]}) == providers
+    body = response.json()
+    offered = (
+        {pk for t in body["times"] for pk in t["providers"]}
+        if group == "time"
+        else {s["provider"] for s in body["slots"]}
+    )
+    assert len(offered) == providers
 
 
 # Tokens and authentication --------------------------------------------------------------------
@@ -626,6 +687,15 @@ def test_the_schema_is_valid_openapi(db):
     schema = response.json()
     validate_schema(schema)
     assert f"{API}/availability/" in schema["paths"]
+    availability = schema["paths"][f"{API}/availability/"]["get"]
+    group = next(p for p in availability["parameters"] if p["name"] == "group")
+    assert group["schema"]["enum"] == ["provider", "time"]
+    answer = availability["responses"]["200"]["content"]["application/json"]["schema"]
+    answer = schema["components"]["schemas"][answer["$ref"].rsplit("/", 1)[1]]
+    shapes = [
+        schema["components"]["schemas"][one["$ref"].rsplit("/", 1)[1]] for one in answer["oneOf"]
+    ]
+    assert [sorted(shape["properties"]) for shape in shapes] == [["slots"], ["providers", "times"]]
     assert f"{API}/appointments/{{id}}/reschedule/" in schema["paths"]
 
 

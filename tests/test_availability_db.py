@@ -5,11 +5,13 @@ from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.db import transaction
+from django.core import signals
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booking import availability, queries, services
+from booking.models import WorkingHours
 from tests import factories
 from tests.helpers import NEW_YORK
 
@@ -67,6 +69,72 @@ def test_loading_schedules_takes_the_same_queries_whatever_the_size(
 
     assert len(schedules.providers) == providers
     assert sum(len(p.busy) for p in schedules.providers) == weeks
+
+
+@contextmanager
+def one_request():
+    """The signals around a request, keeping the test's connection as the test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        signals.request_started.send(sender=None)
+        yield
+    finally:
+        signals.request_finished.send(sender=None)
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def test_a_request_reads_who_works_here_once_but_busy_time_every_time(
+    clinic, now, django_assert_num_queries
+):
+    day = date(2027, 3, 2)
+    with one_request():
+        with django_assert_num_queries(4):
+            first = _load(clinic, day, day)
+        services.book_appointment(
+            patient=factories.PatientFactory(),
+            treatment=clinic["treatment"],
+            location=clinic["location"],
+            start=datetime.combine(day, datetime.min.time(), NEW_YORK) + timedelta(hours=11),
+            now=now,
+        )
+        with django_assert_num_queries(2):  # time off and visits only
+            second = _load(clinic, day, day)
+        with django_assert_num_queries(4):  # another aesthetician: read afresh
+            _load_one(clinic, day)
+
+    assert second.providers[0].hours == first.providers[0].hours
+    assert [len(p.busy) for p in first.providers] == [0]
+    assert [len(p.busy) for p in second.providers] == [1]
+
+
+def test_changed_hours_show_in_the_next_request_and_outside_requests_nothing_is_kept(
+    clinic, django_assert_num_queries
+):
+    day = date(2027, 3, 2)
+    with one_request():
+        before = _load(clinic, day, day)
+    WorkingHours.objects.filter(provider=clinic["provider"]).update(end_time="12:00")
+
+    with django_assert_num_queries(4):
+        outside = _load(clinic, day, day)
+    with one_request():
+        after = _load(clinic, day, day)
+
+    assert {h.end.hour for h in before.providers[0].hours} == {17}
+    assert {h.end.hour for h in outside.providers[0].hours} == {12}
+    assert after.providers[0].hours == outside.providers[0].hours
+
+
+def _load_one(clinic, day):
+    return queries.load_schedules(
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        first_day=day,
+        last_day=day,
+        provider_ids=[clinic["provider"].pk],
+    )
 
 
 @settings(

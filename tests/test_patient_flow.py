@@ -59,6 +59,35 @@ def test_a_week_in_the_past_shows_from_today(client, clinic, frozen):
     assert "From Mon, Mar 1" in response.content.decode()
 
 
+def test_first_available_shows_each_time_once_and_books_whoever_is_free_then(
+    signed_in, patient, clinic, frozen, screening_rules
+):
+    second = factories.ProviderFactory(
+        locations=[clinic["location"]], treatments=[clinic["treatment"]]
+    )
+    factories.RoomFactory(location=clinic["location"], treatments=[clinic["treatment"]])
+    services.book_appointment(
+        patient=factories.PatientFactory(),
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        provider=clinic["provider"],
+        start=at(TUESDAY, 10),
+        now=frozen,
+        staff=True,  # someone else, booked by the desk
+    )
+
+    page = signed_in.get(times_url(clinic, week="2027-03-02")).content.decode()
+
+    # Both are free at 09:00 and only the second at 10:00: each time is offered once.
+    assert page.count('value="2027-03-02T09:00:00-05:00"') == 1
+    assert page.count('value="2027-03-02T10:00:00-05:00"') == 1
+    choose(signed_in, clinic, at(TUESDAY, 10))
+    answer_all_no(signed_in, screening_rules)
+    signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
+    visit = Appointment.objects.get(patient=patient)
+    assert (visit.start, visit.provider) == (at(TUESDAY, 10), second)
+
+
 def test_choosing_a_time_keeps_it_in_the_session_and_writes_nothing(
     signed_in, clinic, frozen, screening_rules
 ):

@@ -271,11 +271,13 @@ def calendar_view(request):
         columns = _day_columns(location, day, by)
         step = timedelta(days=1)
     grid = calendar.build(columns, location.zone, now=now, show_now_on=today)
+    book_base = f"{reverse('desk:book')}?location={location.slug}"
+    appointment_base = reverse("desk:appointment", args=[0])[:-2]
     html = {
         column.key: _column_html(
             column,
-            book_base=f"{reverse('desk:book')}?location={location.slug}",
-            appointment_base=reverse("desk:appointment", args=[0])[:-2],
+            book_base=book_base,
+            appointment_base=appointment_base,
             zone=location.zone,
             # In the room view say who; in an aesthetician's week, which room.
             subtitle="provider"

@@ -2,7 +2,7 @@
 trail, and edits (audited here, field by field)."""
 
 from django.contrib import messages
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
@@ -18,20 +18,8 @@ PATIENT_AUDIT_FIELDS = PatientForm.Meta.fields
 
 
 def search_patients(query: str):
-    """Patients matching every word of ``query`` in a name, email or phone. On PostgreSQL the
-    trigram indexes of migration 0005 serve these icontains lookups."""
-    words = query.split()
-    if not words:
-        return Patient.objects.none()
-    patients = Patient.objects.all()
-    for word in words[:4]:
-        patients = patients.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
-            | Q(phone__icontains=word)
-        )
-    return patients.order_by("last_name", "first_name", "pk")
+    """Patients matching every word of ``query`` in a name, email or phone, in name order."""
+    return Patient.objects.search(query).order_by("last_name", "first_name", "pk")
 
 
 @front_desk_required

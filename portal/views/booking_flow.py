@@ -253,7 +253,7 @@ def book_account(request):
     )
 
 
-def _nearby_times(draft: Draft, *, now: datetime, window=None) -> list[availability.Slot]:
+def _nearby_times(draft: Draft, *, now: datetime, window=None) -> list[availability.FreeTime]:
     """Free times closest to the one the patient chose, for when it was just taken."""
     day = draft.local_start.date()
     first_day, last_day = day - timedelta(days=1), day + timedelta(days=6)

@@ -48,7 +48,7 @@ def locations(request):
 class Week:
     """A week of free times to show, with links to the weeks either side (None: none)."""
 
-    days: list[tuple[date, list[availability.Slot]]]
+    days: list[tuple[date, list[availability.FreeTime]]]
     first_day: date
     previous_url: str | None
     next_url: str | None
@@ -70,9 +70,10 @@ def free_slots(
     last_day: date,
     now: datetime,
     exclude_appointment_id: int | None = None,
-) -> list[availability.Slot]:
-    """Free starts for patients; with no aesthetician chosen, one slot per start time. Read
-    from the replica when there is one (the booking itself re-checks on the primary)."""
+) -> list[availability.FreeTime]:
+    """Distinct free starts for patients, each with the aestheticians free then (only the
+    chosen one, when there is one). Booking a start picks one of them, as the services do.
+    Read from the replica when there is one (the booking itself re-checks on the primary)."""
     with reads_from_replica():
         schedules = queries.load_schedules(
             treatment=treatment,
@@ -82,15 +83,7 @@ def free_slots(
             provider_ids=[provider_id] if provider_id else None,
             exclude_appointment_id=exclude_appointment_id,
         )
-    slots = schedules.free_slots(
-        first_day,
-        last_day,
-        now=now,
-    )
-    unique: dict[datetime, availability.Slot] = {}
-    for slot in slots:
-        unique.setdefault(slot.start, slot)
-    return list(unique.values())
+    return schedules.free_times(first_day, last_day, now=now)
 
 
 def build_week(
@@ -125,7 +118,7 @@ def build_week(
         if first_day <= last_day
         else []
     )
-    by_day: dict[date, list[availability.Slot]] = {}
+    by_day: dict[date, list[availability.FreeTime]] = {}
     for slot in slots:
         by_day.setdefault(slot.start.date(), []).append(slot)
 

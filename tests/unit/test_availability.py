@@ -1,5 +1,7 @@
 """booking.availability: free slots from hours, busy intervals and rooms (pure, no database)."""
 
+import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booking.availability import (
+    FreeTime,
     Interval,
     ProviderSchedule,
     RoomSchedule,
@@ -16,9 +19,11 @@ from booking.availability import (
     Timing,
     WeeklyHours,
     free_slots,
+    free_times,
     holds,
     is_free,
 )
+from tests.unit import availability_before
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -748,3 +753,120 @@ def test_is_free_agrees_with_free_slots(scenario):
 
 def held(interval: Interval) -> tuple[datetime, datetime]:
     return interval.start, interval.end
+
+
+# Grouped by time (issue 16) ----------------------------------------------------------------
+
+
+def test_free_times_list_each_start_once_with_everyone_free_then():
+    ten_to_eleven = busy(MONDAY, (10, 0), (11, 0))
+    nine_to_noon = every_day(time(9), time(12))
+
+    found = free_times(
+        timing=ONE_HOUR,
+        tz=ZULU,
+        providers=[provider(2, nine_to_noon), provider(1, nine_to_noon, busy=(ten_to_eleven,))],
+        rooms=[room(5), room(3)],
+        first_day=MONDAY,
+        last_day=MONDAY,
+        now=LONG_AGO,
+        rules=Rules(step_minutes=60, min_notice_minutes=0, horizon_days=1000),
+    )
+
+    assert found == [
+        FreeTime(local(MONDAY, 9), local(MONDAY, 10), (1, 2), 3),
+        FreeTime(local(MONDAY, 10), local(MONDAY, 11), (2,), 3),
+        FreeTime(local(MONDAY, 11), local(MONDAY, 12), (1, 2), 3),
+    ]
+
+
+def test_free_slots_are_free_times_one_per_aesthetician():
+    nine_to_noon = every_day(time(9), time(12))
+    providers = [provider(1, nine_to_noon), provider(2, every_day(time(10), time(12)))]
+
+    found = slots(
+        providers=providers, rules=Rules(step_minutes=60, min_notice_minutes=0, horizon_days=1000)
+    )
+
+    assert [(s.start.hour, s.provider_id) for s in found] == [
+        (9, 1),
+        (10, 1),
+        (10, 2),
+        (11, 1),
+        (11, 2),
+    ]
+
+
+def _to_old(scenario):
+    """The same scenario in the old engine's own classes."""
+    old = availability_before
+    return {
+        **scenario,
+        "timing": old.Timing(**vars(scenario["timing"])),
+        "rules": old.Rules(**vars(scenario["rules"])),
+        "providers": [
+            old.ProviderSchedule(
+                p.provider_id,
+                tuple(old.WeeklyHours(b.weekday, b.start, b.end) for b in p.hours),
+                tuple(old.Interval(i.start, i.end) for i in p.busy),
+            )
+            for p in scenario["providers"]
+        ],
+        "rooms": [
+            old.RoomSchedule(r.room_id, tuple(old.Interval(i.start, i.end) for i in r.busy))
+            for r in scenario["rooms"]
+        ],
+    }
+
+
+def _expanded(found: list[FreeTime]) -> list[tuple]:
+    return [
+        (free.start.isoformat(), free.end.isoformat(), provider_id, free.room_id)
+        for free in found
+        for provider_id in free.provider_ids
+    ]
+
+
+@PROPERTY
+@given(scenarios(max_days=6, max_busy=30))
+def test_grouped_ungrouped_and_the_old_engine_agree(scenario):
+    grouped = free_times(**scenario)
+    ungrouped = free_slots(**scenario)
+    old = availability_before.free_slots(**_to_old(scenario))
+
+    assert _expanded(grouped) == described(ungrouped) == described(old)
+    starts = [free.start.timestamp() for free in grouped]
+    assert starts == sorted(set(starts))
+    assert all(free.provider_ids for free in grouped)
+    assert all(list(f.provider_ids) == sorted(set(f.provider_ids)) for f in grouped)
+
+
+@PROPERTY
+@given(scenarios(max_days=2, max_busy=6))
+def test_grouped_times_agree_with_the_minute_by_minute_reference(scenario):
+    assert _expanded(free_times(**scenario)) == described(reference(scenario))
+
+
+@PROPERTY
+@given(scenarios(max_days=3, max_busy=12), st.data())
+def test_busy_time_in_whole_seconds_rounded_outward_changes_nothing(scenario, data):
+    """What the database layer sends: epoch seconds, starts rounded down and ends up."""
+    fraction = st.integers(0, 999_999).map(lambda n: timedelta(microseconds=n))
+
+    def blurred(spans):  # busy time off the whole second, as a database may hold it
+        moved = [(i.start + data.draw(fraction), i.end + data.draw(fraction)) for i in spans]
+        return tuple(Interval(a, b) for a, b in moved if b.timestamp() > a.timestamp())
+
+    def rounded(spans):
+        return tuple((math.floor(i.start.timestamp()), math.ceil(i.end.timestamp())) for i in spans)
+
+    providers = [replace(p, busy=blurred(p.busy)) for p in scenario["providers"]]
+    rooms = [replace(r, busy=blurred(r.busy)) for r in scenario["rooms"]]
+    as_held = {**scenario, "providers": providers, "rooms": rooms}
+    as_loaded = {
+        **scenario,
+        "providers": [replace(p, busy=rounded(p.busy)) for p in providers],
+        "rooms": [replace(r, busy=rounded(r.busy)) for r in rooms],
+    }
+
+    assert free_times(**as_loaded) == free_times(**as_held)
