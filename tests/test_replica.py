@@ -20,7 +20,7 @@ from booking.routing import REPLICA, pinned_to_primary, reads_from_replica
 from booking.services import slots
 from portal.views import times
 from tests import factories
-from tests.helpers import NEW_YORK, at, book
+from tests.helpers import NEW_YORK, at, book, sign_in
 
 TUESDAY = date(2027, 3, 2)
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
@@ -79,7 +79,7 @@ def test_free_times_from_the_replica_converge_and_a_stale_one_is_never_double_bo
         patient=second_patient,
         treatment=clinic["treatment"],
         location=clinic["location"],
-        provider_id=stale.provider_id,
+        provider_id=stale.provider_ids[0],
         room_id=stale.room_id,
     )
     clash.set_times(ten)
@@ -138,7 +138,7 @@ def test_the_desk_calendar_reads_the_replica_except_right_after_the_desk_wrote(
     patient = factories.PatientFactory(first_name="Wren", last_name="Stale")
     other_desk = factories.UserFactory(username="desk2", groups=["Front desk"])
     with time_machine.travel(NOW, tick=False):
-        client.force_login(front_desk)
+        sign_in(client, front_desk)
         replica.wait_for_replay()
         replica.pause_replay()
 
@@ -160,7 +160,7 @@ def test_the_desk_calendar_reads_the_replica_except_right_after_the_desk_wrote(
 
         # Another browser reads the (paused, stale) replica: no booking there yet.
         other = type(client)()
-        other.force_login(other_desk)
+        sign_in(other, other_desk)
         with CaptureQueriesContext(connections[REPLICA]) as on_replica:
             assert "Wren Stale" not in other.get(calendar).content.decode()
         assert any("booking_appointment" in query["sql"] for query in on_replica)
