@@ -509,7 +509,7 @@ def test_an_admin_edit_of_an_appointment_is_audited_with_before_and_after(
 def test_an_admin_change_of_a_patients_email_moves_their_account_too(client, owner, db):
     user = factories.UserFactory(username="maya@example.com", email="maya@example.com")
     patient = factories.PatientFactory(user=user)
-    client.force_login(owner)
+    sign_in(client, owner)
 
     response = client.post(
         admin_url(Patient, "change", patient.pk), patient_post(patient, email="maya@example.org")
@@ -523,7 +523,7 @@ def test_an_admin_change_of_a_patients_email_moves_their_account_too(client, own
 def test_the_admin_refuses_an_email_another_account_uses(client, owner, db):
     patient = factories.PatientFactory()
     factories.UserFactory(username="taken", email="taken@example.com")
-    client.force_login(owner)
+    sign_in(client, owner)
 
     response = client.post(
         admin_url(Patient, "change", patient.pk), patient_post(patient, email="taken@example.com")
@@ -543,7 +543,7 @@ def test_only_a_superuser_can_link_a_patient_to_another_account(client, db):
     desk = factories.UserFactory(username="desk-admin", is_staff=True, groups=["Front desk"])
     patient, stranger = factories.PatientFactory(), factories.UserFactory(username="stranger")
     mine = patient.user
-    client.force_login(desk)
+    sign_in(client, desk)
 
     page = client.get(admin_url(Patient, "change", patient.pk))
     response = client.post(
@@ -556,7 +556,7 @@ def test_only_a_superuser_can_link_a_patient_to_another_account(client, db):
     patient.refresh_from_db()
     assert patient.user == mine and patient.notes == "called"
 
-    client.force_login(factories.UserFactory(username="boss", is_staff=True, is_superuser=True))
+    sign_in(client, factories.UserFactory(username="boss", is_staff=True, is_superuser=True))
     relinked = patient_post(patient, user=stranger.pk, email=stranger.email)
     client.post(admin_url(Patient, "change", patient.pk), relinked)
     patient.refresh_from_db()
