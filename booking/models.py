@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Self
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
+from booking.phones import E164_PATTERN
 from treatments import protocols
 from treatments.models import ScreeningRule, Treatment
 
@@ -28,6 +31,19 @@ def validate_time_zone(name: str) -> None:
         )
 
 
+def validate_region(code: str) -> None:
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "%(code)s is not a country code; use two letters like US, ES or FR.",
+            params={"code": code},
+        )
+
+
+def e164_or_blank(field: str) -> Q:
+    """What a phone column may hold: nothing, or one E.164 number."""
+    return Q(**{field: ""}) | Q(**{f"{field}__regex": E164_PATTERN})
+
+
 class Location(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
@@ -35,7 +51,14 @@ class Location(models.Model):
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
     address = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    country = models.CharField(
+        max_length=2,
+        default="US",
+        validators=[validate_region],
+        help_text="Two-letter country code: phone numbers typed without +country code are "
+        "read as this country's (the clinic's own and its patients').",
+    )
+    phone = PhoneNumberField(blank=True)
     email = models.EmailField(blank=True)
     cancellation_notice_hours = models.PositiveIntegerField(
         default=48, help_text="Cancelling later than this counts as a late cancellation."
@@ -52,6 +75,9 @@ class Location(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=e164_or_blank("phone"), name="location_phone_e164")
+        ]
 
     def __str__(self):
         return self.name
@@ -188,7 +214,7 @@ class Patient(models.Model):
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=30, blank=True, db_index=True)
+    phone = PhoneNumberField(blank=True, db_index=True, help_text="Stored in E.164: +14045550100.")
     date_of_birth = models.DateField(null=True, blank=True)
     email_consent = models.BooleanField("email reminders", default=True)
     sms_consent = models.BooleanField("SMS reminders", default=False)
@@ -204,6 +230,9 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(condition=e164_or_blank("phone"), name="patient_phone_e164")
+        ]
 
     def __str__(self):
         return self.full_name

@@ -17,7 +17,7 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from booking import schedule
+from booking import schedule, services
 from booking.models import Appointment, TreatmentPlan
 from notifications import sms
 from notifications.models import Notification
@@ -115,7 +115,7 @@ class _Senders:
         if notification.channel == Channel.SMS:
             self.sms.send(
                 sms.SMSMessage(
-                    to=notification.patient.phone,
+                    to=str(notification.patient.phone),
                     body=render_sms(notification),
                     reference=notification.key,
                 )
@@ -148,6 +148,15 @@ def deliver(pk: int, *, lease_until: datetime, now: datetime, senders: _Senders)
         else:
             try:
                 senders.send(notification, now)
+            except sms.RecipientOptedOut:
+                notification.status = Status.SKIPPED
+                notification.last_error = "The number has opted out of SMS (Twilio 21610)."
+                services.set_sms_consent_by_phone(
+                    str(notification.patient.phone),
+                    consent=False,
+                    now=now,
+                    reason="Twilio error 21610: the number has opted out",
+                )
             except Exception as error:  # any provider failure is retried, then reported
                 # Provider errors can quote the phone number: the log gets the class only; the
                 # full text stays on the row, for the front desk.

@@ -131,6 +131,7 @@ def _book_phone_patient(user, cleaned, now) -> Appointment:
     patient = cleaned["patient"] or services.create_patient(
         actor=user,
         now=now,
+        phone_region=cleaned["location"].country,
         **{f: cleaned[f] for f in ("first_name", "last_name", "phone", "email")},
     )
     return services.book_appointment(

@@ -25,11 +25,12 @@ def search_patients(query: str):
         return Patient.objects.none()
     patients = Patient.objects.all()
     for word in words[:4]:
+        digits = "".join(c for c in word if c.isdigit())  # phones are stored as +14045550101
         patients = patients.filter(
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(email__icontains=word)
-            | Q(phone__icontains=word)
+            | Q(phone__icontains=digits or word)
         )
     return patients.order_by("last_name", "first_name", "pk")
 
