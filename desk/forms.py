@@ -95,6 +95,10 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("slot"):  # the view applies a readable suggested time and empties it
+            self.add_error(
+                None, "That suggested time cannot be booked. Please choose a date and time."
+            )
         if not cleaned.get("patient"):
             missing = [f for f in ("first_name", "last_name", "phone") if not cleaned.get(f)]
             for name in missing:

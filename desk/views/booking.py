@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
-from booking import availability, queries, services
+from booking import availability, dates, queries, services
 from booking.models import Appointment, Location, Patient, Provider
 from desk.forms import PhoneBookingForm
 from desk.views.common import _by_pk, _calendar_url, _now
@@ -45,18 +45,18 @@ def nearest_free_times(
 
 def _apply_picked_slot(data, location):
     """A suggested time the desk clicked: "2027-03-02T10:15:00-05:00|7" sets date, time and
-    aesthetician."""
+    aesthetician. One that cannot be read is left in ``slot``, where the form refuses it."""
     picked = data.get("slot", "")
-    if "|" not in picked:
+    if "|" not in picked or location is None:
         return data
     when, provider_id = picked.split("|", 1)
     try:
         instant = datetime.fromisoformat(when)
-    except ValueError:
+        if instant.tzinfo is None or not dates.in_range(instant):
+            return data
+        local = location.local(instant)  # cannot overflow inside the accepted years
+    except (ValueError, OverflowError):
         return data
-    if instant.tzinfo is None or location is None:
-        return data
-    local = location.local(instant)
     data = data.copy()
     data["date"] = f"{local:%Y-%m-%d}"
     data["time"] = f"{local:%H:%M}"
