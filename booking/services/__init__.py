@@ -60,7 +60,12 @@ from booking.services.screening import (
     screening_for,
     validate_answers,
 )
-from booking.services.slots import FAR_AHEAD_DAYS, STAFF_RULES_OVERRIDE, rules_for
+from booking.services.slots import (
+    FAR_AHEAD_DAYS,
+    STAFF_RULES_OVERRIDE,
+    rules_for,
+    why_not_bookable,
+)
 
 __all__ = [
     "CHECK_IN_OPENS",
@@ -110,5 +115,6 @@ __all__ = [
     "signed_in_or_none",
     "snapshot",
     "start_plan",
+    "why_not_bookable",
     "validate_answers",
 ]

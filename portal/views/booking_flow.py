@@ -406,20 +406,20 @@ def book_review(request):
 
 
 def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
-    """Check the chosen time is still free; "taken", a message, or None when it is fine."""
+    """Check the chosen time is still free: "taken" only when someone else holds a time that
+    was on offer; otherwise why it cannot be booked (past, outside hours...), or None."""
     if window and not window[0] <= draft.local_start.date() <= window[1]:
         return f"Please pick a time between {window[0]:%b %-d} and {window[1]:%b %-d}."
-    slots = free_slots(
+    refusal = services.why_not_bookable(
         treatment=draft.treatment,
         location=draft.location,
         provider_id=draft.provider.pk if draft.provider else None,
-        first_day=draft.local_start.date(),
-        last_day=draft.local_start.date(),
+        start=draft.start,
         now=now,
     )
-    if any(slot.start == draft.start for slot in slots):
+    if refusal is None:
         return None
-    return "taken"
+    return "taken" if isinstance(refusal, services.SlotTaken) else refusal.message
 
 
 @patient_required
