@@ -670,3 +670,21 @@ def test_a_course_booked_at_once_is_confirmed_once_with_every_visit(clinic, pati
     [text] = sms.MemorySMSBackend.outbox
     assert "your 3 visits at Buckhead are booked, the first on Thu Mar 4 at 10:00 AM" in text.body
     assert "Microneedling" not in text.body
+
+
+def test_a_lone_cr_in_a_calendar_text_cannot_end_the_line():
+    text = ics.event(
+        uid="appointment-1@skinclinic",
+        start=datetime(2027, 3, 15, 10, tzinfo=NEW_YORK),
+        end=datetime(2027, 3, 15, 11, tzinfo=NEW_YORK),
+        summary="Peel\rATTENDEE:mailto:evil@example.com",
+        location="Suite 4\r",
+        description="Before\r\nyour visit\ravoid sun",
+        stamp=datetime(2027, 3, 1, 13, tzinfo=UTC),
+    )
+
+    assert "\r" not in text.replace("\r\n", "")
+    unfolded = text.replace("\r\n ", "")
+    assert "SUMMARY:Peel\\nATTENDEE:mailto:evil@example.com" in unfolded
+    assert "\r\nATTENDEE" not in text
+    assert "DESCRIPTION:Before\\nyour visit\\navoid sun" in unfolded

@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import front_desk_required
 from booking import availability, dates, queries, services
@@ -147,13 +148,16 @@ def _book_phone_patient(user, cleaned, now) -> Appointment:
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
-@require_GET
+@require_POST
 def book_screening(request):
-    """The screening flags of the chosen patient for the chosen treatment (an htmx fragment)."""
-    patient = _by_pk(Patient, request.GET.get("patient"))
-    treatment = _by_pk(Treatment, request.GET.get("treatment"))
-    location = Location.objects.filter(slug=request.GET.get("location")).first()
+    """The screening flags of the chosen patient for the chosen treatment (an htmx fragment).
+    POSTed with only those three fields (and the CSRF header), so a patient's name and phone
+    never land in a URL or an access log."""
+    patient = _by_pk(Patient, request.POST.get("patient"))
+    treatment = _by_pk(Treatment, request.POST.get("treatment"))
+    location = Location.objects.filter(slug=request.POST.get("location")).first()
     result = None
     if patient and treatment:
         today = (location.local(_now()) if location else timezone.localtime()).date()

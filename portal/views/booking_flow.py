@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.forms import SignInForm, SignUpForm
@@ -154,6 +155,7 @@ def book_times(request, slug, location_slug):
     return render_week(request, "portal/book_times.html", context, location=location)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 def book_screening(request):
     draft = load_draft(request)
     if draft is None:
@@ -313,6 +315,7 @@ def _book(draft: Draft, *, patient: Patient, choice: str, sessions: int, user, n
     return services.book_appointment(patient=patient, start=draft.start, kind=kind, **common)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 def book_review(request):
     draft = load_draft(request)
     if draft is None:
@@ -422,6 +425,7 @@ def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
     return "taken" if isinstance(refusal, services.SlotTaken) else refusal.message
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def book_done(request, pk):
     patient = patient_of(request.user)
