@@ -12,8 +12,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.formfields import PhoneNumberField as _PhoneNumberFormField
-from phonenumber_field.phonenumber import PhoneNumber
+from phonenumber_field.formfields import PhoneNumberField as _PhoneNumberFormField  # type: ignore[import-untyped]
+from phonenumber_field.phonenumber import PhoneNumber  # type: ignore[import-untyped]
 
 __all__ = ["E164_PATTERN", "PhoneField", "default_region", "invalid_message", "to_e164"]
 

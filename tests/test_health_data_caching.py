@@ -95,7 +95,7 @@ def test_the_booking_page_posts_only_three_fields_for_the_screening(staff_client
 
     assert 'hx-post="/staff/book/screening/"' in page
     assert 'hx-params="patient,treatment,location"' in page
-    assert "hx-get=\"/staff/book/screening/\"" not in page
+    assert 'hx-get="/staff/book/screening/"' not in page
 
 
 def test_the_aesthetician_pages_are_not_cached(client, clinic, visit):
