@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
 from booking import dates
+from booking.phones import PhoneField
 
 
 def form_helper(*fields, submit: str | None = None) -> FormHelper:
@@ -37,11 +38,7 @@ class SignUpForm(forms.Form):
         max_length=60, widget=forms.TextInput({"autocomplete": "family-name"})
     )
     email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
-    phone = forms.CharField(
-        max_length=30,
-        widget=forms.TextInput({"autocomplete": "tel", "type": "tel"}),
-        help_text="So we can reach you about your visit.",
-    )
+    phone = PhoneField(help_text="So we can reach you about your visit.")
     date_of_birth = DateOfBirthField()
     email_consent = forms.BooleanField(
         label="Email me reminders and aftercare", required=False, initial=True

@@ -196,6 +196,7 @@ class LocationSerializer(serializers.ModelSerializer):
             "name",
             "time_zone",
             "address",
+            "country",
             "phone",
             "email",
             "cancellation_notice_hours",

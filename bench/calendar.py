@@ -47,7 +47,7 @@ def seed(day):
                 first_name=f"Patient{i}",
                 last_name=f"Family{i % 997}",
                 email=f"patient{i}@example.com",
-                phone=f"+1 404 555 {i:05d}",
+                phone=f"+1404{200 + i // 10000:03d}{i % 10000:04d}",  # valid E.164
             )
             for i in range(PATIENTS)
         ),

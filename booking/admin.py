@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from . import services
-from .forms import AppointmentAdminForm, PatientAdminForm
+from .forms import AppointmentAdminForm, LocationAdminForm, PatientAdminForm
 from .models import (
     Appointment,
     AuditEntry,
@@ -106,7 +106,8 @@ class RoomInline(admin.TabularInline):
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "phone", "cancellation_notice_hours"]
+    form = LocationAdminForm
+    list_display = ["name", "time_zone", "country", "phone", "cancellation_notice_hours"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [RoomInline]
 
@@ -150,6 +151,7 @@ class ScreeningAnswerInline(admin.TabularInline):
 
 @admin.register(Patient)
 class PatientAdmin(AuditedAdmin):
+    form = PatientAdminForm
     list_display = ["last_name", "first_name", "email", "phone", "cleared_for_protocols"]
     search_fields = ["last_name", "first_name", "email", "phone"]
     inlines = [ScreeningAnswerInline]

@@ -1,9 +1,11 @@
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from phonenumbers import SUPPORTED_REGIONS
 
 from . import services
 from .models import Appointment
+from .phones import PhoneField
 
 
 class AppointmentAdminForm(forms.ModelForm):
@@ -73,10 +75,29 @@ class AppointmentAdminForm(forms.ModelForm):
         return cleaned
 
 
+class LocationAdminForm(forms.ModelForm):
+    """The clinic's own number is read in its country (Location.country). No Meta: the admin
+    supplies the model and its fields."""
+
+    phone = PhoneField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        country = self.data.get(self.add_prefix("country")) if self.is_bound else None
+        country = str(country or self.instance.country or "").upper()
+        self.fields["phone"].set_region(country if country in SUPPORTED_REGIONS else None)
+
+
 class PatientAdminForm(forms.ModelForm):
-    """The admin's patient form: an email another account signs in with is refused here, as
-    at the desk (booking.services.account_email_problem). PatientAdmin supplies the model
-    and fields."""
+    """The admin's patient form: a patient's number is read in the country of their latest
+    visit's location, and an email another account signs in with is refused here, as at the
+    desk (booking.services.account_email_problem). PatientAdmin supplies the model and fields."""
+
+    phone = PhoneField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].set_region(services.phone_region(self.instance))
 
     def clean(self):
         cleaned = super().clean()

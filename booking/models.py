@@ -4,11 +4,13 @@ Times are stored as UTC instants. Each location has an IANA time zone; pages sho
 and series are planned in its wall-clock time.
 """
 
+import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Self
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,7 +18,9 @@ from django.db import models
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField  # type: ignore[import-untyped]
 
+from booking.phones import E164_PATTERN
 from treatments import protocols
 from treatments.models import ScreeningRule, Treatment
 
@@ -29,6 +33,19 @@ def validate_time_zone(name: str) -> None:
         )
 
 
+def validate_region(code: str) -> None:
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "%(code)s is not a country code; use two letters like US, ES or FR.",
+            params={"code": code},
+        )
+
+
+def e164_or_blank(field: str) -> Q:
+    """What a phone column may hold: nothing, or one E.164 number."""
+    return Q(**{field: ""}) | Q(**{f"{field}__regex": E164_PATTERN})
+
+
 class Location(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
@@ -36,7 +53,14 @@ class Location(models.Model):
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
     address = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    country = models.CharField(
+        max_length=2,
+        default="US",
+        validators=[validate_region],
+        help_text="Two-letter country code: phone numbers typed without +country code are "
+        "read as this country's (the clinic's own and its patients').",
+    )
+    phone = PhoneNumberField(blank=True)
     email = models.EmailField(blank=True)
     cancellation_notice_hours = models.PositiveIntegerField(
         default=48, help_text="Cancelling later than this counts as a late cancellation."
@@ -53,6 +77,9 @@ class Location(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=e164_or_blank("phone"), name="location_phone_e164")
+        ]
 
     def __str__(self):
         return self.name
@@ -203,9 +230,16 @@ class PatientQuerySet(models.QuerySet):
             return self.none()
         patients = self.alias(search_text=patient_search_text())
         for word in words:
+            if PHONE_TYPED.fullmatch(word):
+                # (404) 555-0101 or 404.555.0101: phones are stored as +14045550101.
+                word = "".join(c for c in word if c.isdigit())
             # Upper-cased by the database, as the indexed text is.
             patients = patients.filter(search_text__contains=Upper(Value(word)))
         return patients
+
+
+# A word of a phone number as people type it: digits and the punctuation around them.
+PHONE_TYPED = re.compile(r"[+(]?\d[\d().\-]*")
 
 
 class Patient(models.Model):
@@ -221,7 +255,7 @@ class Patient(models.Model):
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=30, blank=True, db_index=True)
+    phone = PhoneNumberField(blank=True, db_index=True, help_text="Stored in E.164: +14045550100.")
     date_of_birth = models.DateField(null=True, blank=True)
     email_consent = models.BooleanField("email reminders", default=True)
     sms_consent = models.BooleanField("SMS reminders", default=False)
@@ -239,6 +273,9 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(condition=e164_or_blank("phone"), name="patient_phone_e164")
+        ]
 
     def __str__(self):
         return self.full_name

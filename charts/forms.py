@@ -109,7 +109,8 @@ class ZoneDepthForm(forms.Form):
 
     @property
     def zone_label(self) -> str:
-        return Zone(self["zone"].value()).label
+        value = self["zone"].value()
+        return Zone(value).label if value in Zone.values else str(value or "")
 
     def clean(self):
         cleaned = super().clean()
@@ -124,9 +125,15 @@ class ZoneDepthForm(forms.Form):
 
 
 class BaseZoneDepthFormSet(forms.BaseFormSet):
+    """The zone table. A tampered one (an unknown zone, a zone twice, thousands of rows) is a
+    form error: at most one row per zone is ever built (absolute_max)."""
+
     def clean(self):
         if any(self.errors):
             return
+        zones = [form.cleaned_data.get("zone") for form in self.forms]
+        if len(zones) != len(set(zones)):
+            raise forms.ValidationError("Each zone once, please: reload the page and try again.")
         if not self.entries():
             raise forms.ValidationError("Record the needle depth of at least one treated zone.")
 
@@ -143,7 +150,12 @@ class BaseZoneDepthFormSet(forms.BaseFormSet):
 
 
 ZoneDepthFormSet = forms.formset_factory(
-    ZoneDepthForm, formset=BaseZoneDepthFormSet, extra=0, max_num=len(Zone), validate_max=True
+    ZoneDepthForm,
+    formset=BaseZoneDepthFormSet,
+    extra=0,
+    max_num=len(Zone),
+    absolute_max=len(Zone),
+    validate_max=True,
 )
 
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import aesthetician_required, is_aesthetician, is_front_desk
@@ -27,6 +28,7 @@ def _own_provider(user) -> Provider | None:
     return user.provider if is_aesthetician(user) else None
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @aesthetician_required
 def my_day(request):
     own = _own_provider(request.user)
@@ -125,6 +127,7 @@ def _saved_message(saved: services.ChartSaved) -> str:
     return f"{text} Session {session.number} is booked on {booked}."
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @aesthetician_required
 @require_http_methods(["GET", "POST"])
 def chart(request, pk: int):
@@ -198,6 +201,7 @@ def _carried_over(
     return initial
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @aesthetician_required
 @require_http_methods(["GET", "POST"])
 def chart_correct(request, pk: int):

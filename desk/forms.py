@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from booking import services
 from booking.dates import check_year
 from booking.models import Appointment, Location, Patient, Provider, WaitlistEntry
+from booking.phones import PhoneField
 from treatments.models import Treatment
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -59,7 +61,7 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
     )
     first_name = forms.CharField(max_length=60, required=False)
     last_name = forms.CharField(max_length=60, required=False)
-    phone = forms.CharField(max_length=30, required=False)
+    phone = PhoneField(required=False)
     email = forms.EmailField(required=False)
     treatment = forms.ModelChoiceField(Treatment.objects.active())
     location = forms.ModelChoiceField(
@@ -80,11 +82,23 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
     )
     slot = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new patient's number is read in the country of the clinic being booked.
+        slug = self.data.get(self.add_prefix("location")) if self.is_bound else None
+        if slug:
+            country = Location.objects.filter(slug=str(slug)).values_list("country", flat=True)
+            self.fields["phone"].set_region(country.first())
+
     def location_for(self, cleaned):
         return cleaned.get("location")
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("slot"):  # the view applies a readable suggested time and empties it
+            self.add_error(
+                None, "That suggested time cannot be booked. Please choose a date and time."
+            )
         if not cleaned.get("patient"):
             missing = [f for f in ("first_name", "last_name", "phone") if not cleaned.get(f)]
             for name in missing:
@@ -143,6 +157,8 @@ class StatusForm(forms.Form):
 
 
 class PatientForm(forms.ModelForm):
+    phone = PhoneField(required=False)
+
     class Meta:
         model = Patient
         fields = [
@@ -162,6 +178,7 @@ class PatientForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date_of_birth"].validators.append(check_year)
+        self.fields["phone"].set_region(services.phone_region(self.instance))
 
 
 class PlanForm(_WhenMixin, forms.Form):

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from booking import schedule
+from booking import schedule, services
 from booking.models import Appointment, Location, TreatmentPlan
 from notifications import sms
 from notifications.models import Notification, ReminderPolicy
@@ -123,7 +123,7 @@ class _Senders:
         if notification.channel == Channel.SMS:
             self.sms.send(
                 sms.SMSMessage(
-                    to=notification.patient.phone,
+                    to=str(notification.patient.phone),
                     body=render_sms(notification),
                     reference=notification.key,
                 )
@@ -245,6 +245,15 @@ def _deliver_one(
             return DEFERRED
     try:
         senders.send(notification, now)
+    except sms.RecipientOptedOut:
+        notification.status = Status.SKIPPED
+        notification.last_error = "The number has opted out of SMS (Twilio 21610)."
+        services.set_sms_consent_by_phone(
+            str(notification.patient.phone),
+            consent=False,
+            now=now,
+            reason="Twilio error 21610: the number has opted out",
+        )
     except Exception as error:  # any provider failure is retried, then reported
         # Provider errors can quote the phone number: the log gets the class only; the
         # full text stays on the row, for the front desk.

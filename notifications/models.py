@@ -146,3 +146,25 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.channel} to {self.patient} ({self.status})"
+
+
+class ProviderEvent(models.Model):
+    """A webhook from the SMS provider that has been acted on: a reply (STOP, START) or a
+    delivery report. Twilio retries a webhook it got no answer to, and a signed request can be
+    replayed as is (the signature has no timestamp), so the same (message_sid, event) is
+    acted on once: the unique constraint decides, even for two copies arriving at once."""
+
+    message_sid = models.CharField(max_length=64)
+    event = models.CharField(max_length=30, help_text="'reply', or 'status:' and the status.")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_sid", "event"], name="provider_event_once_per_message"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.message_sid} {self.event}"

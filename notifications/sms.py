@@ -36,6 +36,11 @@ class SMSError(Exception):
     """The provider refused or could not be reached; the dispatcher retries later."""
 
 
+class RecipientOptedOut(SMSError):
+    """The provider will not deliver to this number: it opted out (Twilio error 21610).
+    Retrying cannot help; the dispatcher turns the patient's SMS reminders off instead."""
+
+
 class BaseSMSBackend:
     def send(self, message: SMSMessage) -> str:
         """Hand one message to the provider and return its message id. Raise SMSError."""
@@ -95,9 +100,10 @@ class TwilioSMSBackend(BaseSMSBackend):
     def send(self, message: SMSMessage) -> str:
         if not (self.account_sid and self.auth_token and self.from_number):
             raise SMSError("Twilio is not configured: set TWILIO_ACCOUNT_SID, _AUTH_TOKEN, _FROM.")
-        data = urllib.parse.urlencode(
-            {"To": message.to, "From": self.from_number, "Body": message.body}
-        ).encode()
+        fields = {"To": message.to, "From": self.from_number, "Body": message.body}
+        if settings.TWILIO_STATUS_CALLBACK_URL:  # delivery reports: notifications.views
+            fields["StatusCallback"] = settings.TWILIO_STATUS_CALLBACK_URL
+        data = urllib.parse.urlencode(fields).encode()
         request = urllib.request.Request(  # noqa: S310 (a fixed https URL)
             self.api.format(sid=self.account_sid), data=data, method="POST"
         )
@@ -109,10 +115,22 @@ class TwilioSMSBackend(BaseSMSBackend):
                 payload = json.loads(response.read().decode() or "{}")
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")[:300]
+            if _error_code(detail) == 21610:
+                raise RecipientOptedOut(f"Twilio answered {error.code}: {detail}") from error
             raise SMSError(f"Twilio answered {error.code}: {detail}") from error
         except (urllib.error.URLError, TimeoutError, ValueError) as error:
             raise SMSError(f"Twilio could not be reached: {error}") from error
         return payload.get("sid", "")
+
+
+def _error_code(body: str) -> int | None:
+    """The `code` of Twilio's JSON error body, if it has one."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    code = payload.get("code") if isinstance(payload, dict) else None
+    return code if isinstance(code, int) else None
 
 
 def get_backend() -> BaseSMSBackend:

@@ -1,11 +1,12 @@
-"""Pages around the outbox: the visit-confirmation link from the 48-hour reminder, the inbound
-SMS webhook (STOP opts out), and the front desk's list of messages that could not be sent."""
+"""Pages around the outbox: the visit-confirmation link from the 48-hour reminder, Twilio's
+webhooks (a reply such as STOP, a delivery report), and the front desk's list of messages
+that could not be sent."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -14,12 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import front_desk_required
 from booking import services
 from booking.models import Appointment
-from notifications import dispatch, rendering, sms
+from notifications import dispatch, inbound, rendering, sms
 from notifications.models import Notification
 from notifications.tasks import dispatch_due_messages
-
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
-START_WORDS = {"START", "UNSTOP"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,24 +59,55 @@ def visit_confirm(request, token):
     )
 
 
-@csrf_exempt  # Twilio cannot send our CSRF token; its HMAC signature is checked instead
-@require_POST
-def sms_inbound(request):
+def _signed_twilio_params(request) -> dict[str, str] | None:
+    """The POSTed parameters if X-Twilio-Signature proves Twilio sent them, else None."""
     params = {key: request.POST.get(key, "") for key in request.POST}
     signature = request.headers.get("X-Twilio-Signature", "")
     url = request.build_absolute_uri()
     if not sms.signature_is_valid(settings.TWILIO_AUTH_TOKEN, url, params, signature):
+        return None
+    return params
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@csrf_exempt  # Twilio cannot send our CSRF token; its HMAC signature is checked instead
+@require_POST
+def sms_inbound(request):
+    """A patient's reply: STOP and the other opt-out words turn SMS off, START turns it on."""
+    params = _signed_twilio_params(request)
+    if params is None:
         return HttpResponseForbidden("Bad signature.")
-    word = params.get("Body", "").strip().upper()
-    consent = False if word in STOP_WORDS else True if word in START_WORDS else None
-    if consent is not None:
-        services.set_sms_consent_by_phone(
-            params.get("From", ""), consent=consent, now=timezone.now(), reason=f"SMS reply {word}"
-        )
-    return HttpResponse(
-        '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
-        content_type="text/xml",
+    if not params.get("MessageSid"):
+        return HttpResponseBadRequest("MessageSid is missing.")
+    inbound.record_reply(
+        message_sid=params["MessageSid"],
+        sender=params.get("From", ""),
+        body=params.get("Body", ""),
+        now=timezone.now(),
     )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt  # as above: signed by Twilio
+@require_POST
+def sms_status(request):
+    """A delivery report (the StatusCallback of a message we sent): error 21610 means the
+    number has opted out, so SMS reminders are turned off for it."""
+    params = _signed_twilio_params(request)
+    if params is None:
+        return HttpResponseForbidden("Bad signature.")
+    if not params.get("MessageSid"):
+        return HttpResponseBadRequest("MessageSid is missing.")
+    inbound.record_delivery_report(
+        message_sid=params["MessageSid"],
+        recipient=params.get("To", ""),
+        status=params.get("MessageStatus", ""),
+        error_code=params.get("ErrorCode", ""),
+        now=timezone.now(),
+    )
+    return HttpResponse(status=204)
 
 
 @front_desk_required

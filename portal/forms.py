@@ -9,8 +9,10 @@ from crispy_forms.layout import Div, Field
 from django import forms
 
 from accounts.forms import DateOfBirthField, form_helper
+from booking import services
 from booking.dates import in_range
 from booking.models import Patient
+from booking.phones import PhoneField
 from treatments import screening
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -68,6 +70,11 @@ class ScreeningForm(forms.Form):
 
 class ContactDetailsForm(forms.ModelForm):
     date_of_birth = DateOfBirthField()
+    phone = PhoneField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].set_region(services.phone_region(self.instance))
 
     class Meta:
         model = Patient

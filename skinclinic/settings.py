@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -82,6 +83,19 @@ def env_time_zone(name: str, default: str) -> str:
     if value not in zoneinfo.available_timezones():
         raise ImproperlyConfigured(
             f"{name} must be a time zone name like America/New_York, not {raw!r}."
+        )
+    return value
+
+
+def env_region(name: str, default: str) -> str:
+    """A two-letter region code libphonenumber knows (US, ES, FR...), upper-cased."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImproperlyConfigured(
+            f"{name} must be a two-letter country code like US, not {raw!r}."
         )
     return value
 
@@ -159,6 +173,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "phonenumber_field",
     "treatments",
     "booking",
     "notifications",
@@ -258,6 +273,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"  # stored instants are UTC; pages show each location's own zone
 # The Django admin shows and reads times in this zone (the clinic's wall clock), not UTC.
 CLINIC_TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE", "America/New_York")
+# Phone numbers are stored in E.164 (+14045550100). A number typed without its country code is
+# read in the region of the patient's location (Location.country), else in this one.
+PHONENUMBER_DEFAULT_REGION = env_region("PHONENUMBER_DEFAULT_REGION", "US")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
 USE_I18N = True
 USE_TZ = True
 
@@ -335,6 +355,9 @@ SMS_SEND_DELAY = env_float("SMS_SEND_DELAY", 0.0)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+# Where Twilio posts delivery reports (notifications.views.sms_status), e.g.
+# https://clinic.example/sms/status/; unset: messages are sent without a status callback.
+TWILIO_STATUS_CALLBACK_URL = os.environ.get("TWILIO_STATUS_CALLBACK_URL", "")
 # Links in emails (the visit confirmation link) start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # The outbox dispatcher: rows per claim, how long a claim holds, seconds per sweep.

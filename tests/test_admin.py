@@ -317,12 +317,12 @@ def patient_post(patient, **overrides) -> dict:
 
 
 def test_an_admin_edit_of_a_patient_is_audited_with_before_and_after(client, owner, db):
-    patient = factories.PatientFactory(phone="+15555550100")
+    patient = factories.PatientFactory(phone="+14045550100")
     sign_in(client, owner)
 
     response = client.post(
         admin_url(Patient, "change", patient.pk),
-        patient_post(patient, phone="+15555550199", cleared_for_protocols="on"),
+        patient_post(patient, phone="+14045550177", cleared_for_protocols="on"),
     )
 
     assert response.status_code == 302
@@ -330,7 +330,7 @@ def test_an_admin_edit_of_a_patient_is_audited_with_before_and_after(client, own
     assert entry.actor == owner
     assert entry.patient == patient
     assert entry.changes == {
-        "phone": ["+15555550100", "+15555550199"],
+        "phone": ["+14045550100", "+14045550177"],
         "cleared_for_protocols": [False, True],
     }
 

@@ -98,7 +98,7 @@ def test_locations_are_public_with_their_time_zone(clinic):
     [location] = response.json()
     assert location["slug"] == "buckhead"
     assert location["time_zone"] == "America/New_York"
-    assert location["phone"] == "+1 404 555 0100"
+    assert location["phone"] == "+14045550100"
 
 
 # Availability ---------------------------------------------------------------------------------

@@ -264,3 +264,22 @@ def test_my_day_is_today_where_the_aesthetician_works_today(client, clinic, trea
         response = client.get(reverse("my_day"))
 
     assert response.context["today"] == date(2027, 3, 2)
+
+
+@pytest.mark.parametrize("start", EXTREMES)
+def test_phone_booking_refuses_an_extreme_suggested_slot(desk_client, clinic, patient, start):
+    response = desk_client.post(
+        reverse("desk:book"),
+        {
+            "patient": patient.pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].slug,
+            "date": "2027-03-02",
+            "time": "10:00",
+            "slot": f"{start}|{clinic['provider'].pk}",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "That suggested time cannot be booked" in response.content.decode()
+    assert not patient.appointments.exists()

@@ -191,3 +191,20 @@ def test_another_aesthetician_cannot_see_the_visit(client, clinic, visit):
     sign_in(client, other.user)
 
     assert client.get(chart_url(visit)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("tampered", "message"),
+    [
+        ({"zones-0-zone": "elbow"}, "Select a valid choice"),
+        ({"zones-1-zone": "forehead", "zones-1-depth_mm": "1.0"}, "Each zone once"),
+        ({"zones-TOTAL_FORMS": "100000"}, "Please submit at most"),
+    ],
+)
+def test_a_tampered_zone_table_is_a_form_error(aesthetician_client, visit, tampered, message):
+    with time_machine.travel(at(MONDAY, 11), tick=False):
+        response = aesthetician_client.post(chart_url(visit), form_data(**tampered))
+
+    assert response.status_code == 200
+    assert message in response.text
+    assert not TreatmentChart.objects.exists()

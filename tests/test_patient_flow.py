@@ -315,3 +315,23 @@ def test_an_evening_booking_without_questions_uses_the_clinics_date(client, pati
 
         assert client.get(reverse("book_screening"))["Location"] == reverse("book_review")
         assert client.get(reverse("book_review")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        (at(TUESDAY, 20), "outside the aesthetician&#x27;s working hours"),
+        (at(TUESDAY, 10, 7), "Visits start every 15 minutes"),
+        (at(date(2027, 3, 1), 7), "That time has already passed"),
+    ],
+)
+def test_a_time_never_offered_says_why_instead_of_just_taken(
+    signed_in, clinic, frozen, screening_rules, start, reason
+):
+    choose(signed_in, clinic, start)
+    answer_all_no(signed_in, screening_rules)
+
+    page = signed_in.get(reverse("book_review")).content.decode()
+
+    assert "That time was just taken" not in page
+    assert reason in page

@@ -4,6 +4,7 @@ import io
 import json
 import threading
 import urllib.error
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_string
 
@@ -274,7 +275,7 @@ def test_it_sends_due_email_with_calendar_file_and_sms(clinic, patient, now):
     assert name == "visit.ics" and mimetype.startswith("text/calendar")
     assert "DTSTART;TZID=America/New_York:20270304T100000" in calendar
     [text] = sms.MemorySMSBackend.outbox
-    assert text.to == "+1 404 555 0199"
+    assert text.to == "+14045550199"
     assert text.body == (
         "Hi Ana, your visit at Buckhead is booked for Thu Mar 4 at 10:00 AM. Reply STOP to opt out."
     )
@@ -491,9 +492,9 @@ def test_no_sms_template_says_a_treatment_name(clinic, patient, now):
             assert name not in raw
 
 
-def sign_inbound(client, settings, body, sender="+14045550199", signature=None):
+def sign_inbound(client, settings, body, sender="+14045550199", signature=None, sid=None):
     settings.TWILIO_AUTH_TOKEN = "twilio-token"
-    params = {"From": sender, "Body": body, "MessageSid": "SM123"}
+    params = {"From": sender, "Body": body, "MessageSid": sid or f"SM{uuid.uuid4().hex}"}
     url = "http://testserver" + reverse("sms_inbound")
     signature = signature or sms.twilio_signature("twilio-token", url, params)
     return client.post(reverse("sms_inbound"), params, HTTP_X_TWILIO_SIGNATURE=signature)
@@ -670,3 +671,21 @@ def test_a_course_booked_at_once_is_confirmed_once_with_every_visit(clinic, pati
     [text] = sms.MemorySMSBackend.outbox
     assert "your 3 visits at Buckhead are booked, the first on Thu Mar 4 at 10:00 AM" in text.body
     assert "Microneedling" not in text.body
+
+
+def test_a_lone_cr_in_a_calendar_text_cannot_end_the_line():
+    text = ics.event(
+        uid="appointment-1@skinclinic",
+        start=datetime(2027, 3, 15, 10, tzinfo=NEW_YORK),
+        end=datetime(2027, 3, 15, 11, tzinfo=NEW_YORK),
+        summary="Peel\rATTENDEE:mailto:evil@example.com",
+        location="Suite 4\r",
+        description="Before\r\nyour visit\ravoid sun",
+        stamp=datetime(2027, 3, 1, 13, tzinfo=UTC),
+    )
+
+    assert "\r" not in text.replace("\r\n", "")
+    unfolded = text.replace("\r\n ", "")
+    assert "SUMMARY:Peel\\nATTENDEE:mailto:evil@example.com" in unfolded
+    assert "\r\nATTENDEE" not in text
+    assert "DESCRIPTION:Before\\nyour visit\\navoid sun" in unfolded

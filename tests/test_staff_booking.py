@@ -127,7 +127,7 @@ def screened(patient, clinic, code, outcome):
 
 def test_a_blocking_screening_needs_a_recorded_reason(desk, clinic, patient, front_desk):
     screened(patient, clinic, "pregnancy", "not_now")
-    flags = desk.get(
+    flags = desk.post(
         reverse("desk:book_screening"),
         {"patient": patient.pk, "treatment": clinic["treatment"].pk, "location": "buckhead"},
     )

@@ -177,3 +177,37 @@ def test_the_desk_sees_who_wants_a_cancelled_time_and_offers_it(desk, clinic, pa
     second.refresh_from_db()
     first.refresh_from_db()
     assert (first.status, second.status) == ("offered", "offered")
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        (at(date(2027, 2, 26), 10), "already passed"),
+        (at(TUESDAY, 22), "outside the aesthetician"),
+        (at(TUESDAY, 10), "already taken"),
+    ],
+)
+def test_only_a_real_free_time_in_the_future_can_be_offered(clinic, patient, start, reason):
+    book(clinic, factories.PatientFactory(), at(TUESDAY, 10))
+    entry = wait(clinic, patient, created=NOW - timedelta(days=1))
+
+    with pytest.raises(services.BookingError, match=reason):
+        waitlist.offer(entry, start=start, now=NOW, actor=factories.UserFactory())
+
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.WAITING
+    assert not Notification.objects.filter(kind="waitlist_offer").exists()
+
+
+def test_the_desk_is_told_why_a_time_cannot_be_offered(desk, clinic, patient):
+    entry = wait(clinic, patient, created=NOW - timedelta(days=1))
+
+    response = desk.post(
+        reverse("desk:waitlist_update", args=[entry.pk]),
+        {"action": "offer", "start": at(TUESDAY, 22).isoformat()},
+        follow=True,
+    )
+
+    assert "That time cannot be offered" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.WAITING

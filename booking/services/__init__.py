@@ -40,6 +40,7 @@ from booking.services.patients import (
     create_patient,
     link_online_account,
     patients_with_phone,
+    phone_region,
     record_sign_up,
     save_patient,
     set_consent,
@@ -72,7 +73,12 @@ from booking.services.signups import (
     sign_up_started_at,
     start_sign_up,
 )
-from booking.services.slots import FAR_AHEAD_DAYS, STAFF_RULES_OVERRIDE, rules_for
+from booking.services.slots import (
+    FAR_AHEAD_DAYS,
+    STAFF_RULES_OVERRIDE,
+    rules_for,
+    why_not_bookable,
+)
 
 __all__ = [
     "CHECK_IN_OPENS",
@@ -117,6 +123,7 @@ __all__ = [
     "overlap_problem",
     "patients_with_phone",
     "pending_sign_up",
+    "phone_region",
     "propose_plan",
     "record_admin_save",
     "record_answers",
@@ -132,5 +139,6 @@ __all__ = [
     "snapshot",
     "start_plan",
     "start_sign_up",
+    "why_not_bookable",
     "validate_answers",
 ]

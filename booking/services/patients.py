@@ -4,17 +4,18 @@ change is audited; a consent change is announced (booking.events.patient_consent
 A record's email is the one its online account signs in with: changing it moves the account
 too, or is refused when another account already uses that email."""
 
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from phonenumber_field.phonenumber import PhoneNumber  # type: ignore[import-untyped]
 
-from booking import events
-from booking.models import Patient
+from booking import events, phones
+from booking.models import Location, Patient
 from booking.services.audit import Actor, audit, field_changes
 from booking.services.errors import EmailInUse
 
@@ -35,6 +36,8 @@ SIGN_UP_FIELDS = (
 
 
 def _value(value: object) -> object:
+    if isinstance(value, PhoneNumber):
+        return str(value)
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -44,10 +47,16 @@ def snapshot(patient: Patient, fields: Iterable[str]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def create_patient(*, actor: Actor, now: datetime, **details: Any) -> Patient:
-    """A new patient record from the front desk (a phone booking): no SMS until they agree."""
+def create_patient(
+    *, actor: Actor, now: datetime, phone_region: str | None = None, **details: Any
+) -> Patient:
+    """A new patient record from the front desk (a phone booking): no SMS until they agree.
+    A phone typed without its country code is read in `phone_region` (the booking's location);
+    one that is not a number raises ValidationError."""
     details = {k: v.strip() if isinstance(v, str) else v for k, v in details.items()}
     details.setdefault("sms_consent", False)
+    if "phone" in details:
+        details["phone"] = phones.to_e164(details["phone"], phone_region)
     patient = Patient.objects.create(**details)
     audit(
         actor=actor,
@@ -143,17 +152,28 @@ def set_consent(
     )
 
 
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
+def phone_region(patient: Patient | None = None, location: Location | None = None) -> str:
+    """The region a number typed without its country code is read in: the location's (the
+    one being booked), else that of the patient's latest visit or plan, else the default."""
+    if location is None and patient is not None and patient.pk:
+        location = (
+            Location.objects.filter(appointments__patient=patient)
+            .order_by("-appointments__start")
+            .first()
+            or Location.objects.filter(plans__patient=patient).order_by("-plans__pk").first()
+        )
+    return location.country if location is not None else phones.default_region()
 
 
 def patients_with_phone(phone: str) -> list[Patient]:
-    """Patients whose number is `phone`, however either is punctuated."""
-    digits = _digits(phone)
-    if len(digits) < 7:
+    """Patients whose number is exactly `phone` (as E.164; an SMS provider sends E.164)."""
+    try:
+        number = phones.to_e164(phone)
+    except ValidationError:
         return []
-    candidates = Patient.objects.filter(phone__contains=digits[-4:])
-    return [p for p in candidates if _digits(p.phone)[-10:] == digits[-10:]]
+    if not number:
+        return []
+    return list(Patient.objects.filter(phone=number))
 
 
 @transaction.atomic

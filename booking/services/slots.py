@@ -88,13 +88,15 @@ def rules_for(
 def _why_not_free(
     start: datetime, schedules: queries.Schedules, provider_id: int, *, staff: bool, now: datetime
 ) -> BookingError:
-    """Tell apart "taken" from "not a bookable time at all"."""
+    """Tell apart "taken" from "not a bookable time at all", and say which."""
     provider = schedules.provider(provider_id)
     if provider is None:
         return BookingError("This aesthetician does not offer this treatment here.")
     if not schedules.rooms:
         return BookingError("No room here can host this treatment.")
     rules = rules_for(schedules, staff=staff)
+    if start <= now:
+        return BookingError("That time has already passed. Please choose a later time.")
     if start < now + timedelta(minutes=rules.min_notice_minutes):
         hours = rules.min_notice_minutes / 60
         return BookingError(f"Online bookings need at least {hours:g} hours' notice.")
@@ -102,20 +104,29 @@ def _why_not_free(
         return BookingError(f"Bookings open {rules.horizon_days} days ahead.")
     idle = replace(provider, busy=())
     rooms = tuple(replace(r, busy=()) for r in schedules.rooms)
-    if (
-        availability.is_free(
-            start,
-            timing=schedules.timing,
-            tz=schedules.tz,
-            provider=idle,
-            rooms=rooms,
-            now=now,
-            rules=rules,
-            require_step=not staff,
+
+    def fits(require_step: bool) -> bool:
+        return (
+            availability.is_free(
+                start,
+                timing=schedules.timing,
+                tz=schedules.tz,
+                provider=idle,
+                rooms=rooms,
+                now=now,
+                rules=rules,
+                require_step=require_step,
+            )
+            is not None
         )
-        is None
-    ):
+
+    if not fits(require_step=False):
         return BookingError("That time is outside the aesthetician's working hours.")
+    if not staff and not fits(require_step=True):
+        return BookingError(
+            f"Visits start every {rules.step_minutes} minutes on the hour "
+            "(10:00, 10:15...). Please pick one of the times shown."
+        )
     return SlotTaken("That time is already taken. Please choose another time.")
 
 
@@ -145,11 +156,43 @@ def find_slot(
         )
         if slot is not None:
             return slot
-    if provider_id is None:
-        if not schedules.providers:
-            raise BookingError("Nobody offers this treatment at this location.")
-        provider_id = schedules.providers[0].provider_id
-    raise _why_not_free(start, schedules, provider_id, staff=staff, now=now)
+    if provider_id is not None:
+        raise _why_not_free(start, schedules, provider_id, staff=staff, now=now)
+    if not schedules.providers:
+        raise BookingError("Nobody offers this treatment at this location.")
+    # "Anyone": taken if it was bookable with someone, else the first aesthetician's reason.
+    reasons = [
+        _why_not_free(start, schedules, p.provider_id, staff=staff, now=now)
+        for p in schedules.providers
+    ]
+    raise next((r for r in reasons if isinstance(r, SlotTaken)), reasons[0])
+
+
+def why_not_bookable(
+    *,
+    treatment: Treatment,
+    location: Location,
+    provider_id: int | None,
+    start: datetime,
+    now: datetime,
+    staff: bool = False,
+) -> BookingError | None:
+    """None if `start` can be booked now, else the refusal booking it would meet: SlotTaken
+    only for a time that is bookable but held by someone else, otherwise the real reason (in
+    the past, outside working hours, off the time grid, not offered by that aesthetician)."""
+    day = location.local(start).date()
+    schedules = queries.load_schedules(
+        treatment=treatment,
+        location=location,
+        first_day=day,
+        last_day=day,
+        provider_ids=[provider_id] if provider_id else None,
+    )
+    try:
+        find_slot(start, schedules, provider_id, staff=staff, now=now)
+    except BookingError as error:
+        return error
+    return None
 
 
 def local_date(location: Location, instant: datetime) -> date:

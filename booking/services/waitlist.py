@@ -16,6 +16,7 @@ from booking import events, schedule
 from booking.models import Appointment, Patient, WaitlistEntry
 from booking.services.audit import Actor, audit
 from booking.services.errors import BookingError
+from booking.services.slots import why_not_bookable
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,20 @@ def matching(
 
 def offer(entry: WaitlistEntry, *, start: datetime, now: datetime, actor: Actor = None) -> None:
     """Offer ``start`` to a waiting patient (booking.events.waitlist_offered: the outbox picks
-    the channels they agreed to) and mark the entry offered. Staff offers are audited."""
+    the channels they agreed to) and mark the entry offered. Staff offers are audited, and
+    only a real free time in the future can be offered (BookingError says why not); a time
+    just freed by a cancellation (time_freed, no actor) is free by construction."""
+    if actor is not None:
+        refusal = why_not_bookable(
+            treatment=entry.treatment,
+            location=entry.location,
+            provider_id=entry.provider_id,
+            start=start,
+            now=now,
+            staff=True,
+        )
+        if refusal is not None:
+            raise BookingError(f"That time cannot be offered: {refusal.message}")
     events.waitlist_offered.send(WaitlistEntry, entry=entry, start=start, now=now)
     if actor is not None:
         audit(

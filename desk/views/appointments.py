@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import front_desk_required
@@ -24,6 +25,7 @@ def _appointment_or_404(pk: int) -> Appointment:
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 @require_GET
 def appointment_detail(request, pk: int):

@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from accounts.roles import front_desk_required
-from booking import availability, queries, services
+from booking import availability, dates, queries, services
 from booking.models import Appointment, Location, Patient, Provider
 from desk.forms import PhoneBookingForm
 from desk.views.common import _by_pk, _calendar_url, _now
@@ -45,18 +46,18 @@ def nearest_free_times(
 
 def _apply_picked_slot(data, location):
     """A suggested time the desk clicked: "2027-03-02T10:15:00-05:00|7" sets date, time and
-    aesthetician."""
+    aesthetician. One that cannot be read is left in ``slot``, where the form refuses it."""
     picked = data.get("slot", "")
-    if "|" not in picked:
+    if "|" not in picked or location is None:
         return data
     when, provider_id = picked.split("|", 1)
     try:
         instant = datetime.fromisoformat(when)
-    except ValueError:
+        if instant.tzinfo is None or not dates.in_range(instant):
+            return data
+        local = location.local(instant)  # cannot overflow inside the accepted years
+    except (ValueError, OverflowError):
         return data
-    if instant.tzinfo is None or location is None:
-        return data
-    local = location.local(instant)
     data = data.copy()
     data["date"] = f"{local:%Y-%m-%d}"
     data["time"] = f"{local:%H:%M}"
@@ -131,6 +132,7 @@ def _book_phone_patient(user, cleaned, now) -> Appointment:
     patient = cleaned["patient"] or services.create_patient(
         actor=user,
         now=now,
+        phone_region=cleaned["location"].country,
         **{f: cleaned[f] for f in ("first_name", "last_name", "phone", "email")},
     )
     return services.book_appointment(
@@ -146,13 +148,16 @@ def _book_phone_patient(user, cleaned, now) -> Appointment:
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
-@require_GET
+@require_POST
 def book_screening(request):
-    """The screening flags of the chosen patient for the chosen treatment (an htmx fragment)."""
-    patient = _by_pk(Patient, request.GET.get("patient"))
-    treatment = _by_pk(Treatment, request.GET.get("treatment"))
-    location = Location.objects.filter(slug=request.GET.get("location")).first()
+    """The screening flags of the chosen patient for the chosen treatment (an htmx fragment).
+    POSTed with only those three fields (and the CSRF header), so a patient's name and phone
+    never land in a URL or an access log."""
+    patient = _by_pk(Patient, request.POST.get("patient"))
+    treatment = _by_pk(Treatment, request.POST.get("treatment"))
+    location = Location.objects.filter(slug=request.POST.get("location")).first()
     result = None
     if patient and treatment:
         today = (location.local(_now()) if location else timezone.localtime()).date()

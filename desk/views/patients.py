@@ -4,6 +4,7 @@ trail, and edits (audited here, field by field)."""
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
@@ -39,6 +40,7 @@ def patient_list(request):
     return render(request, "staff/patients.html", context)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 @require_GET
 def patient_detail(request, pk: int):
@@ -77,6 +79,7 @@ def patient_detail(request, pk: int):
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 def patient_edit(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import front_desk_required
@@ -42,6 +43,7 @@ def _plan_rows(plan: TreatmentPlan):
     return rows
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 def plan_new(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
@@ -80,6 +82,7 @@ def plan_new(request, pk: int):
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 @require_GET
 def plan_detail(request, pk: int):
@@ -138,6 +141,7 @@ def _overdue_plans(now: datetime):
     return due
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 @require_GET
 def plans_overdue(request):

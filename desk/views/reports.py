@@ -8,6 +8,7 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
@@ -138,6 +139,7 @@ def _percent(fraction: float) -> str:
     return f"{100 * fraction:.1f}"
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @front_desk_required
 @require_GET
 @reads_from_replica()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.roles import front_desk_required
-from booking import dates
+from booking import dates, services
 from booking.models import Patient, WaitlistEntry
 from booking.services import waitlist
 from desk.forms import WaitlistForm
@@ -58,7 +58,11 @@ def waitlist_update(request, pk: int):
             return HttpResponseBadRequest("Give the time with its time zone.")
         if not dates.in_range(start):
             return HttpResponseBadRequest(dates.OUT_OF_RANGE)
-        waitlist.offer(entry, start=start, now=now, actor=request.user)
+        try:
+            waitlist.offer(entry, start=start, now=now, actor=request.user)
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect(_next_or(request, reverse("desk:waitlist")))
         messages.success(
             request, f"Offered {entry.location.local(start):%a %b %-d at %H:%M} to {entry.patient}."
         )

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.forms import SignInForm, SignUpForm
@@ -154,6 +155,7 @@ def book_times(request, slug, location_slug):
     return render_week(request, "portal/book_times.html", context, location=location)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 def book_screening(request):
     draft = load_draft(request)
     if draft is None:
@@ -313,6 +315,7 @@ def _book(draft: Draft, *, patient: Patient, choice: str, sessions: int, user, n
     return services.book_appointment(patient=patient, start=draft.start, kind=kind, **common)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 def book_review(request):
     draft = load_draft(request)
     if draft is None:
@@ -406,22 +409,23 @@ def book_review(request):
 
 
 def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
-    """Check the chosen time is still free; "taken", a message, or None when it is fine."""
+    """Check the chosen time is still free: "taken" only when someone else holds a time that
+    was on offer; otherwise why it cannot be booked (past, outside hours...), or None."""
     if window and not window[0] <= draft.local_start.date() <= window[1]:
         return f"Please pick a time between {window[0]:%b %-d} and {window[1]:%b %-d}."
-    slots = free_slots(
+    refusal = services.why_not_bookable(
         treatment=draft.treatment,
         location=draft.location,
         provider_id=draft.provider.pk if draft.provider else None,
-        first_day=draft.local_start.date(),
-        last_day=draft.local_start.date(),
+        start=draft.start,
         now=now,
     )
-    if any(slot.start == draft.start for slot in slots):
+    if refusal is None:
         return None
-    return "taken"
+    return "taken" if isinstance(refusal, services.SlotTaken) else refusal.message
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def book_done(request, pk):
     patient = patient_of(request.user)

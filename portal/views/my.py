@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from accounts.roles import patient_of, patient_required
 from booking import ics, schedule, services
@@ -64,6 +65,7 @@ def _plan_progress(plan: TreatmentPlan, today: date) -> PlanProgress:
     return PlanProgress(plan, done, booked, plan.sessions, upcoming, label, bookable_now)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def my_appointments(request):
     patient = patient_of(request.user)
@@ -84,6 +86,7 @@ def my_appointments(request):
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def visit_detail(request, pk):
     patient = patient_of(request.user)
@@ -102,6 +105,7 @@ def visit_detail(request, pk):
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def visit_ics(request, pk):
     patient = patient_of(request.user)
@@ -116,6 +120,7 @@ def visit_ics(request, pk):
     return response
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def visit_cancel(request, pk):
     patient = patient_of(request.user)
@@ -143,6 +148,7 @@ def visit_cancel(request, pk):
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def visit_reschedule(request, pk):
     patient = patient_of(request.user)
@@ -196,6 +202,7 @@ def visit_reschedule(request, pk):
     )
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def plan_next(request, pk):
     """Times for the plan's next session, inside its window; picking one starts a draft."""
@@ -252,6 +259,7 @@ def plan_next(request, pk):
     return render_week(request, "portal/plan_next.html", context, location=plan.location)
 
 
+@never_cache  # health data: no browser or proxy may keep a copy
 @patient_required
 def my_details(request):
     patient = patient_of(request.user)
