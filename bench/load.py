@@ -99,12 +99,12 @@ def report(label: str, clients: int, timings, errors, elapsed: float) -> None:
         print(f"    {status} from {path}")
 
 
-async def run(port: int, first_day, requests: int, seconds: float) -> None:
+async def run(port: int, first_day, requests: int, seconds: float, clients_list=CLIENTS) -> None:
     groups = {
         "availability": await usual_answers(port, availability_paths(first_day)),
         "pages": await usual_answers(port, PAGES),
     }
-    for clients in CLIENTS:
+    for clients in clients_list:
         for label, answers in groups.items():
             await phase(port, answers, clients, clients * 4, seconds)  # warm every worker
             report(label, clients, *await phase(port, answers, clients, requests, seconds))
@@ -114,6 +114,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=800, help="per phase (default 800)")
     parser.add_argument("--seconds", type=float, default=20, help="per phase (default 20)")
+    parser.add_argument(
+        "--clients",
+        default=",".join(map(str, CLIENTS)),
+        help="concurrent clients per phase, comma-separated (default 16,64)",
+    )
     args = parser.parse_args()
 
     django_on_bench_database()
@@ -128,7 +133,8 @@ def main():
     first_day = (timezone.now() + timedelta(days=2)).date()
     with Gunicorn(server_env(DATABASE_URL=database_url, REDIS_URL="")) as web:
         print(f"gunicorn on 127.0.0.1:{web.port}, {os.cpu_count()} cores, conf default workers")
-        asyncio.run(run(web.port, first_day, args.requests, args.seconds))
+        clients = [int(n) for n in args.clients.split(",")]
+        asyncio.run(run(web.port, first_day, args.requests, args.seconds, clients))
 
 
 if __name__ == "__main__":
