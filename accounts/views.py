@@ -3,7 +3,7 @@
 No answer tells whether an email has an account: sign-up always says "check your email" (a
 new address gets a link to choose a password, a known one a "you already have an account"
 note), password reset always says the same, and a wrong password reads like an unknown email.
-Failed sign-ins and sign-ups are rate limited per IP.
+Failed sign-ins are rate limited per IP and per account, sign-ups per IP.
 """
 
 from django.contrib import messages
@@ -21,7 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
-from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
+from accounts.ratelimit import SignInAttempt, over_limit, too_many_requests
 from booking import services
 
 
@@ -143,19 +143,20 @@ def _user_from_link(uidb64: str):
 
 
 class SignInView(auth_views.LoginView):
-    """Django's sign-in, refusing an IP with too many recent failures."""
+    """Django's sign-in, refusing an address or an account with too many recent failures."""
 
     form_class = SignInForm
     template_name = "registration/login.html"
 
     def post(self, request, *args, **kwargs):
-        if is_limited(request, "sign-in"):
-            return too_many_requests(request, "sign-in")
+        self.attempt = SignInAttempt(request, request.POST.get("username", ""))
+        if self.attempt.refused():
+            return self.attempt.too_many(request)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        count_attempt(self.request, "sign-in")
-        return super().form_invalid(form)
+    def form_valid(self, form):
+        self.attempt.succeeded()
+        return super().form_valid(form)
 
     def get_default_redirect_url(self):
         return _after_sign_in(self.request)

@@ -13,7 +13,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 
 from booking import services
@@ -44,7 +44,7 @@ def desk_token(clinic, front_desk, patient):
         now=datetime(2027, 3, 1, 8, tzinfo=NEW_YORK),
     )
     factories.TreatmentFactory(name="Consultation", duration_minutes=30, numbing_minutes=0)
-    return Token.objects.create(user=front_desk).key
+    return AuthToken.objects.create(user=front_desk)[1]
 
 
 # Reading the schema touches no database, so it can happen when the tests are collected.
