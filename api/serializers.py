@@ -293,10 +293,14 @@ class TokenSerializer(serializers.Serializer):
 
 class ApiTokenSerializer(serializers.Serializer):
     key = serializers.CharField(source="token_key", help_text="DELETE auth/tokens/{key}/.")
-    name = serializers.CharField(source="device.name", default="")
+    name = serializers.SerializerMethodField(help_text="The device or app it was made for.")
     created = serializers.DateTimeField()
     expiry = serializers.DateTimeField(allow_null=True)
     current = serializers.SerializerMethodField(help_text="The token of this request.")
+
+    def get_name(self, token) -> str:
+        device = getattr(token, "device", None)  # none for a token made in the admin
+        return device.name if device is not None else ""
 
     def get_current(self, token) -> bool:
         return token.digest == self.context.get("current")
