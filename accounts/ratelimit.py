@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.models import SignInCounter
@@ -162,6 +162,7 @@ def too_many_requests(request, counter: Counter | str):
     if isinstance(counter, str):
         counter = Counter(counter, client_ip(request), time.time())
     minutes = max(1, -(-counter.retry_after // 60))
+    response: HttpResponse
     if request.path.startswith("/api/"):
         whose = "this account" if counter.scope == "sign-in-account" else "your address"
         detail = f"Too many attempts for {whose}. Try again in {minutes} minutes."

@@ -19,7 +19,7 @@ def _too_deep(data: object) -> bool:
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):
-            children = value.values()
+            children = list(value.values())
         elif isinstance(value, list):
             children = value
         else:

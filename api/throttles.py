@@ -5,6 +5,7 @@ DEFAULT_THROTTLE_RATES (API_THROTTLE_* variables). Too many answers 429 with Ret
 
 import logging
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
@@ -17,9 +18,13 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
     of the same view are free), and letting requests through if the cache is unreachable: a
     Redis outage must not stop bookings (sign-ins have their own limit, which holds then)."""
 
-    @property
-    def THROTTLE_RATES(self):  # noqa: N802  (DRF's name; read now, so settings can change)
-        return api_settings.DEFAULT_THROTTLE_RATES
+    def get_rate(self):
+        # DRF binds THROTTLE_RATES when the class is defined; read the setting each time
+        # instead, so a changed REST_FRAMEWORK setting (tests, reloads) takes effect.
+        rates: dict = api_settings.DEFAULT_THROTTLE_RATES
+        if self.scope not in rates:
+            raise ImproperlyConfigured(f"No throttle rate for the scope {self.scope!r}.")
+        return rates[self.scope]
 
     def allow_request(self, request, view):
         if request.method in SAFE_METHODS:
