@@ -7,6 +7,7 @@ from accounts import views
 urlpatterns = [
     path("accounts/login/", views.sign_in, name="login"),
     path("accounts/logout/", views.sign_out, name="logout"),
+    path("accounts/tokens/", views.api_tokens, name="account_tokens"),
     path("accounts/sign-up/", views.sign_up, name="sign_up"),
     path("accounts/sign-up/sent/", views.sign_up_sent, name="sign_up_sent"),
     path("accounts/activate/<uidb64>/<token>/", views.activate, name="account_activate"),

@@ -8,6 +8,7 @@ Failed sign-ins are rate limited per IP and per account, sign-ups per IP.
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts import tokens
 from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
 from accounts.ratelimit import SignInAttempt, over_limit, too_many_requests
 from booking import services
@@ -192,3 +194,19 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="registration/password_reset_complete.html"
 )
+
+
+@login_required
+def api_tokens(request):
+    """The apps and devices signed in to the account through the API, each revocable."""
+    if request.method == "POST":
+        key = request.POST.get("revoke", "")
+        if key == "all":
+            count = tokens.revoke_all_tokens(request.user)
+            messages.success(request, f"Signed out of {count} app(s) and device(s).")
+        elif key and tokens.revoke_token(request.user, key):
+            messages.success(request, "That app or device is signed out.")
+        else:
+            messages.error(request, "That token was already revoked or has expired.")
+        return redirect("account_tokens")
+    return render(request, "accounts/tokens.html", {"tokens": tokens.live_tokens(request.user)})

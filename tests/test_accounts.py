@@ -8,7 +8,9 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from knox.models import AuthToken
 
+from accounts import tokens
 from booking.models import Patient
 from tests import factories
 
@@ -205,3 +207,50 @@ def test_signing_up_takes_over_the_record_the_front_desk_made_by_phone(
     assert phoned.user == user and phoned.phone == "+1 404 555 0123"
     portal = client.get(reverse("my_appointments")).content.decode()
     assert visit.treatment.name in portal
+
+
+# The account's API tokens ---------------------------------------------------------------------
+
+
+def make_tokens(user, *names: str) -> list[str]:
+    return [tokens.issue_token(user, name=name)[0].token_key for name in names]
+
+
+def test_the_tokens_page_lists_each_device_in_constant_queries(
+    client, patient, django_assert_num_queries
+):
+    client.force_login(patient.user)
+    make_tokens(patient.user, "Front desk iPad")
+    # session, user, the tokens with their devices, and the menu's patient and provider
+    with django_assert_num_queries(5):
+        one = client.get(reverse("account_tokens"))
+    make_tokens(patient.user, "SkinclinicApp/2.1", "curl/8.5")
+    with django_assert_num_queries(5):
+        three = client.get(reverse("account_tokens"))
+
+    assert "Front desk iPad" in one.text
+    assert all(name in three.text for name in ("Front desk iPad", "SkinclinicApp/2.1", "curl/8.5"))
+
+
+def test_the_tokens_page_signs_out_one_device_or_all(client, patient):
+    ipad, phone, laptop = make_tokens(patient.user, "iPad", "phone", "laptop")
+    someone_else = make_tokens(factories.PatientFactory().user, "theirs")[0]
+    client.force_login(patient.user)
+
+    client.post(reverse("account_tokens"), {"revoke": ipad})
+    refused = client.post(reverse("account_tokens"), {"revoke": someone_else}, follow=True)
+
+    assert sorted(tokens.live_tokens(patient.user).values_list("token_key", flat=True)) == sorted(
+        [phone, laptop]
+    )
+    assert "already revoked" in refused.text
+    assert AuthToken.objects.filter(token_key=someone_else).exists()
+    client.post(reverse("account_tokens"), {"revoke": "all"})
+    assert not tokens.live_tokens(patient.user).exists()
+
+
+def test_the_tokens_page_needs_a_sign_in(client, db):
+    response = client.get(reverse("account_tokens"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
