@@ -3,8 +3,9 @@ from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
-    """Sign-up, sign-in and password reset, the clinic's roles and the per-IP rate limits.
-    No models."""
+    """Sign-up, sign-in and password reset, the clinic's roles, the rate limits (per IP and per
+    account) and the API tokens. Its two small models: the device of each API token, and the
+    sign-in counters used while Redis is down."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"

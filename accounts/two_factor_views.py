@@ -22,7 +22,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import two_factor
 from accounts.forms import CodeForm, ConfirmAuthenticatorForm
-from accounts.ratelimit import count_attempt, is_limited, too_many_requests
+from accounts.ratelimit import SignInAttempt
 from accounts.roles import has_staff_role
 
 RECOVERY_CODES_SESSION_KEY = "two_factor_new_codes"
@@ -62,11 +62,14 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if is_limited(request, "sign-in"):
-            return too_many_requests(request, "sign-in")
+        # Counted against the address and the account before the code is checked.
+        attempt = SignInAttempt(request, user.get_username())
+        if attempt.refused():
+            return attempt.too_many(request)
         if form.is_valid():
             check = two_factor.check_code(user, form.cleaned_data["code"])
             if check.device is not None:
+                attempt.succeeded()
                 _verified(request, check.device)
                 if isinstance(check.device, StaticDevice):
                     left = two_factor.recovery_codes_left(user)
@@ -87,7 +90,6 @@ def verify(request: HttpRequest) -> HttpResponse:
                     "code",
                     "That code is not right, or was already used. Enter the newest code.",
                 )
-        count_attempt(request, "sign-in")
         status = 400
     return render(
         request,
@@ -108,18 +110,20 @@ def setup(request: HttpRequest) -> HttpResponse:
     form = ConfirmAuthenticatorForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if is_limited(request, "sign-in"):
-            return too_many_requests(request, "sign-in")
+        # Counted against the address and the account before the code is checked.
+        attempt = SignInAttempt(request, user.get_username())
+        if attempt.refused():
+            return attempt.too_many(request)
         if form.is_valid():
             codes = two_factor.confirm_authenticator(device, form.cleaned_data["code"])
             if codes is not None:
+                attempt.succeeded()
                 _verified(request, device)
                 request.session[RECOVERY_CODES_SESSION_KEY] = codes
                 next_url = request.POST.get("next", "")
                 target = reverse("two_factor_recovery_codes")
                 return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
             form.add_error("code", "That code does not match. Enter the newest code the app shows.")
-        count_attempt(request, "sign-in")
         status = 400
     return render(
         request,

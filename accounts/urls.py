@@ -17,6 +17,7 @@ urlpatterns = [
         name="two_factor_recovery_codes",
     ),
     path("accounts/two-factor/turn-off/", two_factor_views.turn_off, name="two_factor_turn_off"),
+    path("accounts/tokens/", views.api_tokens, name="account_tokens"),
     path("accounts/sign-up/", views.sign_up, name="sign_up"),
     path("accounts/sign-up/sent/", views.sign_up_sent, name="sign_up_sent"),
     path("accounts/activate/<uidb64>/<token>/", views.activate, name="account_activate"),

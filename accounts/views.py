@@ -6,7 +6,7 @@ deactivated, a "you already have an account" note, each one email sent the same 
 reset always says the same, and a wrong password reads like an unknown email. The rules of
 sign-up (what a second request may change, when it expires, that only a waiting sign-up
 activates) live in booking.services.signups.
-Failed sign-ins and sign-ups are rate limited per IP.
+Failed sign-ins are rate limited per IP and per account, sign-ups per IP.
 """
 
 from datetime import UTC
@@ -14,6 +14,7 @@ from datetime import UTC
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
 from django.shortcuts import redirect, render
@@ -23,9 +24,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts import two_factor
+from accounts import tokens, two_factor
 from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
-from accounts.ratelimit import count_attempt, is_limited, over_limit, too_many_requests
+from accounts.ratelimit import SignInAttempt, over_limit, too_many_requests
 from booking import services
 
 
@@ -134,23 +135,22 @@ def _user_from_link(uidb64: str):
 
 
 class SignInView(auth_views.LoginView):
-    """Django's sign-in, refusing an IP with too many recent failures."""
+    """Django's sign-in, refusing an address or an account with too many recent failures."""
 
     form_class = SignInForm
     template_name = "registration/login.html"
 
     def post(self, request, *args, **kwargs):
-        if is_limited(request, "sign-in"):
-            return too_many_requests(request, "sign-in")
+        self.attempt = SignInAttempt(request, request.POST.get("username", ""))
+        if self.attempt.refused():
+            return self.attempt.too_many(request)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        count_attempt(self.request, "sign-in")
-        return super().form_invalid(form)
-
     def form_valid(self, form):
-        """The password was right; staff, and anyone who turned two-step sign-in on, go on to
-        the second step (accounts.middleware holds every other page until it is done)."""
+        """The password was right (the try is given back); staff, and anyone who turned
+        two-step sign-in on, go on to the second step (accounts.middleware holds every other
+        page until it is done), whose codes are counted as sign-ins too."""
+        self.attempt.succeeded()
         response = super().form_valid(form)
         user = form.get_user()
         if two_factor.needs_second_factor(user):
@@ -192,3 +192,19 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="registration/password_reset_complete.html"
 )
+
+
+@login_required
+def api_tokens(request):
+    """The apps and devices signed in to the account through the API, each revocable."""
+    if request.method == "POST":
+        key = request.POST.get("revoke", "")
+        if key == "all":
+            count = tokens.revoke_all_tokens(request.user)
+            messages.success(request, f"Signed out of {count} app(s) and device(s).")
+        elif key and tokens.revoke_token(request.user, key):
+            messages.success(request, "That app or device is signed out.")
+        else:
+            messages.error(request, "That token was already revoked or has expired.")
+        return redirect("account_tokens")
+    return render(request, "accounts/tokens.html", {"tokens": tokens.live_tokens(request.user)})

@@ -132,6 +132,19 @@ class RescheduleSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="This device or app, as the token list shows it (default: its User-Agent).",
+    )
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="For accounts with two-step sign-in (all staff): the 6-digit code from the "
+        "authenticator app, or a recovery code.",
+    )
 
 
 # Output -------------------------------------------------------------------------------------
@@ -320,11 +333,44 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown only now: the server keeps a digest.")
+    key = serializers.CharField(help_text="Its first characters, naming it in the token list.")
+    name = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    key = serializers.CharField(source="token_key", help_text="DELETE auth/tokens/{key}/.")
+    name = serializers.SerializerMethodField(help_text="The device or app it was made for.")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(help_text="The token of this request.")
+
+    def get_name(self, token) -> str:
+        device = getattr(token, "device", None)  # none for a token made in the admin
+        return device.name if device is not None else ""
+
+    def get_current(self, token) -> bool:
+        return token.digest == self.context.get("current")
 
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class ConflictSerializer(ErrorSerializer):
+    session = serializers.IntegerField(
+        required=False, help_text="The course session that could not be placed."
+    )
+
+
+# A 400 names each field it refuses, with its messages ({"start": ["..."]}; a list of
+# objects for a list field such as `screening`), or says what is wrong in `detail`.
+INVALID_INPUT = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {}},
+}
 
 
 def error_responses(*codes: int) -> dict:
@@ -334,6 +380,13 @@ def error_responses(*codes: int) -> dict:
         401: "Not signed in.",
         403: "Signed in, but not allowed.",
         404: "No such record, or not yours.",
-        409: "The time is taken, or a session of the plan could not be placed.",
+        409: "The time is taken, the visit is inside the cancellation notice, the health "
+        "questions need answers, or a session of the plan could not be placed (`session`).",
+        429: "Too many requests of this kind; the Retry-After header says how many seconds "
+        "to wait.",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
+    bodies = {400: INVALID_INPUT, 409: ConflictSerializer}
+    return {
+        code: OpenApiResponse(bodies.get(code, ErrorSerializer), description=described[code])
+        for code in codes
+    }

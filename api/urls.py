@@ -3,7 +3,6 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.ratelimit import limit_failed_sign_ins
 from api import views
 from booking.routing import reads_from_replica
 
@@ -12,11 +11,12 @@ urlpatterns = [
     # Relative, so the docs find the schema however this module is included or namespaced.
     # The split view serves its script from a URL instead of inline, as the CSP requires.
     path("docs/", SpectacularSwaggerSplitView.as_view(url="../schema/"), name="api_docs"),
-    path(
-        "auth/token/",
-        limit_failed_sign_ins(views.obtain_token, failed_status=400),
-        name="api_token",
-    ),
+    # Sign-in limits per account and per address are counted inside obtain_token.
+    path("auth/token/", views.obtain_token, name="api_token"),
+    path("auth/logout/", views.logout, name="api_logout"),
+    path("auth/logoutall/", views.logout_all, name="api_logout_all"),
+    path("auth/tokens/", views.token_list, name="api_tokens"),
+    path("auth/tokens/<str:key>/", views.token_revoke, name="api_token_revoke"),
     path("treatments/", views.treatment_list, name="api_treatments"),
     path("locations/", views.location_list, name="api_locations"),
     # Free times may come from the read replica (booking.routing); the booking re-checks.

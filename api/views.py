@@ -14,21 +14,24 @@ from datetime import date, datetime, timedelta
 
 import orjson
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from accounts import roles
+from accounts import roles, tokens, two_factor
+from accounts.ratelimit import SignInAttempt
 from api.permissions import (
     changeable_appointment,
     is_desk,
@@ -38,6 +41,7 @@ from api.permissions import (
     visible_appointments,
 )
 from api.serializers import (
+    ApiTokenSerializer,
     AppointmentFilterSerializer,
     AppointmentRequestSerializer,
     AppointmentSerializer,
@@ -56,6 +60,7 @@ from api.serializers import (
     appointment_rows,
     error_responses,
 )
+from api.throttles import throttled
 from booking import availability, queries, services
 from booking.models import Location, Provider
 from treatments import screening
@@ -65,7 +70,8 @@ STAFF_LIST_DAYS = 14
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus booking errors (400/409) and Django's ValidationError (400)."""
+    """DRF's handler, plus booking errors (400/409) and Django's ValidationError (400);
+    a throttled request gets a reason in words besides its Retry-After header."""
     if isinstance(exc, services.BookingError):
         set_rollback()
         body = {"detail": exc.message}
@@ -77,11 +83,20 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, Throttled) and response is not None:
+        minutes = max(1, -(-int(exc.wait or 60) // 60))
+        what = getattr(context.get("view"), "throttle_scope", None) or "requests"
+        response.data = {
+            "detail": f"Too many {what} requests from you. Try again in {minutes} minutes."
+        }
+    return response
 
 
+@csrf_exempt  # it changes nothing, so an unknown POST gets this JSON 404, not a CSRF page
 def not_found(request, *args, **kwargs):
-    """Any other address under /api/v1/ (including ids that are not numbers): a JSON 404."""
+    """Any other address under /api/v1/, by any method (including ids that are not numbers):
+    a JSON 404."""
     return JsonResponse({"detail": "There is nothing at this address in the API."}, status=404)
 
 
@@ -188,34 +203,112 @@ def _times_json(times: list[availability.FreeTime], names: dict[int, str]) -> di
 
 @extend_schema(
     request=TokenRequestSerializer,
-    responses={200: TokenSerializer, **error_responses(400)},
+    responses={
+        200: TokenSerializer,
+        **error_responses(400, 403),
+        429: OpenApiResponse(
+            error_responses(429)[429].response,
+            description="Too many failed sign-ins for the account or from the address, or "
+            "too many token requests.",
+        ),
+    },
     auth=[],
 )
+@throttled("token")
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
 def obtain_token(request):
-    """Exchange a username and password for an API token (send it as `Authorization: Token …`)."""
+    """Exchange a username and password for a token for this device, valid for a limited time
+    (`expiry`); send it as `Authorization: Token …`. Only its first characters (`key`) are
+    kept readable; POST auth/logout/ with it to revoke it."""
     body = TokenRequestSerializer(data=request.data)
     body.is_valid(raise_exception=True)
+    username = body.validated_data["username"]
+    attempt = SignInAttempt(request, username)
+    if attempt.refused():
+        return attempt.too_many(request)
     user = authenticate(
-        request._request,
-        username=body.validated_data["username"],
-        password=body.validated_data["password"],
+        request._request, username=username, password=body.validated_data["password"]
     )
     if user is None:
         return Response(
             {"detail": "That username and password do not match an account."},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    token, _ = Token.objects.get_or_create(user=user)
-    return Response({"token": token.key})
+    problem = _second_step_problem(user, body.validated_data.get("code", ""))
+    if problem:  # still counted as a failed sign-in: a code is guessed like a password
+        return Response({"detail": problem}, status=status.HTTP_400_BAD_REQUEST)
+    attempt.succeeded()
+    name = body.validated_data.get("name") or request.META.get("HTTP_USER_AGENT", "")
+    try:
+        token, secret = tokens.issue_token(user, name=name)
+    except tokens.TooManyTokens as exc:
+        raise PermissionDenied(str(exc)) from None
+    user_logged_in.send(sender=type(user), request=request._request, user=user)
+    return Response(
+        {"token": secret, "key": token.token_key, "name": token.device.name, "expiry": token.expiry}
+    )
+
+
+def _second_step_problem(user, code: str) -> str:
+    """Why a token cannot be given yet to an account with two-step sign-in ('' if it can):
+    a token is as good as a verified session, so it needs the code too."""
+    if not two_factor.needs_second_factor(user):
+        return ""
+    if not two_factor.has_authenticator(user):
+        return "Set up two-step sign-in on the website first, then ask for a token with a code."
+    if not code.strip():
+        return "This account signs in in two steps: send `code`, the 6-digit code from its app."
+    if two_factor.check_code(user, code).device is None:
+        return "That code is not right, or was already used. Send the newest code."
+    return ""
+
+
+@extend_schema(request=None, responses={204: None, **error_responses(401)})
+@api_view(["POST"])
+@authentication_classes([TokenAuthentication])
+def logout(request):
+    """Revoke the token this request was made with."""
+    request.auth.delete()
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(request=None, responses={204: None, **error_responses(401)})
+@api_view(["POST"])
+def logout_all(request):
+    """Revoke every token of the account (sign out of every device)."""
+    tokens.revoke_all_tokens(request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(responses={200: ApiTokenSerializer(many=True), **error_responses(401)})
+@api_view(["GET"])
+def token_list(request):
+    """The account's live tokens, one per device, newest first (the tokens themselves are not
+    stored, only their first characters)."""
+    current = getattr(request.auth, "digest", None)
+    return Response(
+        ApiTokenSerializer(
+            tokens.live_tokens(request.user), many=True, context={"current": current}
+        ).data
+    )
+
+
+@extend_schema(responses={204: None, **error_responses(401, 404)})
+@api_view(["DELETE"])
+def token_revoke(request, key: str):
+    """Revoke one of the account's tokens, named by its `key`."""
+    if not tokens.revoke_token(request.user, key):
+        raise NotFound("You have no token with that key.")
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(
     request=PlanRequestSerializer,
-    responses={200: PlanPreviewSerializer, **error_responses(400)},
+    responses={200: PlanPreviewSerializer, **error_responses(400, 429)},
 )
+@throttled("plans")
 @api_view(["POST"])
 @permission_classes([AllowAny])
 def plan_preview(request):
@@ -259,8 +352,9 @@ def _proposal_json(proposal: services.Proposal, names: dict[int, str]) -> dict:
 
 @extend_schema(
     request=PlanRequestSerializer,
-    responses={201: PlanSerializer, **error_responses(400, 401, 403, 409)},
+    responses={201: PlanSerializer, **error_responses(400, 401, 403, 409, 429)},
 )
+@throttled("plans")
 @api_view(["POST"])
 def plan_create(request):
     """Book every initial session of a course, or none (409 names the session that could not
@@ -305,10 +399,11 @@ def _on_local_day(day: date) -> Q:
 @extend_schema(
     methods=["POST"],
     request=AppointmentRequestSerializer,
-    responses={201: AppointmentSerializer, **error_responses(400, 401, 403, 409)},
+    responses={201: AppointmentSerializer, **error_responses(400, 401, 403, 409, 429)},
     description="Book one visit. Leave out `provider` for the first aesthetician free then. "
     "Front desk pass `patient` and may book any time inside working hours.",
 )
+@throttled("bookings")
 @api_view(["GET", "POST"])
 def appointment_list(request):
     if request.method == "POST":
@@ -371,7 +466,7 @@ def appointment_detail(request, pk: int):
 
 @extend_schema(
     request=CancelSerializer,
-    responses={200: AppointmentSerializer, **error_responses(400, 401, 403, 404)},
+    responses={200: AppointmentSerializer, **error_responses(400, 401, 403, 404, 409)},
 )
 @api_view(["POST"])
 def appointment_cancel(request, pk: int):

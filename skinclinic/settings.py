@@ -10,7 +10,9 @@ reported to Sentry (no request bodies, no personal data).
 
 import logging
 import os
+import re
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -66,6 +68,21 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     if value is None:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; not {raw!r}.")
     return value
+
+
+RATE = re.compile(r"^\s*\d+\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate for DRF, "number/period" with a period of second, minute, hour or day."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not RATE.match(raw):
+        raise ImproperlyConfigured(
+            f"{name} must look like 30/hour (second, minute, hour or day), not {raw!r}."
+        )
+    return raw.replace(" ", "")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -167,7 +184,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
@@ -259,6 +276,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its hook revokes the account's API tokens whenever the password changes.
+    {"NAME": "accounts.tokens.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 # Two-factor sign-in (django-otp): front desk, aestheticians, is_staff and superusers must add
@@ -297,13 +316,45 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed, expiring, per-device tokens, sent as `Authorization: Token <token>`.
+        "knox.auth.TokenAuthentication",
+        # Sessions count only once their second step (if any) is done.
         "api.sessions.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Refuses lone surrogates and deep nesting with a 400 (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per signed-in account, else per IP; counted in the cache (api/throttles.py).
+    "DEFAULT_THROTTLE_RATES": {
+        "bookings": env_rate("API_THROTTLE_BOOKINGS", "30/hour"),
+        "plans": env_rate("API_THROTTLE_PLANS", "60/hour"),
+        "token": env_rate("API_THROTTLE_TOKEN", "30/hour"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.views.exception_handler",
 }
+# API tokens (django-rest-knox): only a digest is stored; each expires after the TTL and is
+# revoked by signing out of it, by a password change or reset, or from the account page.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's own (its device name: accounts.TokenDevice)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_float("API_TOKEN_TTL_HOURS", 10.0)),
+    "TOKEN_LIMIT_PER_USER": env_int("API_TOKENS_PER_USER", 20),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Failed sign-ins allowed per window, on every door (the sign-in page, the admin, the API):
+# per account lower, per IP higher (a clinic's shared Wi-Fi). accounts/ratelimit.py has the
+# other scopes; RATE_LIMITS maps a scope to (attempts, seconds).
+SIGN_IN_WINDOW = env_int("SIGN_IN_WINDOW_MINUTES", 15) * 60
+RATE_LIMITS = {
+    "sign-in": (env_int("SIGN_IN_LIMIT_PER_IP", 50), SIGN_IN_WINDOW),
+    "sign-in-account": (env_int("SIGN_IN_LIMIT_PER_ACCOUNT", 10), SIGN_IN_WINDOW),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "skinclinic API",
     "DESCRIPTION": "Treatments, free times and bookings for a medical spa.",

@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from knox.models import AuthToken
 
+from accounts import tokens
 from accounts.views import activation_tokens
 from booking.models import Patient, PendingSignUp
 from tests import factories
@@ -326,14 +328,16 @@ def test_an_expired_sign_up_may_start_over_and_its_old_links_die(client, db, set
 
     with time_machine.travel(start + expiry + timedelta(minutes=1), tick=False):
         assert client.get(resent).status_code == 400  # the sign-up expired, whatever the link
-        client.post(reverse("sign_up"), {**SIGN_UP, "first_name": "Mia", "phone": "+1 404 555 7"})
+        client.post(
+            reverse("sign_up"), {**SIGN_UP, "first_name": "Mia", "phone": "+1 404 555 0177"}
+        )
         fresh = link_in(mail.outbox[-1])
         assert client.get(resent).status_code == 400
         done = client.post(fresh, PASSWORD)
 
     assert done["Location"] == reverse("my_appointments")
     patient = Patient.objects.get()
-    assert (patient.first_name, patient.phone) == ("Mia", "+1 404 555 7")
+    assert (patient.first_name, str(patient.phone)) == ("Mia", "+14045550177")
     assert User.objects.get().is_active
 
 
@@ -441,3 +445,51 @@ def test_the_migration_carries_over_only_sign_ups_that_were_clearly_waiting(db):
     assert {never_used.pk, staff.pk, patient.pk}.isdisjoint(
         PendingSignUp.objects.values_list("user", flat=True)
     )
+
+
+# The account's API tokens ---------------------------------------------------------------------
+
+
+def make_tokens(user, *names: str) -> list[str]:
+    return [tokens.issue_token(user, name=name)[0].token_key for name in names]
+
+
+def test_the_tokens_page_lists_each_device_in_constant_queries(
+    client, patient, django_assert_num_queries
+):
+    client.force_login(patient.user)
+    make_tokens(patient.user, "Front desk iPad")
+    # session, user, django-otp's device of the session, the tokens with their devices, and
+    # the menu's patient and provider
+    with django_assert_num_queries(6):
+        one = client.get(reverse("account_tokens"))
+    make_tokens(patient.user, "SkinclinicApp/2.1", "curl/8.5")
+    with django_assert_num_queries(6):
+        three = client.get(reverse("account_tokens"))
+
+    assert "Front desk iPad" in one.text
+    assert all(name in three.text for name in ("Front desk iPad", "SkinclinicApp/2.1", "curl/8.5"))
+
+
+def test_the_tokens_page_signs_out_one_device_or_all(client, patient):
+    ipad, phone, laptop = make_tokens(patient.user, "iPad", "phone", "laptop")
+    someone_else = make_tokens(factories.PatientFactory().user, "theirs")[0]
+    client.force_login(patient.user)
+
+    client.post(reverse("account_tokens"), {"revoke": ipad})
+    refused = client.post(reverse("account_tokens"), {"revoke": someone_else}, follow=True)
+
+    assert sorted(tokens.live_tokens(patient.user).values_list("token_key", flat=True)) == sorted(
+        [phone, laptop]
+    )
+    assert "already revoked" in refused.text
+    assert AuthToken.objects.filter(token_key=someone_else).exists()
+    client.post(reverse("account_tokens"), {"revoke": "all"})
+    assert not tokens.live_tokens(patient.user).exists()
+
+
+def test_the_tokens_page_needs_a_sign_in(client, db):
+    response = client.get(reverse("account_tokens"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

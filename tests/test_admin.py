@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from booking import services
 from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer, TreatmentPlan
@@ -34,7 +34,7 @@ def demo(db, monkeypatch):
 @pytest.fixture
 def superuser_client(client, demo):
     superuser = User.objects.get(username="admin")
-    Token.objects.get_or_create(user=superuser)  # API tokens are made on request, not seeded
+    AuthToken.objects.create(user=superuser)  # made on request, not seeded
     sign_in(client, superuser)
     return client
 

@@ -5,20 +5,31 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from drf_spectacular.validation import validate_schema
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from booking import services
 from booking.models import Appointment
 from tests import factories
-from tests.helpers import at, book, sign_in
+from tests.helpers import at, authenticator, book, sign_in, totp_code
 
 API = "/api/v1"
 NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
 AVAILABILITY_QUERIES = 6  # treatment, location, load_schedules' four; the budget is 10
+
+# Throttle counts must not leak between tests (or into the Redis other runs share).
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def client_for(user=None) -> APIClient:
@@ -326,6 +337,189 @@ def test_wrong_credentials_get_one_generic_message(patient, username):
 
     assert response.status_code == 400
     assert response.json() == {"detail": "That username and password do not match an account."}
+
+
+def obtain(client, user, **extra):
+    return client.post(
+        f"{API}/auth/token/",
+        {"username": user.username, "password": "correct horse battery staple", **extra},
+        format="json",
+    )
+
+
+def with_token(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def test_staff_get_a_token_only_with_their_second_step(front_desk):
+    """A token is as good as a signed-in session: the password alone is not enough for staff."""
+    front_desk.set_password("correct horse battery staple")
+    front_desk.save()
+    client = client_for()
+
+    with time_machine.travel(datetime(2027, 3, 1, 13, 0, 5), tick=False) as traveller:
+        not_set_up = obtain(client, front_desk)
+        device = authenticator(front_desk)
+        without = obtain(client, front_desk)
+        code = totp_code(device)
+        wrong = obtain(client, front_desk, code="000000" if code != "000000" else "111111")
+        traveller.shift(5)  # django-otp makes the device wait a moment after a wrong code
+        right = obtain(client, front_desk, code=code)
+        replayed = obtain(client, front_desk, code=code)
+
+    assert not_set_up.status_code == without.status_code == wrong.status_code == 400
+    assert "Set up two-step sign-in" in not_set_up.json()["detail"]
+    assert "send `code`" in without.json()["detail"]
+    assert "not right" in wrong.json()["detail"]
+    assert right.status_code == 200 and right.json()["token"]
+    assert replayed.status_code == 400  # one code, one token
+    assert AuthToken.objects.filter(user=front_desk).count() == 1
+
+
+def test_tokens_are_stored_only_as_a_digest(patient):
+    token = obtain(client_for(), patient.user).json()["token"]
+
+    [row] = AuthToken.objects.filter(user=patient.user)
+    stored = " ".join(str(value) for value in AuthToken.objects.values_list().get())
+    assert token not in stored
+    assert row.token_key == token[: len(row.token_key)]
+    assert "rest_framework.authtoken" not in settings.INSTALLED_APPS
+
+
+def test_a_token_expires_after_ten_hours(patient, now):
+    with time_machine.travel(now, tick=False):
+        answer = obtain(client_for(), patient.user).json()
+    assert datetime.fromisoformat(answer["expiry"]) == now + timedelta(hours=10)
+    client = with_token(answer["token"])
+
+    with time_machine.travel(now + timedelta(hours=9, minutes=59), tick=False):
+        assert client.get(f"{API}/appointments/").status_code == 200
+    with time_machine.travel(now + timedelta(hours=10, minutes=1), tick=False):
+        assert client.get(f"{API}/appointments/").status_code == 401
+
+
+def test_each_device_gets_its_own_named_token_and_can_list_them(patient):
+    ipad = obtain(client_for(), patient.user, name="Front desk iPad").json()
+    phone = obtain(APIClient(HTTP_USER_AGENT="SkinclinicApp/2.1 (Android)"), patient.user).json()
+
+    listed = with_token(ipad["token"]).get(f"{API}/auth/tokens/").json()
+
+    assert ipad["token"] != phone["token"]
+    assert [(t["key"], t["name"], t["current"]) for t in listed] == [
+        (phone["key"], "SkinclinicApp/2.1 (Android)", False),
+        (ipad["key"], "Front desk iPad", True),
+    ]
+    assert all(
+        len(t["key"]) < 20 and t["key"] not in (ipad["token"], phone["token"]) for t in listed
+    )
+
+
+def test_logout_revokes_this_token_and_logoutall_every_token(patient):
+    first, second, third = (
+        with_token(obtain(client_for(), patient.user).json()["token"]) for _ in range(3)
+    )
+
+    assert first.post(f"{API}/auth/logout/").status_code == 204
+    assert first.get(f"{API}/appointments/").status_code == 401
+    assert second.get(f"{API}/appointments/").status_code == 200
+
+    assert second.post(f"{API}/auth/logoutall/").status_code == 204
+    assert second.get(f"{API}/appointments/").status_code == 401
+    assert third.get(f"{API}/appointments/").status_code == 401
+
+
+def test_one_token_is_revoked_by_its_key_and_only_by_its_owner(patient):
+    mine = obtain(client_for(), patient.user).json()
+    other = factories.PatientFactory()
+    theirs = obtain(client_for(), other.user).json()
+    client = with_token(mine["token"])
+
+    assert client.delete(f"{API}/auth/tokens/{theirs['key']}/").status_code == 404
+    assert with_token(theirs["token"]).get(f"{API}/appointments/").status_code == 200
+    assert client.delete(f"{API}/auth/tokens/{mine['key']}/").status_code == 204
+    assert client.get(f"{API}/appointments/").status_code == 401
+
+
+@pytest.mark.parametrize("how", ["change", "reset", "admin"])
+def test_a_password_change_or_reset_revokes_every_token(patient, how):
+    user = patient.user
+    client = with_token(obtain(client_for(), user).json()["token"])
+    new = "a brand new passphrase 2027"
+
+    if how == "change":
+        form = PasswordChangeForm(
+            user,
+            {
+                "old_password": "correct horse battery staple",
+                "new_password1": new,
+                "new_password2": new,
+            },
+        )
+    elif how == "reset":
+        form = SetPasswordForm(user, {"new_password1": new, "new_password2": new})
+    else:
+        form = AdminPasswordChangeForm(user, {"password1": new, "password2": new})
+    assert form.is_valid(), form.errors
+    form.save()
+
+    assert client.get(f"{API}/appointments/").status_code == 401
+    assert not AuthToken.objects.filter(user=user).exists()
+
+
+def test_a_password_hash_upgrade_is_not_a_change(patient, settings):
+    user = patient.user
+    token = obtain(client_for(), user).json()["token"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+    assert user.check_password("correct horse battery staple")  # re-hashes with PBKDF2
+
+    assert with_token(token).get(f"{API}/appointments/").status_code == 200
+
+
+def test_the_password_reset_page_revokes_tokens(patient, client):
+    user = patient.user
+    api = with_token(obtain(client_for(), user).json()["token"])
+    user.refresh_from_db()  # signing in through the API set last_login, which links cover
+    link = reverse(
+        "password_reset_confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    form_page = client.get(link, follow=True)
+    new = "a brand new passphrase 2027"
+
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
+    )
+
+    assert done.status_code == 302
+    assert api.get(f"{API}/appointments/").status_code == 401
+
+
+def test_a_deactivated_accounts_token_stops_working(patient):
+    client = with_token(obtain(client_for(), patient.user).json()["token"])
+    patient.user.is_active = False
+    patient.user.save()
+
+    assert client.get(f"{API}/appointments/").status_code == 401
+
+
+def test_an_account_has_a_limited_number_of_live_tokens(patient, settings):
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 2}
+    assert obtain(client_for(), patient.user).status_code == 200
+    assert obtain(client_for(), patient.user).status_code == 200
+
+    refused = obtain(client_for(), patient.user)
+
+    assert refused.status_code == 403
+    assert "Revoke one" in refused.json()["detail"]
 
 
 def test_the_api_needs_a_sign_in_for_appointments(clinic):
@@ -815,3 +1009,150 @@ def test_a_patient_cannot_cancel_or_move_online_inside_the_notice(
     assert "Please call Buckhead" in cancel.json()["detail"]
     desk = client_for(front_desk).post(f"{API}/appointments/{visit.pk}/cancel/", {}, format="json")
     assert desk.status_code == 200
+
+
+# Throttles ------------------------------------------------------------------------------------
+
+
+def throttle_rates(settings, **rates):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            **rates,
+        },
+    }
+
+
+def test_bookings_are_throttled_per_account_with_retry_after(clinic, patient, frozen, settings):
+    throttle_rates(settings, bookings="2/hour")
+    client = client_for(patient.user)
+    for hour in (10, 11):
+        client.post(
+            f"{API}/appointments/", booking_body(clinic, at(NEXT_WEEK, hour)), format="json"
+        )
+
+    refused = client.post(
+        f"{API}/appointments/", booking_body(clinic, at(NEXT_WEEK, 13)), format="json"
+    )
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "3600"
+    assert refused.json() == {
+        "detail": "Too many bookings requests from you. Try again in 60 minutes."
+    }
+    assert client.get(f"{API}/appointments/").status_code == 200  # reading is not booking
+    other = client_for(factories.PatientFactory().user)
+    assert (
+        other.post(
+            f"{API}/appointments/", booking_body(clinic, at(NEXT_WEEK, 13)), format="json"
+        ).status_code
+        == 201
+    )
+
+
+def test_plans_are_throttled(clinic, frozen, settings):
+    throttle_rates(settings, plans="1/minute")
+    body = {**booking_body(clinic, at(NEXT_WEEK, 10)), "sessions": 3}
+    client = client_for()
+
+    assert client.post(f"{API}/plans/preview/", body, format="json").status_code == 200
+    refused = client.post(f"{API}/plans/preview/", body, format="json")
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+
+
+def test_token_requests_are_throttled_even_with_the_right_password(patient, settings):
+    throttle_rates(settings, token="2/hour")
+    obtain(client_for(), patient.user)
+    obtain(client_for(), patient.user)
+
+    refused = obtain(client_for(), patient.user)
+
+    assert refused.status_code == 429
+    assert "Too many token requests" in refused.json()["detail"]
+    assert int(refused["Retry-After"]) > 0
+
+
+def test_a_token_request_for_an_account_under_attack_is_429(patient):
+    for n in range(10):
+        APIClient(REMOTE_ADDR=f"198.51.100.{n}").post(
+            f"{API}/auth/token/", {"username": patient.user.username, "password": "x"}
+        )
+
+    refused = obtain(APIClient(REMOTE_ADDR="203.0.113.5"), patient.user)
+
+    assert refused.status_code == 429
+    assert "this account" in refused.json()["detail"]
+
+
+# Hostile input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"treatment": "\\ud800", "location": "x", "start": "2027-03-02T10:00:00-05:00"}',
+        '{"treatment": "micro", "location": "x", "start": "2027-03-02T10:00:00-05:00", '
+        '"screening": [{"code": "\\udfff", "yes": false}]}',
+        b'{"treatment": "\xed\xa0\x80"}',
+    ],
+    ids=["slug", "nested", "raw-bytes"],
+)
+def test_a_lone_surrogate_in_a_body_is_400_with_a_reason(clinic, patient, body):
+    response = client_for(patient.user).post(
+        f"{API}/appointments/", data=body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "not valid Unicode" in response.json()["detail"]
+
+
+def test_a_lone_surrogate_in_a_token_request_or_cancel_reason_is_400(clinic, patient, frozen):
+    visit = book(clinic, patient, at(NEXT_WEEK, 10), frozen)
+    client = client_for(patient.user)
+
+    token = client_for().post(
+        f"{API}/auth/token/",
+        data='{"username": "\\ud800", "password": "x"}',
+        content_type="application/json",
+    )
+    cancel = client.post(
+        f"{API}/appointments/{visit.pk}/cancel/",
+        data='{"reason": "ill \\ud800"}',
+        content_type="application/json",
+    )
+
+    assert (token.status_code, cancel.status_code) == (400, 400)
+
+
+def test_a_lone_surrogate_in_a_query_parameter_is_400(clinic):
+    response = client_for().get(
+        f"{API}/availability/",
+        QUERY_STRING="treatment=%ED%A0%80&location=%ED%A0%80&start=2027-03-02&end=2027-03-03",
+    )
+
+    assert response.status_code == 400
+    assert "no treatment" in " ".join(response.json()["treatment"])
+
+
+def test_json_nested_five_thousand_deep_is_400(clinic, patient):
+    deep = "[" * 5000 + "]" * 5000
+    shallow_but_deep = '{"treatment": ' + "[" * 40 + "]" * 40 + "}"
+
+    for body in (deep, shallow_but_deep):
+        response = client_for(patient.user).post(
+            f"{API}/appointments/", data=body, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert "nested more than" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "options"])
+def test_unknown_api_addresses_are_a_json_404_for_every_method(client, method, db):
+    response = getattr(Client(enforce_csrf_checks=True), method)(f"{API}/no/such/thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
