@@ -51,7 +51,7 @@ def seed(first_day):
     """A clinic where any two visits less than 4h45 apart collide, and who will race."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from booking import services
     from booking.models import Location, Patient, Provider, Room, WorkingHours
@@ -87,7 +87,7 @@ def seed(first_day):
         patients.append(
             Patient.objects.create(user=user, first_name=f"Patient{index}", last_name="Racer")
         )
-    tokens = [Token.objects.create(user=p.user).key for p in patients]
+    tokens = [AuthToken.objects.create(user=p.user)[1] for p in patients]
     # Visits to move in rounds 3 and 4: one a day, from two weeks out.
     visits = [
         services.book_appointment(
@@ -101,7 +101,7 @@ def seed(first_day):
         ).pk
         for i, patient in enumerate(patients)
     ]
-    return location, Token.objects.create(user=desk).key, tokens, visits
+    return location, AuthToken.objects.create(user=desk)[1], tokens, visits
 
 
 def book(token: str, start: datetime):
