@@ -457,7 +457,7 @@ def make_tokens(user, *names: str) -> list[str]:
 def test_the_tokens_page_lists_each_device_in_constant_queries(
     client, patient, django_assert_num_queries
 ):
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
     make_tokens(patient.user, "Front desk iPad")
     # session, user, django-otp's device of the session, the tokens with their devices, and
     # the menu's patient and provider
@@ -474,7 +474,7 @@ def test_the_tokens_page_lists_each_device_in_constant_queries(
 def test_the_tokens_page_signs_out_one_device_or_all(client, patient):
     ipad, phone, laptop = make_tokens(patient.user, "iPad", "phone", "laptop")
     someone_else = make_tokens(factories.PatientFactory().user, "theirs")[0]
-    client.force_login(patient.user)
+    sign_in(client, patient.user)
 
     client.post(reverse("account_tokens"), {"revoke": ipad})
     refused = client.post(reverse("account_tokens"), {"revoke": someone_else}, follow=True)
