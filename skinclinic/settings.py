@@ -217,6 +217,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A record that is not the user's: the friendly 404, even with DEBUG on.
+    "skinclinic.errors.PrivateNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "skinclinic.urls"
