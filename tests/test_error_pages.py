@@ -30,9 +30,7 @@ def visit(clinic, now):
     return book(clinic, factories.PatientFactory(), datetime(2027, 3, 2, 10, tzinfo=NEW_YORK), now)
 
 
-def test_a_page_not_open_to_the_role_is_a_friendly_403_pointing_to_their_own_page(
-    client, clinic
-):
+def test_a_page_not_open_to_the_role_is_a_friendly_403_pointing_to_their_own_page(client, clinic):
     sign_in(client, clinic["provider"].user)
 
     page = client.get(reverse("desk:calendar"))

@@ -168,9 +168,7 @@ def test_a_code_asked_again_later_does_not_send_an_aesthetician_to_the_desk(clie
     gate = client.get("/staff/")
     assert gate["Location"].startswith(reverse("two_factor_verify"))
 
-    response = client.post(
-        gate["Location"], {"code": totp_code(device), "next": "/staff/"}
-    )
+    response = client.post(gate["Location"], {"code": totp_code(device), "next": "/staff/"})
 
     assert response["Location"] == reverse("my_day")
 
