@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from booking.services.audit import signed_in_or_none
 
@@ -48,6 +49,20 @@ def has_staff_role(user) -> bool:
     return bool(user.is_staff or user.is_superuser) or bool(_groups(user) & set(STAFF_GROUPS))
 
 
+class NotYours(Http404):
+    """A record that is not the signed-in user's: answered as "not found" (never saying it
+    exists), with the friendly 404 page even while DEBUG is on (skinclinic.errors)."""
+
+
+def own_or_404(queryset, **lookup):
+    """The one row of `queryset` (already narrowed to the user's own records) matching
+    `lookup`, or NotYours."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise NotYours("No such page for your account.") from None
+
+
 def patient_of(user):
     """The user's Patient record, or None."""
     if signed_in_or_none(user) is None:
@@ -65,6 +80,9 @@ def _role_required(check):
                 raise PermissionDenied("Your account cannot open this page.")
             return view(request, *args, **kwargs)
 
+        # Kept on the view (functools.wraps copies it through outer decorators), so that
+        # accounts.landing can tell whether a `next` page is one the user may open.
+        wrapped.role_check = check  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

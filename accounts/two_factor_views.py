@@ -16,11 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from accounts import two_factor
+from accounts import landing, two_factor
 from accounts.forms import CodeForm, ConfirmAuthenticatorForm
 from accounts.ratelimit import SignInAttempt
 from accounts.roles import has_staff_role
@@ -29,12 +29,9 @@ RECOVERY_CODES_SESSION_KEY = "two_factor_new_codes"
 
 
 def _next_url(request: HttpRequest) -> str:
+    """The `next` page if it is safe and the user's to open, else their landing page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("two_factor")
+    return landing.after_sign_in_url(request, target)
 
 
 def _user(request: HttpRequest) -> User:
@@ -114,15 +111,19 @@ def setup(request: HttpRequest) -> HttpResponse:
         attempt = SignInAttempt(request, user.get_username())
         if attempt.refused():
             return attempt.too_many(request)
+        signing_in = _owes_code(user)
         if form.is_valid():
             codes = two_factor.confirm_authenticator(device, form.cleaned_data["code"])
             if codes is not None:
                 attempt.succeeded()
                 _verified(request, device)
                 request.session[RECOVERY_CODES_SESSION_KEY] = codes
-                next_url = request.POST.get("next", "")
+                # Set up while signing in: the codes page continues to where the sign-in was
+                # going (or the user's landing page); opted into later: back to the overview.
                 target = reverse("two_factor_recovery_codes")
-                return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+                if signing_in or request.POST.get("next"):
+                    target = f"{target}?{urlencode({'next': _next_url(request)})}"
+                return redirect(target)
             form.add_error("code", "That code does not match. Enter the newest code the app shows.")
         status = 400
     return render(

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts import tokens, two_factor
+from accounts import landing, tokens, two_factor
 from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
 from accounts.ratelimit import SignInAttempt, over_limit, too_many_requests
 from booking import services
@@ -44,13 +44,6 @@ class ActivationTokenGenerator(PasswordResetTokenGenerator):
 
 
 activation_tokens = ActivationTokenGenerator()
-BOOKING_DRAFT = "booking_draft"
-
-
-def _after_sign_in(request) -> str:
-    return (
-        reverse("book_review") if request.session.get(BOOKING_DRAFT) else reverse("my_appointments")
-    )
 
 
 def _send(request, template: str, user, **extra) -> None:
@@ -118,7 +111,7 @@ def activate(request, uidb64, token):
             return _link_closed(request)  # a second tab used the link a moment ago
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready.")
-        return redirect(_after_sign_in(request))
+        return redirect(landing.after_sign_in_url(request))
     return render(request, "registration/activate.html", {"form": form})
 
 
@@ -158,8 +151,10 @@ class SignInView(auth_views.LoginView):
             return redirect(f"{step}?{urlencode({'next': self.get_success_url()})}")
         return response
 
-    def get_default_redirect_url(self):
-        return _after_sign_in(self.request)
+    def get_success_url(self):
+        """The `next` page when it is safe and the user may open it, else their landing page
+        (accounts.landing). The form keeps the `next` it was given (get_redirect_url)."""
+        return landing.after_sign_in_url(self.request, self.get_redirect_url())
 
 
 sign_in = SignInView.as_view()

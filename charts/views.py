@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.roles import aesthetician_required, is_aesthetician, is_front_desk
+from accounts.roles import NotYours, aesthetician_required, is_aesthetician, is_front_desk
 from booking.dates import OUT_OF_RANGE, in_range
 from booking.models import Appointment, Provider
 from booking.services import BookingError
@@ -79,7 +79,7 @@ def _visit_for(request, pk: int) -> Appointment:
     if is_front_desk(request.user):
         return appointment
     if appointment.provider_id != request.user.provider.pk:
-        raise Http404("This visit is not on your schedule.")
+        raise NotYours("This visit is not on your schedule.")
     return appointment
 
 

@@ -217,6 +217,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A record that is not the user's: the friendly 404, even with DEBUG on.
+    "skinclinic.errors.PrivateNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "skinclinic.urls"
@@ -303,6 +305,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise knows no type for the web app manifest (static/manifest.webmanifest).
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed copies with content-hashed names (css/site.3f2a9c.css), served by whitenoise

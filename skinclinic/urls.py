@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.ratelimit import limit_failed_sign_ins
+from skinclinic import icons
 from skinclinic.health import healthz
 from treatments import views as treatment_views
 
@@ -19,4 +20,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("notifications.urls")),
+    path("favicon.ico", icons.favicon, name="favicon"),
 ]
+
+# The friendly error pages (skinclinic.errors).
+handler403 = "skinclinic.errors.permission_denied"
+handler404 = "skinclinic.errors.page_not_found"
+handler500 = "skinclinic.errors.server_error"

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import SignInForm, SignUpForm
 from accounts.ratelimit import over_limit, too_many_requests
-from accounts.roles import patient_of, patient_required
+from accounts.roles import own_or_404, patient_of, patient_required
 from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
@@ -429,7 +429,7 @@ def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
 @patient_required
 def book_done(request, pk):
     patient = patient_of(request.user)
-    appointment = get_object_or_404(patient_visits(patient), pk=pk)
+    appointment = own_or_404(patient_visits(patient), pk=pk)
     visits = (
         patient_visits(patient).filter(plan=appointment.plan).active()
         if appointment.plan_id

@@ -1,6 +1,6 @@
 """My appointments, under /my/: upcoming and past visits, a course's progress and its next
 session, a visit's details and calendar file, cancelling and moving a visit, contact details.
-A patient reaches only their own records (404 otherwise)."""
+A patient reaches only their own records (accounts.roles.own_or_404: a 404 otherwise)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from accounts.roles import patient_of, patient_required
+from accounts.roles import own_or_404, patient_of, patient_required
 from booking import ics, schedule, services
 from booking.models import Appointment, Patient, TreatmentPlan
 from portal.forms import ChooseTimeForm, ContactDetailsForm
@@ -90,7 +90,7 @@ def my_appointments(request):
 @patient_required
 def visit_detail(request, pk):
     patient = patient_of(request.user)
-    appointment = get_object_or_404(patient_visits(patient), pk=pk)
+    appointment = own_or_404(patient_visits(patient), pk=pk)
     now = timezone.now()
     window = schedule.session_window(appointment) if appointment.is_active else None
     return render(
@@ -109,7 +109,7 @@ def visit_detail(request, pk):
 @patient_required
 def visit_ics(request, pk):
     patient = patient_of(request.user)
-    appointment = get_object_or_404(patient_visits(patient), pk=pk)
+    appointment = own_or_404(patient_visits(patient), pk=pk)
     if appointment.plan_id and request.GET.get("all"):
         visits = patient_visits(patient).filter(plan=appointment.plan).active().order_by("start")
         body = ics.for_appointments(visits, stamp=timezone.now())
@@ -124,7 +124,7 @@ def visit_ics(request, pk):
 @patient_required
 def visit_cancel(request, pk):
     patient = patient_of(request.user)
-    appointment = get_object_or_404(patient_visits(patient), pk=pk)
+    appointment = own_or_404(patient_visits(patient), pk=pk)
     now = timezone.now()
     if not appointment.is_active:
         messages.info(request, "This visit is not booked any more.")
@@ -152,7 +152,7 @@ def visit_cancel(request, pk):
 @patient_required
 def visit_reschedule(request, pk):
     patient = patient_of(request.user)
-    appointment = get_object_or_404(patient_visits(patient).active(), pk=pk)
+    appointment = own_or_404(patient_visits(patient).active(), pk=pk)
     now = timezone.now()
     too_late = appointment.is_inside_notice(now)
     window = schedule.session_window(appointment)
@@ -207,7 +207,7 @@ def visit_reschedule(request, pk):
 def plan_next(request, pk):
     """Times for the plan's next session, inside its window; picking one starts a draft."""
     patient = patient_of(request.user)
-    plan = get_object_or_404(
+    plan = own_or_404(
         patient.plans.select_related("treatment__protocol", "location", "provider"),
         pk=pk,
         status=TreatmentPlan.Status.ACTIVE,
