@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from booking import services
-from tests.helpers import at
+from tests.helpers import at, sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 TUESDAY = date(2027, 3, 2)
@@ -36,7 +36,7 @@ def visit(clinic, patient, now):
 
 @pytest.fixture
 def staff_client(client, front_desk, frozen):
-    client.force_login(front_desk)
+    sign_in(client, front_desk)
     return client
 
 
@@ -100,7 +100,7 @@ def test_the_booking_page_posts_only_three_fields_for_the_screening(staff_client
 
 def test_the_aesthetician_pages_are_not_cached(client, clinic, visit):
     with time_machine.travel(at(TUESDAY, 11), tick=False):
-        client.force_login(clinic["provider"].user)
+        sign_in(client, clinic["provider"].user)
         day = client.get(reverse("my_day"))
         chart = client.get(reverse("visit_chart", args=[visit.pk]))
 
