@@ -33,6 +33,7 @@ class Visit:
     answers_on: date | None = None
     chart: TreatmentChart | None = None
     previous: list[TreatmentChart] = field(default_factory=list)
+    chart_refusal: str | None = None  # why it cannot be charted now (not started, cancelled)
 
     @property
     def treatment_start(self) -> datetime:

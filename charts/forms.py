@@ -8,7 +8,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from booking.models import Appointment, Provider
-from charts.models import SkinResponse, TreatmentChart, Zone
+from charts.models import SkinResponse, TreatmentChart, Zone, ZoneDepth
 from charts.services import DETAIL_FIELDS, ZoneEntry, depth_problem
 
 
@@ -38,11 +38,19 @@ class ChartForm(forms.ModelForm):
             "skin_response": forms.RadioSelect,
         }
 
-    def __init__(self, *args, appointment: Appointment, **kwargs):
+    # Shown as "Last time: ..." beside the field, never filled in as today's value.
+    LAST_TIME_FIELDS = ("numbing_agent", "device")
+
+    def __init__(
+        self, *args, appointment: Appointment, last: TreatmentChart | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
         self.fields["skin_response"].choices = SkinResponse.choices  # no blank radio
-        if self.instance.pk:
+        for name in self.LAST_TIME_FIELDS if last else ():
+            if value := getattr(last, name):
+                self.fields[name].help_text = f"Last time: {value}"
+        if self.instance.pk and "numbing_applied_at" not in kwargs.get("initial", {}):
             self.initial["numbing_applied_at"] = appointment.location.local(
                 self.instance.numbing_applied_at
             ).time()
@@ -103,14 +111,20 @@ class ZoneDepthForm(forms.Form):
         label="Reason if outside bounds", required=False, max_length=200
     )
 
-    def __init__(self, *args, bounds=(None, None), **kwargs):
+    def __init__(self, *args, bounds=(None, None), last_time=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.bounds = bounds
+        self.last_time: dict[str, ZoneDepth] = last_time or {}
 
     @property
     def zone_label(self) -> str:
         value = self["zone"].value()
         return Zone(value).label if value in Zone.values else str(value or "")
+
+    @property
+    def last_depth(self) -> ZoneDepth | None:
+        """This zone at the previous session, shown beside the empty field."""
+        return self.last_time.get(self["zone"].value())
 
     def clean(self):
         cleaned = super().clean()
@@ -160,17 +174,24 @@ ZoneDepthFormSet = forms.formset_factory(
 
 
 def zone_formset(
-    appointment: Appointment, data=None, chart: TreatmentChart | None = None
+    appointment: Appointment,
+    data=None,
+    chart: TreatmentChart | None = None,
+    last: TreatmentChart | None = None,
+    filled: dict[str, tuple] | None = None,
 ) -> BaseZoneDepthFormSet:
-    """One row per zone, in the usual order, filled from `chart` when editing or correcting."""
-    recorded = {z.zone: z for z in chart.zones.all()} if chart else {}
+    """One row per zone, in the usual order, filled from `chart` when editing or correcting,
+    or from `filled` ({zone: (depth, reason)}) when re-shown. `last` is the previous session,
+    shown beside each row and never filled in."""
+    recorded = (
+        {z.zone: (z.depth_mm, z.outside_bounds_reason) for z in chart.zones.all()} if chart else {}
+    )
+    recorded |= filled or {}
     initial = [
         {
             "zone": zone,
-            "depth_mm": recorded[zone].depth_mm if zone in recorded else None,
-            "outside_bounds_reason": recorded[zone].outside_bounds_reason
-            if zone in recorded
-            else "",
+            "depth_mm": recorded[zone][0] if zone in recorded else None,
+            "outside_bounds_reason": recorded[zone][1] if zone in recorded else "",
         }
         for zone in Zone.values
     ]
@@ -178,4 +199,19 @@ def zone_formset(
     bounds = (
         (protocol.needle_depth_min_mm, protocol.needle_depth_max_mm) if protocol else (None, None)
     )
-    return ZoneDepthFormSet(data, initial=initial, prefix="zones", form_kwargs={"bounds": bounds})
+    last_time = {z.zone: z for z in last.zones.all()} if last else {}
+    return ZoneDepthFormSet(
+        data,
+        initial=initial,
+        prefix="zones",
+        form_kwargs={"bounds": bounds, "last_time": last_time},
+    )
+
+
+def typed_zones(formset: BaseZoneDepthFormSet) -> dict[str, tuple]:
+    """What was typed in a bound zone table, unvalidated: {zone: (depth, reason)}."""
+    return {
+        form["zone"].value(): (form["depth_mm"].value(), form["outside_bounds_reason"].value())
+        for form in formset.forms
+        if form["zone"].value() in Zone.values
+    }

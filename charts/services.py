@@ -36,6 +36,12 @@ class ChartLocked(BookingError):
     status_code = 409
 
 
+class ChartRefused(BookingError):
+    """The visit has not started, or will never be charted (cancelled, no-show)."""
+
+    status_code = 409
+
+
 @dataclass(frozen=True)
 class ZoneEntry:
     """One treated zone: its needle depth in millimetres and, outside the bounds, why."""
@@ -69,6 +75,24 @@ def day_closes_at(appointment: Appointment) -> datetime:
 
 def day_is_closed(appointment: Appointment, *, now: datetime) -> bool:
     return now >= day_closes_at(appointment)
+
+
+def chart_refusal(appointment: Appointment, *, now: datetime) -> str | None:
+    """Why `appointment` cannot be charted at `now`, or None. A visit is charted once it has
+    started: the patient is checked in, or its start time has passed (the desk may not have
+    checked them in). Cancelled visits and no-shows are never charted."""
+    status = appointment.status
+    if status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
+        state = appointment.get_status_display().lower()
+        return f"This visit is {state}; there is nothing to chart."
+    if status in (Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED):
+        return None
+    if now < appointment.start:
+        return (
+            "This visit has not started yet: chart it once the patient is checked in or from "
+            f"{appointment.local_start:%-I:%M %p on %b %-d}."
+        )
+    return None
 
 
 def depth_problem(
@@ -144,12 +168,9 @@ def save_chart(
 ) -> ChartSaved:
     """Chart a visit and mark it completed; on the visit's day, a second save edits the chart."""
     appointment = _locked_appointment(appointment)
-    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
-        raise BookingError(
-            f"This visit is {appointment.get_status_display().lower()}; there is nothing to chart."
-        )
-    if now < appointment.start:
-        raise BookingError("This visit has not started yet.")
+    refusal = chart_refusal(appointment, now=now)
+    if refusal:
+        raise ChartRefused(refusal)
     _check_zones(appointment, zones)
     values = {field: details[field] for field in DETAIL_FIELDS}
     chart = appointment.charts.current().first()

@@ -20,7 +20,14 @@ from booking.dates import OUT_OF_RANGE, in_range
 from booking.models import Appointment, Provider
 from booking.services import BookingError
 from charts import day, services
-from charts.forms import ChartForm, CorrectionForm, DayForm, zone_formset
+from charts.forms import (
+    BaseZoneDepthFormSet,
+    ChartForm,
+    CorrectionForm,
+    DayForm,
+    typed_zones,
+    zone_formset,
+)
 from charts.models import TreatmentChart
 
 
@@ -52,6 +59,8 @@ def my_day(request):
     if not desk:
         del form.fields["provider"]
     visits = day.day_sheet(provider, shown, tz)
+    for visit in visits:
+        visit.chart_refusal = services.chart_refusal(visit.appointment, now=now)
     return render(
         request,
         "staff/my_day.html",
@@ -127,6 +136,10 @@ def _saved_message(saved: services.ChartSaved) -> str:
     return f"{text} Session {session.number} is booked on {booked}."
 
 
+# The submit button that re-shows the form with last session's values filled in.
+SAME_AS_LAST = "same_as_last"
+
+
 @never_cache  # health data: no browser or proxy may keep a copy
 @aesthetician_required
 @require_http_methods(["GET", "POST"])
@@ -136,39 +149,51 @@ def chart(request, pk: int):
     current = next(
         (c for c in history if c.appointment_id == appointment.pk and not c.is_superseded), None
     )
+    last = next(
+        (c for c in history if c.appointment_id != appointment.pk and not c.is_superseded), None
+    )
     now = timezone.now()
     closed = services.day_is_closed(appointment, now=now)
     editable = current is None or not closed
+    refusal = None if current else services.chart_refusal(appointment, now=now)
     form = formset = None
+    filled = False
+    status = 200
     if request.method == "POST":
         _require_own(request, appointment)
         if not editable:
             messages.error(request, "The day of this visit is closed: record a correction.")
             return redirect("visit_chart_correct", pk=appointment.pk)
-        form = ChartForm(request.POST, instance=current, appointment=appointment)
-        formset = zone_formset(appointment, request.POST)
-        if form.is_valid() and formset.is_valid():
-            try:
-                saved = services.save_chart(
-                    appointment=appointment,
-                    details=form.details(),
-                    zones=formset.entries(),
-                    now=now,
-                    actor=request.user,
-                )
-            except BookingError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _saved_message(saved))
-                return redirect(_day_url(appointment))
-    elif editable and _own_provider(request.user) == appointment.provider:
-        previous = next((c for c in history if c.appointment_id != appointment.pk), None)
+        if refusal:
+            status = 409
+        elif SAME_AS_LAST in request.POST and last is not None:
+            form, formset = _same_as_last(appointment, last, current, request.POST)
+            filled = True
+        else:
+            form = ChartForm(request.POST, instance=current, appointment=appointment, last=last)
+            formset = zone_formset(appointment, request.POST, last=last)
+            if form.is_valid() and formset.is_valid():
+                try:
+                    saved = services.save_chart(
+                        appointment=appointment,
+                        details=form.details(),
+                        zones=formset.entries(),
+                        now=now,
+                        actor=request.user,
+                    )
+                except BookingError as error:
+                    form.add_error(None, error.message)
+                else:
+                    messages.success(request, _saved_message(saved))
+                    return redirect(_day_url(appointment))
+    elif editable and not refusal and _own_provider(request.user) == appointment.provider:
         form = ChartForm(
             instance=current,
             appointment=appointment,
-            initial=_carried_over(appointment, previous, current),
+            initial=_starting_values(appointment, current),
+            last=last,
         )
-        formset = zone_formset(appointment, chart=current or previous)
+        formset = zone_formset(appointment, chart=current, last=last)
     return render(
         request,
         "staff/chart.html",
@@ -177,28 +202,48 @@ def chart(request, pk: int):
             "form": form,
             "formset": formset,
             "current": current,
+            "last": last,
+            "filled": filled,
+            "refusal": refusal,
             "history": [c for c in history if c.appointment_id != appointment.pk][:5],
             "versions": [c for c in history if c.appointment_id == appointment.pk],
             "closed": closed,
             "session_label": day.session_label(appointment),
             "day_url": _day_url(appointment),
         },
+        status=status,
     )
 
 
-def _carried_over(
-    appointment: Appointment, previous: TreatmentChart | None, current: TreatmentChart | None
-) -> dict:
-    """A new chart starts from the last session's products and the treatment's aftercare."""
+def _starting_values(appointment: Appointment, current: TreatmentChart | None) -> dict:
+    """A new chart starts from the visit's own start and the treatment's aftercare; the last
+    session's products and depths are shown beside the fields, never filled in."""
     if current is not None:
         return {}
-    initial = {
+    return {
         "numbing_applied_at": appointment.local_start.time(),
         "aftercare_given": appointment.treatment.aftercare,
     }
-    if previous is not None:
-        initial |= {"numbing_agent": previous.numbing_agent, "device": previous.device}
-    return initial
+
+
+def _same_as_last(
+    appointment: Appointment, last: TreatmentChart, current: TreatmentChart | None, data
+) -> tuple[ChartForm, BaseZoneDepthFormSet]:
+    """The form re-shown, unsaved, with last session's depths and products in the fields that
+    were left empty; what was typed stays as typed."""
+    typed = {name: data.get(name, "") for name in services.DETAIL_FIELDS}
+    for name in ChartForm.LAST_TIME_FIELDS:
+        if not str(typed[name]).strip():
+            typed[name] = getattr(last, name)
+    form = ChartForm(instance=current, appointment=appointment, initial=typed, last=last)
+    entered = {
+        zone: values
+        for zone, values in typed_zones(zone_formset(appointment, data)).items()
+        if str(values[0] or "").strip()
+    }
+    previous = {z.zone: (z.depth_mm, z.outside_bounds_reason) for z in last.zones.all()}
+    formset = zone_formset(appointment, last=last, filled=previous | entered)
+    return form, formset
 
 
 @never_cache  # health data: no browser or proxy may keep a copy

@@ -1,6 +1,8 @@
 """The owner's figures over a period: bookings and utilisation per aesthetician and room,
-no-show and late-cancellation rates, plans started, completed and overdue, and maintenance
-recalls that turned into bookings.
+no-show and late-cancellation rates, past visits whose outcome was never recorded, plans
+started, completed and overdue, how far the courses started got (drop-off per session), how
+many patients booked again after a completed visit, and maintenance recalls that turned into
+bookings.
 
 Every figure is a database aggregation; `owner_report` runs a fixed number of queries
 whatever the period or the size of the clinic. Periods are whole local days [first, last] on
@@ -22,8 +24,10 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 
 from booking import schedule
 from booking.models import (
@@ -40,6 +44,12 @@ from notifications.models import Notification
 HELD = Q(status__in=["booked", "confirmed", "checked_in", "completed", "no_show"])
 # Visits whose time has come and gone, so showing up or not is known.
 ATTENDED_OR_NOT = Q(status__in=["checked_in", "completed", "no_show"])
+# Still waiting for their outcome: after the visit's day, these need the desk to resolve them.
+UNRESOLVED = Q(status__in=["booked", "confirmed"])
+# A patient counts as rebooked when their next visit was on the books this soon after one.
+REBOOK_WEEKS = 8
+# How many past visits still marked booked the page lists by name (the count is exact).
+UNRESOLVED_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,9 @@ class Row:
 class Rates:
     visits: int  # every visit starting in the period, cancelled ones included
     no_shows: int
-    attended_or_not: int
+    attended_or_not: int  # past visits with an outcome: checked in, completed or no-show
     late_cancellations: int
+    unresolved: int = 0  # visits before today still marked booked or confirmed
 
     @property
     def no_show_rate(self) -> float:
@@ -80,6 +91,46 @@ class Plans:
     started: int
     completed: int
     overdue: int  # active, with a session whose window closed unbooked by the period's end
+
+
+@dataclass(frozen=True)
+class SessionReach:
+    """Of the courses started that have a session `number`, how many got that far."""
+
+    number: int
+    courses: int
+    reached: int
+
+    @property
+    def rate(self) -> float:
+        return self.reached / self.courses if self.courses else 0.0
+
+
+@dataclass(frozen=True)
+class Courses:
+    """The treatment plans started in the period and how far each got (completed sessions)."""
+
+    started: int
+    completed: int  # every planned session completed
+    sessions: list[SessionReach]
+
+    @property
+    def completion_rate(self) -> float:
+        return self.completed / self.started if self.started else 0.0
+
+
+@dataclass(frozen=True)
+class Rebooking:
+    """Patients with a completed visit in the period, and those of them whose next visit was
+    booked within `weeks` of one (a course's sessions booked ahead count)."""
+
+    weeks: int
+    patients: int
+    rebooked: int
+
+    @property
+    def rate(self) -> float:
+        return self.rebooked / self.patients if self.patients else 0.0
 
 
 @dataclass(frozen=True)
@@ -102,6 +153,9 @@ class Report:
     rates: Rates
     plans: Plans
     recalls: Recalls
+    courses: Courses
+    rebooking: Rebooking
+    unresolved: list[Appointment]  # the first UNRESOLVED_LISTED, oldest first
 
 
 def _minutes(delta: timedelta | None) -> int:
@@ -129,6 +183,63 @@ def in_period(locations: list[Location], first: date, last: date, field: str = "
         end = datetime.combine(last + timedelta(days=1), time(), location.zone)
         within |= Q(location=location, **{f"{field}__gte": begin, f"{field}__lt": end})
     return within
+
+
+def before_day(locations: list[Location], day: date) -> Q:
+    """Visits that started before local `day` began at their own location."""
+    before = Q(pk__in=[])
+    for location in locations:
+        before |= Q(location=location, start__lt=datetime.combine(day, time(), location.zone))
+    return before
+
+
+def _courses(plans) -> Courses:
+    """How far the plans got, counted in the database: one query, grouped by the planned
+    number of sessions and the highest planned session completed."""
+    highest_done = (
+        Appointment.objects.filter(
+            plan=OuterRef("pk"),
+            status=Appointment.Status.COMPLETED,
+            session_number__lte=OuterRef("sessions"),
+        )
+        .order_by("-session_number")
+        .values("session_number")[:1]
+    )
+    groups = list(
+        plans.annotate(reached=Coalesce(Subquery(highest_done), 0))
+        .values("sessions", "reached")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("sessions", "reached", "n")
+    )
+    longest = max((sessions for sessions, _, _ in groups), default=0)
+    return Courses(
+        started=sum(n for _, _, n in groups),
+        completed=sum(n for sessions, reached, n in groups if reached >= sessions),
+        sessions=[
+            SessionReach(
+                number=k,
+                courses=sum(n for sessions, _, n in groups if sessions >= k),
+                reached=sum(n for sessions, reached, n in groups if sessions >= k <= reached),
+            )
+            for k in range(1, longest + 1)
+        ],
+    )
+
+
+def _rebooking(visits, weeks: int) -> Rebooking:
+    """One query: patients with a completed visit among `visits`, and those with another
+    (not cancelled) visit after it that was booked by `weeks` after it ended."""
+    next_visit = Appointment.objects.filter(
+        patient=OuterRef("patient"),
+        start__gt=OuterRef("start"),
+        created_at__lte=OuterRef("end") + timedelta(weeks=weeks),
+    ).exclude(status=Appointment.Status.CANCELLED)
+    totals = visits.filter(status=Appointment.Status.COMPLETED).aggregate(
+        patients=Count("patient", distinct=True),
+        rebooked=Count("patient", distinct=True, filter=Q(Exists(next_visit))),
+    )
+    return Rebooking(weeks=weeks, **totals)
 
 
 def _held_minutes(start_field: str):
@@ -169,8 +280,16 @@ def _rows(grouped, names: dict[int, str], key: str, available: dict[int, int]) -
     return sorted(rows, key=lambda row: row.name)
 
 
-def owner_report(*, first: date, last: date, location: Location | None, today: date) -> Report:
-    """The owner's figures for [first, last] at `location` (None: every location)."""
+def owner_report(
+    *,
+    first: date,
+    last: date,
+    location: Location | None,
+    today: date,
+    rebook_weeks: int = REBOOK_WEEKS,
+) -> Report:
+    """The owner's figures for [first, last] at `location` (None: every location), as known
+    on `today` (visits before it are past)."""
     locations = [location] if location else list(Location.objects.all())  # 1 query (or 0)
     visits = Appointment.objects.filter(in_period(locations, first, last))
     weekdays = weekday_counts(first, last)
@@ -210,7 +329,14 @@ def owner_report(*, first: date, last: date, location: Location | None, today: d
         no_shows=Count("id", filter=Q(status="no_show")),
         attended_or_not=Count("id", filter=ATTENDED_OR_NOT),
         late_cancellations=Count("id", filter=Q(status="cancelled", late_cancellation=True)),
+        unresolved=Count("id", filter=UNRESOLVED & before_day(locations, today)),
     )
+    unresolved = list(  # 1 query
+        visits.filter(UNRESOLVED & before_day(locations, today))
+        .select_related("patient", "treatment", "location", "provider")
+        .order_by("start")[:UNRESOLVED_LISTED]
+    )
+    rebooking = _rebooking(visits, rebook_weeks)  # 1 query
 
     plans = TreatmentPlan.objects.all()
     if location:
@@ -218,6 +344,7 @@ def owner_report(*, first: date, last: date, location: Location | None, today: d
     plan_totals = plans.aggregate(  # 1 query
         started=Count("id", filter=in_period(locations, first, last, "created_at")),
     )
+    courses = _courses(plans.filter(in_period(locations, first, last, "created_at")))  # 1 query
     completed = (  # 1 query
         plans.filter(status=TreatmentPlan.Status.COMPLETED)
         .annotate(finished=Max("appointments__end", filter=Q(appointments__status="completed")))
@@ -268,4 +395,7 @@ def owner_report(*, first: date, last: date, location: Location | None, today: d
         rates=Rates(**totals),
         plans=Plans(started=plan_totals["started"], completed=completed, overdue=overdue),
         recalls=Recalls(**recall_totals),
+        courses=courses,
+        rebooking=rebooking,
+        unresolved=unresolved,
     )

@@ -3,6 +3,7 @@ to sign someone in (with the second step when it applies)."""
 
 import time
 from datetime import date, datetime
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import django_otp
@@ -60,3 +61,51 @@ def sign_in(client, user):
         django_otp.login(request, authenticator(user))
         request.session.save()
     return client
+
+
+class _FormReader(HTMLParser):
+    """Collects what each <form> on a page would submit untouched, as a browser would."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict[str, str]] = []
+        self._form: dict[str, str] | None = None
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attr = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._form = {}
+            self.forms.append(self._form)
+        elif self._form is None or "name" not in attr and tag != "option":
+            return
+        elif tag == "input" and attr.get("type") not in ("submit", "button", "image", "reset"):
+            if attr.get("type") not in ("checkbox", "radio") or "checked" in attr:
+                self._form[attr["name"]] = attr.get("value", "")
+        elif tag == "textarea":
+            self._textarea = attr["name"]
+            self._form[self._textarea] = ""
+        elif tag == "select":
+            self._select = attr["name"]
+        elif tag == "option" and self._select and "selected" in attr:
+            self._form[self._select] = attr.get("value", "")
+
+    def handle_data(self, data):
+        if self._form is not None and self._textarea:
+            self._form[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._form = None
+
+
+def untouched_form(html: str, containing: str) -> dict[str, str]:
+    """The fields the first form with a field named `containing` posts if nobody types."""
+    reader = _FormReader()
+    reader.feed(html)
+    return next(form for form in reader.forms if containing in form)

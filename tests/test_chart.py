@@ -123,6 +123,25 @@ def test_a_visit_cannot_be_charted_before_it_starts_or_once_cancelled(visit):
         chart(visit, at(MONDAY, 11))
 
 
+def test_a_visit_checked_in_early_is_charted_and_completed_before_its_start(visit):
+    services.change_status(appointment=visit, status="checked_in", now=at(MONDAY, 9, 30))
+
+    chart(visit, at(MONDAY, 9, 55))
+
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.COMPLETED
+
+
+def test_chart_refusal_says_when_charting_opens(visit):
+    assert charting.chart_refusal(visit, now=at(MONDAY, 9, 59)) == (
+        "This visit has not started yet: chart it once the patient is checked in or from "
+        "10:00 AM on Mar 1."
+    )
+    assert charting.chart_refusal(visit, now=at(MONDAY, 10)) is None
+    visit.status = Appointment.Status.NO_SHOW
+    assert "no-show; there is nothing to chart" in charting.chart_refusal(visit, now=at(MONDAY, 11))
+
+
 def test_the_day_closes_at_the_end_of_the_visits_local_day(visit):
     # 10:00 EST on Mar 1 is 15:00 UTC; the local day ends at 00:00 EST = 05:00 UTC on Mar 2.
     assert charting.day_closes_at(visit) == at(date(2027, 3, 2), 0)

@@ -7,11 +7,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from booking import services
 from booking.models import Appointment, TreatmentPlan
-from charts.models import TreatmentChart
+from charts import services as charting
+from charts.models import TreatmentChart, Zone
 from tests import factories
-from tests.helpers import sign_in
-from tests.test_chart import MONDAY, at, book_visit, chart
+from tests.helpers import sign_in, untouched_form
+from tests.test_chart import MONDAY, at, book_visit, chart, depths, details
 
 TUESDAY = date(2027, 3, 2)
 
@@ -59,21 +61,121 @@ def chart_url(visit) -> str:
     return reverse("visit_chart", args=[visit.pk])
 
 
-def test_a_new_chart_starts_from_the_last_sessions_products_and_depths(
-    aesthetician_client, clinic, patient
-):
+@pytest.fixture
+def last_session(clinic, patient):
+    """Feb 1: cheeks at 1.75 mm with SkinPen, and a note for next time."""
     earlier = book_visit(clinic, patient, at(date(2027, 2, 1), 10))
-    chart(earlier, at(date(2027, 2, 1), 12), cheeks=1.75)
-    visit = book_visit(clinic, patient, at(MONDAY, 10))
+    charting.save_chart(
+        appointment=earlier,
+        details=details(notes="Go 0.25 mm deeper on cheeks"),
+        zones=depths(cheeks=1.75),
+        now=at(date(2027, 2, 1), 12),
+    )
+    return earlier
 
+
+def test_last_sessions_values_are_shown_beside_empty_fields_never_filled_in(
+    aesthetician_client, last_session, visit
+):
     with time_machine.travel(at(MONDAY, 10, 5), tick=False):
         response = aesthetician_client.get(chart_url(visit))
 
     assert response.status_code == 200
-    assert 'value="SkinPen Precision"' in response.text
-    assert 'value="1.75"' in response.text
-    assert 'value="10:00"' in response.text  # numbing starts when the patient arrives
+    fields = untouched_form(response.text, "zones-TOTAL_FORMS")
+    assert all(fields[f"zones-{n}-depth_mm"] == "" for n in range(13))
+    assert fields["numbing_agent"] == fields["device"] == ""
+    assert "last time: 1.75 mm" in response.text
+    assert "Last time: SkinPen Precision" in response.text
+    assert fields["numbing_applied_at"] == "10:00"  # numbing starts when the patient arrives
     assert "Save chart and complete visit" in response.text
+
+
+def test_saving_the_untouched_form_records_nothing_and_asks_for_the_depths(
+    aesthetician_client, last_session, visit
+):
+    with time_machine.travel(at(MONDAY, 11), tick=False):
+        page = aesthetician_client.get(chart_url(visit))
+        response = aesthetician_client.post(
+            chart_url(visit), untouched_form(page.text, "zones-TOTAL_FORMS")
+        )
+
+    assert response.status_code == 200
+    assert "Record the needle depth of at least one treated zone." in response.text
+    assert TreatmentChart.objects.filter(appointment=visit).count() == 0
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.BOOKED
+
+
+def test_same_as_last_time_fills_the_empty_fields_without_saving(
+    aesthetician_client, last_session, visit
+):
+    with time_machine.travel(at(MONDAY, 11), tick=False):
+        page = aesthetician_client.get(chart_url(visit))
+        typed = untouched_form(page.text, "zones-TOTAL_FORMS") | {
+            "zones-0-depth_mm": "0.75",  # forehead, typed before pressing the button
+            "cartridge_lot": "LOT-3001",
+            "aftercare_given": "Aftercare sheet",
+        }
+        filled = aesthetician_client.post(chart_url(visit), typed | {"same_as_last": "1"})
+
+    assert filled.status_code == 200
+    assert "Filled in from last time (Feb 1)" in filled.text
+    fields = untouched_form(filled.text, "zones-TOTAL_FORMS")
+    cheeks = Zone.values.index("cheeks")
+    assert fields[f"zones-{cheeks}-depth_mm"] == "1.75"
+    assert fields["zones-0-depth_mm"] == "0.75"
+    assert (fields["device"], fields["cartridge_lot"]) == ("SkinPen Precision", "LOT-3001")
+    assert TreatmentChart.objects.filter(appointment=visit).count() == 0
+
+    with time_machine.travel(at(MONDAY, 11, 5), tick=False):
+        saved = aesthetician_client.post(
+            chart_url(visit), fields | {"skin_response": "expected"}, follow=True
+        )
+
+    assert "Chart saved" in saved.text
+    chart_row = TreatmentChart.objects.get(appointment=visit)
+    recorded = {z.zone: z.depth for z in chart_row.zones.all()}
+    assert recorded == {"forehead": "0.75", "cheeks": "1.75"}
+
+
+def test_the_last_note_is_shown_above_the_form(aesthetician_client, last_session, visit):
+    with time_machine.travel(at(MONDAY, 10, 5), tick=False):
+        response = aesthetician_client.get(chart_url(visit))
+
+    main = response.text.split("<main", 1)[1]
+    assert "Last note, Feb 1, 2027" in main
+    assert main.index("Go 0.25 mm deeper on cheeks") < main.index('<form method="post"')
+
+
+def test_a_visit_that_has_not_started_is_refused_before_the_form(
+    aesthetician_client, last_session, visit
+):
+    with time_machine.travel(at(MONDAY, 9, 30), tick=False):
+        page = aesthetician_client.get(chart_url(visit))
+        post = aesthetician_client.post(chart_url(visit), form_data())
+
+    assert page.status_code == 200
+    assert (
+        "This visit has not started yet: chart it once the patient is checked in or from "
+        "10:00 AM on Mar 1." in page.text
+    )
+    assert '<form method="post" novalidate' not in page.text
+    assert "Go 0.25 mm deeper on cheeks" in page.text  # preparing is still possible
+    assert post.status_code == 409
+    assert "has not started yet" in post.text
+    assert not TreatmentChart.objects.filter(appointment=visit).exists()
+
+
+def test_a_visit_checked_in_early_can_be_charted_and_completed(aesthetician_client, visit):
+    services.change_status(appointment=visit, status="checked_in", now=at(MONDAY, 9, 40))
+
+    with time_machine.travel(at(MONDAY, 9, 50), tick=False):
+        page = aesthetician_client.get(chart_url(visit))
+        aesthetician_client.post(chart_url(visit), form_data())
+
+    assert "Save chart and complete visit" in page.text
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.COMPLETED
 
 
 def test_saving_completes_the_visit_and_returns_to_the_day_with_the_next_window(

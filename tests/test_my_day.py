@@ -7,6 +7,7 @@ import time_machine
 from django.templatetags.static import static
 from django.urls import reverse
 
+from booking import services
 from booking.models import ScreeningAnswer, TreatmentPlan
 from booking.services import cancel_appointment
 from charts.day import age_on
@@ -171,6 +172,31 @@ def test_the_front_desk_can_open_any_aestheticians_day(client, clinic, patient, 
     assert f"{other.display_name}'s day" in response.text
     assert patient.full_name in response.text
     assert "Chart this visit" not in response.text
+
+
+def test_chart_this_visit_is_offered_only_once_the_visit_has_started(
+    aesthetician_client, clinic, patient
+):
+    checked_in = book_visit(clinic, patient, at(MONDAY, 10))
+    waiting = book_visit(clinic, factories.PatientFactory(user=None), at(MONDAY, 13))
+    cancel_me = book_visit(clinic, factories.PatientFactory(user=None), at(MONDAY, 15))
+    services.change_status(appointment=checked_in, status="checked_in", now=at(MONDAY, 9, 20))
+    services.change_status(appointment=cancel_me, status="no_show", now=at(MONDAY, 15, 30))
+
+    def chart_links(hour: int, minute: int = 0) -> set[int]:
+        with time_machine.travel(at(MONDAY, hour, minute), tick=False):
+            text = aesthetician_client.get(reverse("my_day")).text
+        return {
+            visit.pk
+            for visit in (checked_in, waiting, cancel_me)
+            if f'href="{reverse("visit_chart", args=[visit.pk])}">Chart this visit' in text
+        }
+
+    assert chart_links(9, 30) == {checked_in.pk}
+    assert chart_links(13, 0) == {checked_in.pk, waiting.pk}
+    with time_machine.travel(at(MONDAY, 9, 30), tick=False):
+        text = aesthetician_client.get(reverse("my_day")).text
+    assert "Charting opens at check-in or at 13:00" in text
 
 
 def _busy_day(clinic, count: int) -> None:

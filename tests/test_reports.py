@@ -43,13 +43,15 @@ def visit(clinic, patient, start, status="booked", **fields) -> Appointment:
     return appointment
 
 
-def plan(clinic, patient, *, created, status="active", first_date=None) -> TreatmentPlan:
+def plan(
+    clinic, patient, *, created, status="active", first_date=None, sessions=3
+) -> TreatmentPlan:
     with time_machine.travel(created, tick=False):
         return TreatmentPlan.objects.create(
             patient=patient,
             treatment=clinic["treatment"],
             location=clinic["location"],
-            sessions=3,
+            sessions=sessions,
             first_date=first_date or created.date(),
             status=status,
         )
@@ -152,9 +154,83 @@ def test_it_takes_the_same_number_of_queries_however_big_the_clinic(
     factories.RoomFactory(location=week["location"], treatments=[week["treatment"]])
     assert second.pk
 
+    for n in range(3):  # more courses, past visits left booked, patients who came back
+        patient = factories.PatientFactory()
+        course = plan(week, patient, created=at(3, 2, 8), sessions=4)
+        for number in range(1, n + 2):
+            visit(
+                week,
+                patient,
+                at(4, 1 + number, 10),
+                "completed",
+                plan=course,
+                session_number=number,
+            )
+        visit(week, patient, at(3, 5, 9 + 3 * n), "booked")
+        visit(week, patient, at(3, 1, 10 + n), "completed")
+
     with django_assert_num_queries(small):
-        reports.owner_report(first=FIRST, last=LAST, location=None, today=TODAY)
-    assert small == 13
+        report = reports.owner_report(first=FIRST, last=LAST, location=None, today=TODAY)
+    assert small == 16
+    assert report.rates.unresolved == 4 and report.courses.started == 4
+
+
+def test_past_visits_left_booked_are_counted_apart_not_dropped(week):
+    report = reports.owner_report(first=FIRST, last=LAST, location=None, today=TODAY)
+
+    assert (report.rates.attended_or_not, report.rates.unresolved) == (2, 1)
+    [left_booked] = report.unresolved
+    assert (left_booked.local_start, left_booked.status) == (at(3, 3, 10), "booked")
+
+
+def test_a_visit_booked_for_today_is_not_yet_unresolved(week):
+    report = reports.owner_report(first=FIRST, last=LAST, location=None, today=date(2027, 3, 3))
+
+    assert report.rates.unresolved == 0 and report.unresolved == []
+
+
+def test_the_rebooking_rate_counts_patients_whose_next_visit_was_booked_within_8_weeks(week):
+    dee, eve, fay = (factories.PatientFactory() for _ in range(3))
+    visit(week, dee, at(3, 4, 10), "completed")  # never came back
+    visit(week, eve, at(3, 5, 10), "completed")
+    visit(week, eve, at(6, 1, 10), created=at(5, 10, 9))  # booked 9+ weeks later
+    visit(week, fay, at(3, 5, 13), "completed")
+    visit(week, fay, at(3, 26, 13), "cancelled", created=at(3, 6, 9))
+
+    rebooking = reports.owner_report(first=FIRST, last=LAST, location=None, today=TODAY).rebooking
+
+    # Ann's maintenance visit was booked the day after her completed session.
+    assert (rebooking.weeks, rebooking.patients, rebooking.rebooked) == (8, 4, 1)
+    assert rebooking.rate == pytest.approx(0.25)
+
+
+@pytest.fixture
+def courses(week):
+    """Started in the week besides Bea's (no session done yet): a 3-session course done in
+    full and a 4-session course that stopped after session 2."""
+    done, stopped = factories.PatientFactory(), factories.PatientFactory()
+    full = plan(week, done, created=at(3, 1, 9), status="completed")
+    for number in (1, 2, 3):
+        visit(week, done, at(4, number, 10), "completed", plan=full, session_number=number)
+    longer = plan(week, stopped, created=at(3, 5, 9), sessions=4)
+    for number in (1, 2):
+        visit(
+            week, stopped, at(4, 10 + number, 10), "completed", plan=longer, session_number=number
+        )
+    visit(week, stopped, at(5, 1, 10), "cancelled", plan=longer, session_number=3)
+    return week
+
+
+def test_it_gives_course_completion_and_drop_off_per_session(courses):
+    result = reports.owner_report(first=FIRST, last=LAST, location=None, today=TODAY).courses
+
+    assert (result.started, result.completed) == (3, 1)
+    assert [(s.number, s.courses, s.reached) for s in result.sessions] == [
+        (1, 3, 2),
+        (2, 3, 2),
+        (3, 3, 1),
+        (4, 1, 0),
+    ]
 
 
 @pytest.fixture
@@ -220,6 +296,67 @@ def test_the_csv_has_every_figure(desk_client, week):
     assert totals["maintenance_recalls_booked"] == "1"
     aesthetician = next(row for row in rows if row[0] == "aesthetician")
     assert aesthetician[2:] == ["3", "1", "1", "1", "225", "2400", "9.4"]
+
+
+def test_the_csv_has_the_outcomes_rebooking_and_course_figures(desk_client, courses):
+    response = desk_client.get(reverse("staff_reports_csv"), {"first": FIRST, "last": LAST})
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    totals = {row[1]: row[2] for row in rows if row[0] == "total"}
+    assert (totals["past_visits_with_outcome"], totals["past_visits_still_booked"]) == ("2", "1")
+    assert totals["rebooking_rate_percent"] == "100.0"
+    assert (totals["courses_started"], totals["courses_completed"]) == ("3", "1")
+    assert totals["course_completion_rate_percent"] == "33.3"
+    sessions = [row[1:] for row in rows if row[0] == "course_session"]
+    assert sessions[1] == ["2", "3", "2", "66.7"] and sessions[3] == ["4", "1", "0", "0.0"]
+    [still_booked] = [row for row in rows if row[0] == "still_booked"]
+    assert still_booked[2:] == [
+        "2027-03-03T10:00:00-05:00",
+        still_booked[3],
+        "Microneedling",
+        "booked",
+    ]
+
+
+def _section(page: str, title: str) -> str:
+    return page.split(title, 1)[1].split("</section>", 1)[0]
+
+
+def test_utilisation_bars_are_drawn_on_a_0_to_100_scale(desk_client, week):
+    response = desk_client.get(reverse("staff_reports"), {"first": FIRST, "last": LAST})
+
+    page = response.content.decode()
+    # 225 of 2,400 minutes is 9.4%: drawn 9.4% wide, not full width as the only bar.
+    aesthetician = _section(page, "Utilisation per aesthetician (0-100%)")
+    assert '<rect width="9.4"' in aesthetician and "9%" in aesthetician
+    room = _section(page, "Utilisation per room (0-100%)")
+    assert '<rect width="13.1"' in room  # 315 of 2,400
+    assert '<rect width="100.0"' in _section(page, "Bookings per aesthetician")
+
+
+def test_the_desk_is_asked_to_resolve_past_visits_still_booked(desk_client, week):
+    left_booked = Appointment.objects.get(status="booked", start=at(3, 3, 10))
+
+    response = desk_client.get(reverse("staff_reports"), {"first": FIRST, "last": LAST})
+
+    page = response.content.decode()
+    assert "1 past visit still marked Booked: resolve" in page
+    assert f'href="{reverse("desk:appointment", args=[left_booked.pk])}"' in page
+    assert "1 of 2 past visits with an outcome" in page
+    assert "+ 1 still marked Booked" in page
+
+
+def test_the_page_shows_rebooking_course_completion_and_drop_off(desk_client, courses):
+    response = desk_client.get(reverse("staff_reports"), {"first": FIRST, "last": LAST})
+
+    page = response.content.decode()
+    assert "Rebooking rate" in page
+    assert (
+        "1 of 1 patients with a completed visit had their next visit booked within 8 weeks" in page
+    )
+    assert "1 of 3 courses started in the period completed every session" in page
+    drop_off = _section(page, "Courses started: how far they got")
+    assert "Session 2" in drop_off and "2 of 3" in drop_off and '<rect width="66.7"' in drop_off
 
 
 def test_names_that_look_like_formulas_are_defused_in_the_csv(desk_client, week):

@@ -375,10 +375,13 @@ def change_status(
     allowed_from = _TRANSITIONS.get(status)
     if allowed_from is None:
         raise BookingError("Use cancel_appointment to cancel.")
-    # Nobody is done or missing before the visit starts; check-in opens an hour ahead.
-    opens = appointment.start - (
-        CHECK_IN_OPENS if status == Appointment.Status.CHECKED_IN else timedelta()
+    # Nobody is done or missing before the visit starts; check-in opens an hour ahead, and a
+    # patient checked in early may be treated (and the visit completed) early.
+    early = status == Appointment.Status.CHECKED_IN or (
+        status == Appointment.Status.COMPLETED
+        and appointment.status == Appointment.Status.CHECKED_IN
     )
+    opens = appointment.start - (CHECK_IN_OPENS if early else timedelta())
     if status != Appointment.Status.CONFIRMED and now < opens:
         raise BookingError(
             f"This visit starts at {appointment.local_start:%-I:%M %p on %b %-d}; it cannot be "

@@ -99,13 +99,25 @@ def _query(form: ReportPeriodForm) -> str:
 
 
 def _bars(rows: list[reports.Row], value) -> list[dict]:
-    """Chart rows: label, value and the bar's length in percent of the longest."""
+    """Count charts: label, value and the bar's length in percent of the longest."""
     values = [value(row) for row in rows]
     top = max(values, default=0) or 1
     return [
         {"label": row.name, "value": v, "width": round(100 * v / top, 1)}
         for row, v in zip(rows, values, strict=True)
     ]
+
+
+def _percent_bars(items, label, fraction) -> list[dict]:
+    """Rate charts on a fixed 0-100% scale: 1% is drawn 1% wide, whatever the others are.
+    Over 100% (overtime) is drawn full and labelled as it is."""
+    bars = []
+    for item in items:
+        share = 100 * fraction(item)
+        bars.append(
+            {"label": label(item), "value": f"{share:.0f}%", "width": round(min(share, 100), 1)}
+        )
+    return bars
 
 
 @front_desk_required
@@ -122,17 +134,35 @@ def report(request):
             charts=[
                 ("Bookings per aesthetician", _bars(result.aestheticians, lambda r: r.bookings)),
                 (
-                    "Utilisation per aesthetician (%)",
-                    _bars(result.aestheticians, lambda r: round(100 * r.utilisation)),
+                    "Utilisation per aesthetician (0-100%)",
+                    _percent_bars(result.aestheticians, _name, _utilisation),
                 ),
                 ("Bookings per room", _bars(result.rooms, lambda r: r.bookings)),
                 (
-                    "Utilisation per room (%)",
-                    _bars(result.rooms, lambda r: round(100 * r.utilisation)),
+                    "Utilisation per room (0-100%)",
+                    _percent_bars(result.rooms, _name, _utilisation),
                 ),
             ],
+            course_bars=_course_bars(result.courses),
         )
     return render(request, "staff/reports.html", context, status=200 if form.is_valid() else 400)
+
+
+def _course_bars(courses: reports.Courses) -> list[dict]:
+    """Drop-off per session: of the courses with a session k, the share that reached it."""
+    bars = _percent_bars(courses.sessions, lambda s: f"Session {s.number}", lambda s: s.rate)
+    return [
+        bar | {"reached": session.reached, "courses": session.courses}
+        for bar, session in zip(bars, courses.sessions, strict=True)
+    ]
+
+
+def _name(row: reports.Row) -> str:
+    return row.name
+
+
+def _utilisation(row: reports.Row) -> float:
+    return row.utilisation
 
 
 def _percent(fraction: float) -> str:
@@ -189,8 +219,11 @@ def report_csv(request):
                 ]
             )
     rates, plans, recalls = result.rates, result.plans, result.recalls
+    courses, rebooking = result.courses, result.rebooking
     for name, value in (
         ("visits", rates.visits),
+        ("past_visits_with_outcome", rates.attended_or_not),
+        ("past_visits_still_booked", rates.unresolved),
         ("no_shows", rates.no_shows),
         ("no_show_rate_percent", _percent(rates.no_show_rate)),
         ("late_cancellations", rates.late_cancellations),
@@ -201,8 +234,38 @@ def report_csv(request):
         ("maintenance_recalls_sent", recalls.sent),
         ("maintenance_recalls_booked", recalls.booked),
         ("maintenance_recall_booking_rate_percent", _percent(recalls.rate)),
+        ("rebooking_weeks", rebooking.weeks),
+        ("patients_with_a_completed_visit", rebooking.patients),
+        ("patients_rebooked", rebooking.rebooked),
+        ("rebooking_rate_percent", _percent(rebooking.rate)),
+        ("courses_started", courses.started),
+        ("courses_completed", courses.completed),
+        ("course_completion_rate_percent", _percent(courses.completion_rate)),
     ):
         writer.writerow(["total", name, value])
+    writer.writerow(["section", "session", "courses_with_the_session", "reached", "percent"])
+    for session in courses.sessions:
+        writer.writerow(
+            [
+                "course_session",
+                session.number,
+                session.courses,
+                session.reached,
+                _percent(session.rate),
+            ]
+        )
+    writer.writerow(["section", "visit", "start", "patient", "treatment", "status"])
+    for visit in result.unresolved:
+        writer.writerow(
+            [
+                "still_booked",
+                visit.pk,
+                visit.local_start.isoformat(),
+                _safe(visit.patient.full_name),
+                _safe(visit.treatment.name),
+                visit.status,
+            ]
+        )
     return response
 
 
