@@ -91,6 +91,7 @@ test: machine install-dev lint
 	TEST_REPLICA=1 $(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install services
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(PY) -m bench.availability
 	$(TEST_ENV) $(PY) -m bench.calendar
 	$(TEST_ENV) $(PY) -m bench.reminders
@@ -102,6 +103,7 @@ serve: install
 
 # gunicorn under 16 and 64 concurrent clients; 50 HTTP bookings racing for one time.
 bench-load: install services
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(PY) -m bench.load
 
 bench-double-booking: install services
