@@ -230,6 +230,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # `{{ number|phone }}` on every page and message (skinclinic/templatetags/phones.py).
+            "builtins": ["skinclinic.templatetags.phones"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

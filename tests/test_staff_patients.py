@@ -113,7 +113,7 @@ def test_profile_shows_contact_consents_plans_visits_messages_and_audit(desk, cl
     response = desk.get(reverse("desk:patient", args=[patient.pk]))
 
     html = response.content.decode()
-    assert str(patient.phone) in html
+    assert patient.phone.as_international in html  # "+1 404-555-0100", as people read it
     assert "SMS reminders" in html
     assert "Treatment plans" in html and plan.treatment.name in html
     assert html.count("session 2 of 3") == 1
