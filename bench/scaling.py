@@ -111,15 +111,19 @@ def svg(points: dict[str, list[tuple[int, float]]], path: Path) -> None:
     for x in sorted(set(xs)):
         px, _ = place(x, 0)
         parts.append(f'<text x="{px}" y="{height - pad + 16}" text-anchor="middle">{x}</text>')
-    for (label, series), colour in zip(points.items(), colours, strict=False):
+    for series, colour in zip(points.values(), colours, strict=False):
         line = " ".join(f"{px:.1f},{py:.1f}" for px, py in (place(x, y) for x, y in series))
         parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for x, y in series:
             px, py = place(x, y)
             parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>')
-        last_x, last_y = place(*series[-1])
-        anchor = f'x="{last_x - 4}" y="{last_y - 8}" text-anchor="end" fill="{colour}"'
-        parts.append(f"<text {anchor}>{label}</text>")
+    for row, ((label, _), colour) in enumerate(zip(points.items(), colours, strict=False)):
+        y = pad + 16 * row
+        parts.append(
+            f'<line x1="{pad + 12}" y1="{y}" x2="{pad + 32}" y2="{y}" stroke="{colour}" '
+            'stroke-width="2"/>'
+        )
+        parts.append(f'<text x="{pad + 38}" y="{y + 4}" fill="{colour}">{label}</text>')
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")
 
