@@ -32,6 +32,7 @@ from booking.services.errors import (
     SlotTaken,
     TooManyBookings,
 )
+from booking.services.closed_days import add_us_federal_holidays
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
     SIGN_UP_FIELDS,
@@ -98,6 +99,7 @@ __all__ = [
     "SignUpClosed",
     "SignUpOutcome",
     "SlotTaken",
+    "add_us_federal_holidays",
     "TooManyBookings",
     "account_email_problem",
     "account_for_email",

@@ -85,6 +85,11 @@ def rules_for(
     return rules
 
 
+def closed_day_name(start: datetime, schedules: queries.Schedules) -> str | None:
+    """The name of the closed day (holiday) `start` falls on at the location, if any."""
+    return schedules.closed_days.get(start.astimezone(schedules.tz).date())
+
+
 def _why_not_free(
     start: datetime, schedules: queries.Schedules, provider_id: int, *, staff: bool, now: datetime
 ) -> BookingError:
@@ -102,6 +107,8 @@ def _why_not_free(
         return BookingError(f"Online bookings need at least {hours:g} hours' notice.")
     if start > now + timedelta(days=rules.horizon_days):
         return BookingError(f"Bookings open {rules.horizon_days} days ahead.")
+    if (holiday := closed_day_name(start, schedules)) is not None:
+        return BookingError(f"The clinic is closed that day ({holiday}).")
     idle = replace(provider, busy=())
     rooms = tuple(replace(r, busy=()) for r in schedules.rooms)
 
@@ -116,6 +123,7 @@ def _why_not_free(
                 now=now,
                 rules=rules,
                 require_step=require_step,
+                closed_days=schedules.closed_days,
             )
             is not None
         )
@@ -153,6 +161,7 @@ def find_slot(
             now=now,
             rules=rules_for(schedules, staff=staff),
             require_step=not staff,
+            closed_days=schedules.closed_days,
         )
         if slot is not None:
             return slot
@@ -179,7 +188,8 @@ def why_not_bookable(
 ) -> BookingError | None:
     """None if `start` can be booked now, else the refusal booking it would meet: SlotTaken
     only for a time that is bookable but held by someone else, otherwise the real reason (in
-    the past, outside working hours, off the time grid, not offered by that aesthetician)."""
+    the past, a closed day, outside working hours, off the time grid, not offered by that
+    aesthetician)."""
     day = location.local(start).date()
     schedules = queries.load_schedules(
         treatment=treatment,
