@@ -611,6 +611,7 @@ def test_the_location_page_lists_its_closed_days(client, location):
     page = response.content.decode()
     assert "Closed days" in page
     assert "New Year&#x27;s Day" in page
-    assert "Add US federal holidays for next year" in client.get(
-        reverse("admin:booking_location_changelist")
-    ).content.decode()
+    assert (
+        "Add US federal holidays for next year"
+        in client.get(reverse("admin:booking_location_changelist")).content.decode()
+    )

@@ -5,23 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0013_phone_number_fields'),
+        ("booking", "0013_phone_number_fields"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClosedDay',
+            name="ClosedDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(help_text='The local calendar day the clinic is closed.')),
-                ('name', models.CharField(help_text='Shown to patients, e.g. "New Year\'s Day".', max_length=100)),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closed_days', to='booking.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "date",
+                    models.DateField(help_text="The local calendar day the clinic is closed."),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text='Shown to patients, e.g. "New Year\'s Day".', max_length=100
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="closed_days",
+                        to="booking.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['location', 'date'],
-                'constraints': [models.UniqueConstraint(fields=('location', 'date'), name='closed_day_unique_per_location')],
+                "ordering": ["location", "date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("location", "date"), name="closed_day_unique_per_location"
+                    )
+                ],
             },
         ),
     ]

@@ -19,6 +19,7 @@ from booking.services.appointments import (
     reschedule_appointment,
 )
 from booking.services.audit import audit, field_changes, signed_in_or_none
+from booking.services.closed_days import add_us_federal_holidays
 from booking.services.errors import (
     BookingError,
     EmailInUse,
@@ -32,7 +33,6 @@ from booking.services.errors import (
     SlotTaken,
     TooManyBookings,
 )
-from booking.services.closed_days import add_us_federal_holidays
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
     SIGN_UP_FIELDS,
