@@ -615,3 +615,27 @@ def test_the_location_page_lists_its_closed_days(client, location):
         "Add US federal holidays for next year"
         in client.get(reverse("admin:booking_location_changelist")).content.decode()
     )
+
+
+def test_the_admin_refuses_a_new_appointment_on_a_closed_day(client, clinic, patient):
+    ClosedDay.objects.create(location=clinic["location"], date=date(2027, 3, 2), name="Inventory")
+    sign_in(client, factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
+
+    response = client.post(
+        "/admin/booking/appointment/add/",
+        {
+            "patient": patient.pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].pk,
+            "provider": clinic["provider"].pk,
+            "room": clinic["room"].pk,
+            "start_0": "2027-03-02",
+            "start_1": "10:00:00",  # New York
+            "status": "booked",
+            "kind": "single",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "The clinic is closed that day (Inventory)." in response.content.decode()
+    assert not Appointment.objects.exists()

@@ -77,6 +77,7 @@ from booking.services.signups import (
 from booking.services.slots import (
     FAR_AHEAD_DAYS,
     STAFF_RULES_OVERRIDE,
+    closed_day_problem,
     rules_for,
     why_not_bookable,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "carry_email_to_account",
     "change_status",
     "check_booking_limit",
+    "closed_day_problem",
     "check_online_notice",
     "check_screening",
     "check_staff_screening",

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from django.db import IntegrityError, transaction
 
 from booking import availability, queries
-from booking.models import Appointment, Location
+from booking.models import Appointment, ClosedDay, Location
 from booking.services.errors import BookingError, PatientBusy, SlotTaken
 from treatments.models import Treatment
 
@@ -90,6 +90,21 @@ def closed_day_name(start: datetime, schedules: queries.Schedules) -> str | None
     return schedules.closed_days.get(start.astimezone(schedules.tz).date())
 
 
+def closed_day_problem(location: Location, start: datetime) -> str | None:
+    """For forms that set times directly (the admin): the refusal of a visit on a day the
+    location is closed, or None. One query."""
+    name = (
+        ClosedDay.objects.filter(location=location, date=location.local(start).date())
+        .values_list("name", flat=True)
+        .first()
+    )
+    return None if name is None else closed_message(name)
+
+
+def closed_message(name: str) -> str:
+    return f"The clinic is closed that day ({name})."
+
+
 def _why_not_free(
     start: datetime, schedules: queries.Schedules, provider_id: int, *, staff: bool, now: datetime
 ) -> BookingError:
@@ -108,7 +123,7 @@ def _why_not_free(
     if start > now + timedelta(days=rules.horizon_days):
         return BookingError(f"Bookings open {rules.horizon_days} days ahead.")
     if (holiday := closed_day_name(start, schedules)) is not None:
-        return BookingError(f"The clinic is closed that day ({holiday}).")
+        return BookingError(closed_message(holiday))
     idle = replace(provider, busy=())
     rooms = tuple(replace(r, busy=()) for r in schedules.rooms)
 
