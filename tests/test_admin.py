@@ -639,3 +639,39 @@ def test_the_admin_refuses_a_new_appointment_on_a_closed_day(client, clinic, pat
     assert response.status_code == 200
     assert "The clinic is closed that day (Inventory)." in response.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_a_visit_on_a_day_closed_later_can_still_be_edited_in_the_admin(
+    client, clinic, patient, now
+):
+    visit = services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),
+        now=now,
+    )
+    ClosedDay.objects.create(location=clinic["location"], date=date(2027, 3, 2), name="Inventory")
+    sign_in(client, factories.UserFactory(username="owner4", is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/booking/appointment/{visit.pk}/change/")
+    data = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if key in page.context["adminform"].form.fields
+    }
+    data.update(
+        patient=patient.pk,
+        start_0="2027-03-02",
+        start_1="10:00:00",
+        notes="Call to rebook",
+        kind="single",
+    )
+
+    response = client.post(
+        f"/admin/booking/appointment/{visit.pk}/change/",
+        {k: v for k, v in data.items() if v is not None},
+    )
+
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.notes == "Call to rebook"
