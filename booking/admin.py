@@ -11,6 +11,7 @@ from .forms import AppointmentAdminForm, LocationAdminForm, PatientAdminForm
 from .models import (
     Appointment,
     AuditEntry,
+    ClosedDay,
     Location,
     Patient,
     Provider,
@@ -104,12 +105,29 @@ class RoomInline(admin.TabularInline):
     filter_horizontal = ["treatments"]
 
 
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 0
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
     form = LocationAdminForm
     list_display = ["name", "time_zone", "country", "phone", "cancellation_notice_hours"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [RoomInline]
+    inlines = [RoomInline, ClosedDayInline]
+    actions = ["add_federal_holidays"]
+
+    @admin.action(description="Add US federal holidays for next year")
+    def add_federal_holidays(self, request, queryset):
+        year = timezone.localdate().year + 1
+        added = services.add_us_federal_holidays(queryset, year=year)
+        self.message_user(
+            request,
+            f"Added {added} closed day{'s' if added != 1 else ''} for {year} "
+            "(days already closed were kept).",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Room)

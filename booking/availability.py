@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -182,10 +182,12 @@ def free_slots(
     last_day: date,
     now: datetime,
     rules: Rules = Rules(),  # noqa: B008 - frozen, so a shared default is safe
+    closed_days: Collection[date] = frozenset(),
 ) -> list[Slot]:
     """Every start a patient may book, ordered by (start, provider_id).
 
-    ``first_day``..``last_day`` are inclusive local calendar days in ``tz``. A start is offered
+    ``first_day``..``last_day`` are inclusive local calendar days in ``tz``; the local days in
+    ``closed_days`` (holidays) have no working hours. A start is offered
     for a provider when it is on the step grid inside one of the provider's working-hours blocks
     for that weekday, at least ``min_notice_minutes`` and at most ``horizon_days`` after ``now``,
     the provider interval overlaps none of the provider's busy intervals, and some room is free
@@ -204,6 +206,7 @@ def free_slots(
             last_day=last_day,
             now=now,
             rules=rules,
+            closed_days=closed_days,
         )
         for provider_id in free.provider_ids
     ]
@@ -219,6 +222,7 @@ def free_times(
     last_day: date,
     now: datetime,
     rules: Rules = Rules(),  # noqa: B008 - frozen, so a shared default is safe
+    closed_days: Collection[date] = frozenset(),
 ) -> list[FreeTime]:
     """Every distinct start a patient may book, ordered by start, each with the providers free
     then: :func:`free_slots` grouped by start, under the same rules.
@@ -232,7 +236,7 @@ def free_times(
     if not rooms or not providers or first_day > last_day:
         return []
     calc = _Calculator(timing, tz, rules, now, rooms)
-    grid = calc.grid(calc.days(first_day, last_day))
+    grid = calc.grid(calc.days(first_day, last_day, closed_days))
     if not grid:
         return []
 
@@ -314,6 +318,7 @@ def is_free(
     now: datetime,
     rules: Rules = Rules(),  # noqa: B008 - frozen, so a shared default is safe
     require_step: bool = True,
+    closed_days: Collection[date] = frozenset(),
 ) -> Slot | None:
     """The slot a booking at exactly ``start`` would get, or None if it would not be offered.
 
@@ -330,6 +335,8 @@ def is_free(
     if not calc.earliest <= instant <= calc.latest:
         return None
     day = local.date()
+    if day in closed_days:
+        return None
     wall = local.hour * 3600 + local.minute * 60
     # The grid is fold=0 wall-clock times, so a second occurrence is off the grid.
     if require_step and (wall % calc.step or calc.zone.instant(day, wall) != instant):
@@ -455,15 +462,19 @@ class _Calculator:
         self._hour_runs: dict[tuple[WeeklyHours, ...], list[tuple[int, int]]] = {}
         self._days: list[date] = []
 
-    def days(self, first_day: date, last_day: date) -> list[date]:
-        """Local days in range that can hold a start between earliest and latest."""
+    def days(
+        self, first_day: date, last_day: date, closed_days: Collection[date] = frozenset()
+    ) -> list[date]:
+        """Local days in range, not closed, that can hold a start between earliest and
+        latest."""
         if self.earliest > self.latest:
             return []
         one_day = timedelta(days=1)
         # A local day's instants lie within about a day of its date's UTC midnight.
         first = max(first_day, datetime.fromtimestamp(self.earliest, UTC).date() - one_day)
         last = min(last_day, datetime.fromtimestamp(self.latest, UTC).date() + one_day)
-        self._days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        every_day = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        self._days = [day for day in every_day if day not in closed_days]
         return self._days
 
     def grid(self, days: list[date]) -> list[int]:

@@ -61,6 +61,13 @@ class AppointmentAdminForm(forms.ModelForm):
             problem = services.overlap_problem(appointment)
             if problem:
                 raise forms.ValidationError(problem)
+            # A visit already on a day closed later can still be edited; a new or moved one
+            # cannot be put there.
+            moved = appointment.pk is None or {"start", "location"} & set(self.changed_data)
+            if moved and appointment.is_active and cleaned.get("location"):
+                problem = services.closed_day_problem(cleaned["location"], cleaned["start"])
+                if problem:
+                    raise forms.ValidationError(problem)
         if appointment.pk is None and appointment.is_active and appointment.patient_id:
             try:
                 services.check_staff_screening(

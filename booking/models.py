@@ -203,6 +203,25 @@ class TimeOff(models.Model):
             raise ValidationError({"end": "Time off must end after it starts."})
 
 
+class ClosedDay(models.Model):
+    """A day a location is shut (a holiday): nobody can be booked there that local day."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField(help_text="The local calendar day the clinic is closed.")
+    name = models.CharField(max_length=100, help_text='Shown to patients, e.g. "New Year\'s Day".')
+
+    class Meta:
+        ordering = ["location", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "date"], name="closed_day_unique_per_location"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.location} closed {self.date:%Y-%m-%d} ({self.name})"
+
+
 def patient_search_text() -> Upper:
     """A patient's first and last name, email and phone as one upper-cased text, for the
     trigram index of migration 0009. The fields are joined by spaces, which no searched word

@@ -9,7 +9,7 @@ tests calling services) nothing is kept.
 
 from collections import defaultdict
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from django.db.models import BigIntegerField, Func, Q
 from booking import availability
 from booking.models import (
     Appointment,
+    ClosedDay,
     Location,
     Provider,
     Room,
@@ -78,6 +79,8 @@ class Schedules:
     providers: tuple[availability.ProviderSchedule, ...]
     rooms: tuple[availability.RoomSchedule, ...]
     provider_names: dict[int, str]
+    # Local days the location is closed (holidays), with their names: no working hours then.
+    closed_days: dict[date, str] = field(default_factory=dict)
 
     def provider(self, provider_id: int) -> availability.ProviderSchedule | None:
         return next((p for p in self.providers if p.provider_id == provider_id), None)
@@ -101,6 +104,7 @@ class Schedules:
             last_day=last_day,
             now=now,
             rules=self.rules if rules is None else rules,
+            closed_days=self.closed_days,
         )
 
     def free_times(
@@ -121,6 +125,7 @@ class Schedules:
             last_day=last_day,
             now=now,
             rules=self.rules if rules is None else rules,
+            closed_days=self.closed_days,
         )
 
 
@@ -219,7 +224,7 @@ def load_schedules(
     provider_ids: list[int] | None = None,
     exclude_appointment_id: int | None = None,
 ) -> Schedules:
-    """Four queries, whatever the number of providers, rooms, days or appointments (two when
+    """Five queries, whatever the number of providers, rooms, days or appointments (three when
     this request already loaded this treatment at this location)."""
     tz = location.zone
     start, end = local_day_bounds(tz, first_day, last_day)
@@ -256,6 +261,13 @@ def load_schedules(
         provider_busy[provider_id].append((provider_start, held_until))
         room_busy[room_id].append((appt_start, held_until))
 
+    # The padded bounds' days too: a local day's instants can reach into the next UTC date.
+    closed_days = dict(
+        ClosedDay.objects.filter(
+            location=location, date__gte=start.date(), date__lt=end.date()
+        ).values_list("date", "name")
+    )
+
     return Schedules(
         timing=timing_of(treatment),
         tz=tz,
@@ -270,6 +282,7 @@ def load_schedules(
             availability.RoomSchedule(room_id=r, busy=tuple(room_busy[r])) for r in room_ids
         ),
         provider_names=dict(names),
+        closed_days=closed_days,
     )
 
 

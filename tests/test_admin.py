@@ -15,7 +15,14 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from booking import services
-from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer, TreatmentPlan
+from booking.models import (
+    Appointment,
+    AuditEntry,
+    ClosedDay,
+    Patient,
+    ScreeningAnswer,
+    TreatmentPlan,
+)
 from skinclinic.middleware import AdminTimeZoneMiddleware
 from tests import factories
 from tests.helpers import sign_in
@@ -561,3 +568,110 @@ def test_only_a_superuser_can_link_a_patient_to_another_account(client, db):
     client.post(admin_url(Patient, "change", patient.pk), relinked)
     patient.refresh_from_db()
     assert patient.user == stranger
+
+
+def test_the_holiday_preset_closes_the_locations_on_next_years_us_federal_holidays(
+    client, location
+):
+    other = factories.LocationFactory(name="Midtown", slug="midtown")
+    ClosedDay.objects.create(location=location, date=date(2027, 7, 4), name="Fourth of July")
+    sign_in(client, factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
+    changelist = reverse("admin:booking_location_changelist")
+    action = {"action": "add_federal_holidays", "_selected_action": [location.pk, other.pk]}
+
+    with time_machine.travel(datetime(2026, 6, 15, 12, tzinfo=ZoneInfo("UTC")), tick=False):
+        first = client.post(changelist, action, follow=True)
+        again = client.post(changelist, action, follow=True)
+
+    assert "Added 11 closed days for 2027" in first.content.decode()
+    assert "Added 0 closed days for 2027" in again.content.decode()
+    expected = {
+        (date(2027, 1, 1), "New Year's Day"),
+        (date(2027, 5, 31), "Memorial Day"),
+        (date(2027, 7, 4), "Independence Day"),
+        (date(2027, 9, 6), "Labor Day"),
+        (date(2027, 11, 25), "Thanksgiving"),
+        (date(2027, 12, 25), "Christmas Day"),
+    }
+    assert set(other.closed_days.values_list("date", "name")) == expected
+    # A day already closed keeps the name the clinic gave it.
+    kept = expected - {(date(2027, 7, 4), "Independence Day")} | {
+        (date(2027, 7, 4), "Fourth of July")
+    }
+    assert set(location.closed_days.values_list("date", "name")) == kept
+
+
+def test_the_location_page_lists_its_closed_days(client, location):
+    ClosedDay.objects.create(location=location, date=date(2027, 1, 1), name="New Year's Day")
+    sign_in(client, factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
+
+    response = client.get(reverse("admin:booking_location_change", args=[location.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Closed days" in page
+    assert "New Year&#x27;s Day" in page
+    assert (
+        "Add US federal holidays for next year"
+        in client.get(reverse("admin:booking_location_changelist")).content.decode()
+    )
+
+
+def test_the_admin_refuses_a_new_appointment_on_a_closed_day(client, clinic, patient):
+    ClosedDay.objects.create(location=clinic["location"], date=date(2027, 3, 2), name="Inventory")
+    sign_in(client, factories.UserFactory(username="owner", is_staff=True, is_superuser=True))
+
+    response = client.post(
+        "/admin/booking/appointment/add/",
+        {
+            "patient": patient.pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].pk,
+            "provider": clinic["provider"].pk,
+            "room": clinic["room"].pk,
+            "start_0": "2027-03-02",
+            "start_1": "10:00:00",  # New York
+            "status": "booked",
+            "kind": "single",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "The clinic is closed that day (Inventory)." in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_visit_on_a_day_closed_later_can_still_be_edited_in_the_admin(
+    client, clinic, patient, now
+):
+    visit = services.book_appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        start=now.replace(day=2, hour=10),
+        now=now,
+    )
+    ClosedDay.objects.create(location=clinic["location"], date=date(2027, 3, 2), name="Inventory")
+    sign_in(client, factories.UserFactory(username="owner4", is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/booking/appointment/{visit.pk}/change/")
+    data = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if key in page.context["adminform"].form.fields
+    }
+    data.update(
+        patient=patient.pk,
+        start_0="2027-03-02",
+        start_1="10:00:00",
+        notes="Call to rebook",
+        kind="single",
+    )
+
+    response = client.post(
+        f"/admin/booking/appointment/{visit.pk}/change/",
+        {k: v for k, v in data.items() if v is not None},
+    )
+
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.notes == "Call to rebook"

@@ -18,15 +18,15 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from booking import services
-from booking.models import Appointment
+from booking.models import Appointment, ClosedDay
 from tests import factories
-from tests.helpers import at, authenticator, book, sign_in, totp_code
+from tests.helpers import NEW_YORK, at, authenticator, book, sign_in, totp_code
 
 API = "/api/v1"
 NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
-AVAILABILITY_QUERIES = 6  # treatment, location, load_schedules' four; the budget is 10
+AVAILABILITY_QUERIES = 7  # treatment, location, load_schedules' five; the budget is 10
 
 # Throttle counts must not leak between tests (or into the Redis other runs share).
 pytestmark = pytest.mark.usefixtures("isolated_cache")
@@ -1156,3 +1156,35 @@ def test_unknown_api_addresses_are_a_json_404_for_every_method(client, method, d
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]
+
+
+# Closed days ---------------------------------------------------------------------------------
+
+
+def test_availability_skips_a_day_the_clinic_is_closed(clinic):
+    ClosedDay.objects.create(location=clinic["location"], date=date(2027, 1, 1), name="New Year")
+    # Monday 2026-12-28: Thursday the 31st, Friday Jan 1 and Monday Jan 4 are working days.
+    with time_machine.travel(datetime(2026, 12, 28, 8, tzinfo=NEW_YORK), tick=False):
+        by_provider = free_times(client_for(), clinic, "2026-12-31", "2027-01-04")
+        by_time = free_times(client_for(), clinic, "2026-12-31", "2027-01-04", group="time")
+
+    assert by_provider.status_code == by_time.status_code == 200
+    days = {s["start"][:10] for s in by_provider.json()["slots"]}
+    assert days == {"2026-12-31", "2027-01-04"}
+    assert {t["start"][:10] for t in by_time.json()["times"]} == days
+
+
+def test_booking_a_closed_day_through_the_api_is_refused_with_its_name(clinic, patient):
+    ClosedDay.objects.create(
+        location=clinic["location"], date=date(2027, 1, 1), name="New Year's Day"
+    )
+    with time_machine.travel(datetime(2026, 12, 28, 8, tzinfo=NEW_YORK), tick=False):
+        response = client_for(patient.user).post(
+            f"{API}/appointments/",
+            booking_body(clinic, datetime(2027, 1, 1, 10, tzinfo=NEW_YORK)),
+            format="json",
+        )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The clinic is closed that day (New Year's Day)."
+    assert not Appointment.objects.exists()

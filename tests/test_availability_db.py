@@ -64,7 +64,7 @@ def test_loading_schedules_takes_the_same_queries_whatever_the_size(
     _busy_clinic(clinic, providers, weeks, now)
     first_day = date(2027, 3, 2)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         schedules = _load(clinic, first_day, first_day + timedelta(weeks=weeks))
 
     assert len(schedules.providers) == providers
@@ -90,7 +90,7 @@ def test_a_request_reads_who_works_here_once_but_busy_time_every_time(
 ):
     day = date(2027, 3, 2)
     with one_request():
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             first = _load(clinic, day, day)
         services.book_appointment(
             patient=factories.PatientFactory(),
@@ -99,9 +99,9 @@ def test_a_request_reads_who_works_here_once_but_busy_time_every_time(
             start=datetime.combine(day, datetime.min.time(), NEW_YORK) + timedelta(hours=11),
             now=now,
         )
-        with django_assert_num_queries(2):  # time off and visits only
+        with django_assert_num_queries(3):  # time off, visits and closed days only
             second = _load(clinic, day, day)
-        with django_assert_num_queries(4):  # another aesthetician: read afresh
+        with django_assert_num_queries(5):  # another aesthetician: read afresh
             _load_one(clinic, day)
 
     assert second.providers[0].hours == first.providers[0].hours
@@ -117,7 +117,7 @@ def test_changed_hours_show_in_the_next_request_and_outside_requests_nothing_is_
         before = _load(clinic, day, day)
     WorkingHours.objects.filter(provider=clinic["provider"]).update(end_time="12:00")
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         outside = _load(clinic, day, day)
     with one_request():
         after = _load(clinic, day, day)

@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from booking import services
-from booking.models import Appointment, ScreeningAnswer, TreatmentPlan
+from booking.models import Appointment, ClosedDay, ScreeningAnswer, TreatmentPlan
 from tests import factories
-from tests.helpers import at, sign_in
+from tests.helpers import NEW_YORK, at, sign_in
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -335,3 +335,25 @@ def test_a_time_never_offered_says_why_instead_of_just_taken(
 
     assert "That time was just taken" not in page
     assert reason in page
+
+
+def test_the_time_picker_does_not_offer_a_closed_day_and_choosing_it_says_why(
+    signed_in, clinic, screening_rules
+):
+    ClosedDay.objects.create(
+        location=clinic["location"], date=date(2027, 1, 1), name="New Year's Day"
+    )
+    with time_machine.travel(datetime(2026, 12, 28, 8, tzinfo=NEW_YORK), tick=False):
+        page = signed_in.get(times_url(clinic, week="2026-12-28")).content.decode()
+        choose(signed_in, clinic, datetime(2027, 1, 1, 10, tzinfo=NEW_YORK))
+        answer_all_no(signed_in, screening_rules)
+        review = signed_in.get(reverse("book_review"))
+        booked = signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
+
+    assert 'value="2026-12-31T10:00:00-05:00"' in page
+    assert 'value="2027-01-01T' not in page
+    # A time typed in by hand is caught on the review page, with the reason, and not booked.
+    reason = "The clinic is closed that day (New Year&#x27;s Day)."
+    assert reason in review.content.decode()
+    assert reason in booked.content.decode()
+    assert Appointment.objects.count() == 0

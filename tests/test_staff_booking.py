@@ -7,13 +7,14 @@ import time_machine
 from django.urls import reverse
 
 from booking import services
-from booking.models import Appointment, AuditEntry, Patient, ScreeningAnswer
+from booking.models import Appointment, AuditEntry, ClosedDay, Patient, ScreeningAnswer
 from tests import factories
 from tests.helpers import NEW_YORK, at, sign_in
 from treatments.models import ScreeningRule
 
 TUESDAY = date(2027, 3, 2)
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
+MEMORIAL_DAY = date(2027, 5, 31)  # a Monday
 
 
 @pytest.fixture
@@ -282,3 +283,34 @@ def test_appointment_page_shows_its_audit_trail(desk, clinic, patient):
 
 def test_unknown_appointments_are_404(desk, db):
     assert desk.get(reverse("desk:appointment", args=[999])).status_code == 404
+
+
+def test_a_phone_booking_on_a_closed_day_is_refused_with_its_name(desk, clinic, patient):
+    ClosedDay.objects.create(location=clinic["location"], date=MEMORIAL_DAY, name="Memorial Day")
+
+    response = desk.post(
+        reverse("desk:book"), booking_data(clinic, patient=patient.pk, date="2027-05-31")
+    )
+
+    assert response.status_code == 200
+    assert "The clinic is closed that day (Memorial Day)." in response.content.decode()
+    assert not Appointment.objects.exists()
+    assert all(
+        slot.start.date() != MEMORIAL_DAY for slot, _ in response.context["suggestions"] or ()
+    )
+
+
+def test_a_visit_cannot_be_moved_onto_a_closed_day(desk, clinic, patient):
+    ClosedDay.objects.create(location=clinic["location"], date=MEMORIAL_DAY, name="Memorial Day")
+    appointment = book(clinic, patient, at(TUESDAY, 10))
+
+    response = desk.post(
+        reverse("desk:appointment_move", args=[appointment.pk]),
+        {"date": "2027-05-31", "time": "10:00"},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "The clinic is closed that day (Memorial Day)."
+    appointment.refresh_from_db()
+    assert appointment.start == at(TUESDAY, 10)

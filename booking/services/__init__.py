@@ -19,6 +19,7 @@ from booking.services.appointments import (
     reschedule_appointment,
 )
 from booking.services.audit import audit, field_changes, signed_in_or_none
+from booking.services.closed_days import add_us_federal_holidays
 from booking.services.errors import (
     BookingError,
     EmailInUse,
@@ -76,6 +77,7 @@ from booking.services.signups import (
 from booking.services.slots import (
     FAR_AHEAD_DAYS,
     STAFF_RULES_OVERRIDE,
+    closed_day_problem,
     rules_for,
     why_not_bookable,
 )
@@ -98,6 +100,7 @@ __all__ = [
     "SignUpClosed",
     "SignUpOutcome",
     "SlotTaken",
+    "add_us_federal_holidays",
     "TooManyBookings",
     "account_email_problem",
     "account_for_email",
@@ -111,6 +114,7 @@ __all__ = [
     "carry_email_to_account",
     "change_status",
     "check_booking_limit",
+    "closed_day_problem",
     "check_online_notice",
     "check_screening",
     "check_staff_screening",

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from django.db import IntegrityError, transaction
 
 from booking import availability, queries
-from booking.models import Appointment, Location
+from booking.models import Appointment, ClosedDay, Location
 from booking.services.errors import BookingError, PatientBusy, SlotTaken
 from treatments.models import Treatment
 
@@ -85,6 +85,26 @@ def rules_for(
     return rules
 
 
+def closed_day_name(start: datetime, schedules: queries.Schedules) -> str | None:
+    """The name of the closed day (holiday) `start` falls on at the location, if any."""
+    return schedules.closed_days.get(start.astimezone(schedules.tz).date())
+
+
+def closed_day_problem(location: Location, start: datetime) -> str | None:
+    """For forms that set times directly (the admin): the refusal of a visit on a day the
+    location is closed, or None. One query."""
+    name = (
+        ClosedDay.objects.filter(location=location, date=location.local(start).date())
+        .values_list("name", flat=True)
+        .first()
+    )
+    return None if name is None else closed_message(name)
+
+
+def closed_message(name: str) -> str:
+    return f"The clinic is closed that day ({name})."
+
+
 def _why_not_free(
     start: datetime, schedules: queries.Schedules, provider_id: int, *, staff: bool, now: datetime
 ) -> BookingError:
@@ -102,6 +122,8 @@ def _why_not_free(
         return BookingError(f"Online bookings need at least {hours:g} hours' notice.")
     if start > now + timedelta(days=rules.horizon_days):
         return BookingError(f"Bookings open {rules.horizon_days} days ahead.")
+    if (holiday := closed_day_name(start, schedules)) is not None:
+        return BookingError(closed_message(holiday))
     idle = replace(provider, busy=())
     rooms = tuple(replace(r, busy=()) for r in schedules.rooms)
 
@@ -116,6 +138,7 @@ def _why_not_free(
                 now=now,
                 rules=rules,
                 require_step=require_step,
+                closed_days=schedules.closed_days,
             )
             is not None
         )
@@ -153,6 +176,7 @@ def find_slot(
             now=now,
             rules=rules_for(schedules, staff=staff),
             require_step=not staff,
+            closed_days=schedules.closed_days,
         )
         if slot is not None:
             return slot
@@ -179,7 +203,8 @@ def why_not_bookable(
 ) -> BookingError | None:
     """None if `start` can be booked now, else the refusal booking it would meet: SlotTaken
     only for a time that is bookable but held by someone else, otherwise the real reason (in
-    the past, outside working hours, off the time grid, not offered by that aesthetician)."""
+    the past, a closed day, outside working hours, off the time grid, not offered by that
+    aesthetician)."""
     day = location.local(start).date()
     schedules = queries.load_schedules(
         treatment=treatment,

@@ -870,3 +870,49 @@ def test_busy_time_in_whole_seconds_rounded_outward_changes_nothing(scenario, da
     }
 
     assert free_times(**as_loaded) == free_times(**as_held)
+
+
+# --- closed days -----------------------------------------------------------------------------
+
+
+def test_a_closed_day_has_no_working_hours_in_the_locations_zone():
+    tuesday = MONDAY + timedelta(days=1)
+    # New York days: Monday's late hours reach past UTC midnight, into Tuesday's UTC date.
+    late = every_day(time(18), time(22))
+    found = free_slots(
+        timing=ONE_HOUR,
+        tz=NEW_YORK,
+        providers=[provider(hours=late)],
+        rooms=[room()],
+        first_day=MONDAY,
+        last_day=MONDAY + timedelta(days=2),
+        now=LONG_AGO,
+        rules=NO_NOTICE,
+        closed_days={tuesday},
+    )
+
+    days = {slot.start.date() for slot in found}
+    assert days == {MONDAY, MONDAY + timedelta(days=2)}
+    assert walls([s for s in found if s.start.date() == MONDAY])[-1] == "21:00"
+
+
+def test_free_times_and_is_free_skip_a_closed_day_even_for_staff():
+    closed = {MONDAY}
+
+    assert (
+        free_times(
+            timing=ONE_HOUR,
+            tz=ZULU,
+            providers=[provider()],
+            rooms=[room()],
+            first_day=MONDAY,
+            last_day=MONDAY,
+            now=LONG_AGO,
+            rules=NO_NOTICE,
+            closed_days=closed,
+        )
+        == []
+    )
+    assert check(local(MONDAY, 10), closed_days=closed) is None
+    assert check(local(MONDAY, 10, 5), require_step=False, closed_days=closed) is None
+    assert check(local(MONDAY, 10), closed_days={MONDAY + timedelta(days=1)}) is not None
