@@ -193,6 +193,21 @@ def check_code(user: User, code: str) -> CodeCheck:
 # --- Turning it off --------------------------------------------------------------------------
 
 
+def token_refusal(user: User, code: str) -> str:
+    """Why an API token cannot be given yet to an account with two-step sign-in ('' if it
+    can): a token is as good as a verified session, so it needs the code too. A right code is
+    used up, as at the code page."""
+    if not needs_second_factor(user):
+        return ""
+    if not has_authenticator(user):
+        return "Set up two-step sign-in on the website first, then ask for a token with a code."
+    if not code.strip():
+        return "This account signs in in two steps: send `code`, the 6-digit code from its app."
+    if check_code(user, code).device is None:
+        return "That code is not right, or was already used. Send the newest code."
+    return ""
+
+
 def _delete_devices(user: User) -> list[str]:
     names = sorted(
         [d.name for d in TOTPDevice.objects.filter(user=user)]

@@ -236,7 +236,7 @@ def obtain_token(request):
             {"detail": "That username and password do not match an account."},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    problem = _second_step_problem(user, body.validated_data.get("code", ""))
+    problem = two_factor.token_refusal(user, body.validated_data.get("code", ""))
     if problem:  # still counted as a failed sign-in: a code is guessed like a password
         return Response({"detail": problem}, status=status.HTTP_400_BAD_REQUEST)
     attempt.succeeded()
@@ -249,20 +249,6 @@ def obtain_token(request):
     return Response(
         {"token": secret, "key": token.token_key, "name": token.device.name, "expiry": token.expiry}
     )
-
-
-def _second_step_problem(user, code: str) -> str:
-    """Why a token cannot be given yet to an account with two-step sign-in ('' if it can):
-    a token is as good as a verified session, so it needs the code too."""
-    if not two_factor.needs_second_factor(user):
-        return ""
-    if not two_factor.has_authenticator(user):
-        return "Set up two-step sign-in on the website first, then ask for a token with a code."
-    if not code.strip():
-        return "This account signs in in two steps: send `code`, the 6-digit code from its app."
-    if two_factor.check_code(user, code).device is None:
-        return "That code is not right, or was already used. Send the newest code."
-    return ""
 
 
 @extend_schema(request=None, responses={204: None, **error_responses(401)})
