@@ -212,14 +212,13 @@ def deliver(
 def _remember_locations(notifications: list[Notification]) -> None:
     """The clinics of messages that are about neither a visit nor a plan, in one query."""
     wanted = {
-        (n.context or {}).get("location"): n
+        n: (n.context or {}).get("location")
         for n in notifications
         if not n.appointment_id and not n.plan_id
     }
-    found = Location.objects.in_bulk([pk for pk in wanted if pk])
-    for notification in notifications:
-        if not notification.appointment_id and not notification.plan_id:
-            remember_location(notification, found.get((notification.context or {}).get("location")))
+    found = Location.objects.in_bulk({pk for pk in wanted.values() if pk})
+    for notification, location_id in wanted.items():
+        remember_location(notification, found.get(location_id))
 
 
 def _deliver_one(
