@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("skinclinic", "api", "desk", "portal", "notifications", "charts", "accounts", "booking",
-        "treatments")  # fmt: skip
+APPS = ("skinclinic", "api", "desk", "portal", "notifications", "charts", "accounts", "payments",
+        "consent", "photos", "calendars", "booking", "treatments")  # fmt: skip
 LINT = Path(sys.executable).with_name("lint-imports")
 
 pytestmark = pytest.mark.skipif(not LINT.exists(), reason="import-linter is not installed")

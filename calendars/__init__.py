@@ -1,0 +1,1 @@
+"""calendar feeds (see docs/architecture.md)."""

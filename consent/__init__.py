@@ -1,0 +1,1 @@
+"""consent forms (see docs/architecture.md)."""

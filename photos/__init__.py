@@ -1,0 +1,1 @@
+"""clinical photos (see docs/architecture.md)."""
