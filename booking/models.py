@@ -8,7 +8,7 @@ import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Self
+from typing import Any, Self
 
 import phonenumbers
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat, Upper
-from django.utils import timezone
+from django.utils import timezone, translation
 from phonenumber_field.modelfields import PhoneNumberField  # type: ignore[import-untyped]
 
 from booking.phones import E164_PATTERN
@@ -39,6 +39,12 @@ def validate_region(code: str) -> None:
             "%(code)s is not a country code; use two letters like US, ES or FR.",
             params={"code": code},
         )
+
+
+def supported_language(code: str | None) -> str:
+    """The one of settings.LANGUAGES that `code` ("es-mx", "en-us", None) belongs to."""
+    base = (code or "").split("-")[0].lower()
+    return base if base in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def e164_or_blank(field: str) -> Q:
@@ -278,6 +284,11 @@ class Patient(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     email_consent = models.BooleanField("email reminders", default=True)
     sms_consent = models.BooleanField("SMS reminders", default=False)
+    # The language of this patient's pages once signed in and of every message sent to them.
+    # Blank until chosen: a new record takes the language it was made in (save()).
+    language = models.CharField(
+        "language", max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
     fitzpatrick_type = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
     )
@@ -299,9 +310,19 @@ class Patient(models.Model):
     def __str__(self):
         return self.full_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.language:
+            self.language = supported_language(translation.get_language())
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def message_language(self) -> str:
+        """The language messages to this patient are written in."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class PendingSignUp(models.Model):

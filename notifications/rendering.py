@@ -9,24 +9,26 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-from booking import ics
+from booking import formats, ics
 from booking.models import Appointment, Location
 from notifications.models import Notification
 
 Kind = Notification.Kind
 
 SUBJECTS = {
-    Kind.CONFIRMATION: "Your visit is booked",
-    Kind.REMINDER_LONG: "See you soon: your visit in two days",
-    Kind.REMINDER_SHORT: "See you in a couple of hours",
-    Kind.AFTERCARE: "Looking after your skin",
-    Kind.NEXT_SESSION: "Time to book your next session",
-    Kind.WINDOW_CLOSING: "Last week to book your next session",
-    Kind.MAINTENANCE_RECALL: "Time for your maintenance session",
-    Kind.WAITLIST_OFFER: "A time you wanted is free",
-    Kind.CANCELLED: "Your visit is cancelled",
-    Kind.RESCHEDULED: "Your visit has moved",
+    Kind.CONFIRMATION: _("Your visit is booked"),
+    Kind.REMINDER_LONG: _("See you soon: your visit in two days"),
+    Kind.REMINDER_SHORT: _("See you in a couple of hours"),
+    Kind.AFTERCARE: _("Looking after your skin"),
+    Kind.NEXT_SESSION: _("Time to book your next session"),
+    Kind.WINDOW_CLOSING: _("Last week to book your next session"),
+    Kind.MAINTENANCE_RECALL: _("Time for your maintenance session"),
+    Kind.WAITLIST_OFFER: _("A time you wanted is free"),
+    Kind.CANCELLED: _("Your visit is cancelled"),
+    Kind.RESCHEDULED: _("Your visit has moved"),
 }
 
 
@@ -67,7 +69,7 @@ def sms_context(notification: Notification) -> dict[str, str]:
         day = date.fromisoformat(notification.context["latest"])
         return {
             "first_name": notification.patient.first_name,
-            "date": f"{day:%a %b} {day.day}",
+            "date": formats.short_date(day),
             "time": "",
             "clinic": location.name if location else "",
         }
@@ -77,15 +79,17 @@ def sms_context(notification: Notification) -> dict[str, str]:
         visits = len(_course_visits(appointment)) or 1
     return {
         "first_name": notification.patient.first_name,
-        "date": f"{when:%a %b} {when.day}" if when else "",
-        "time": when.strftime("%-I:%M %p") if when else "",
+        "date": formats.short_date(when),
+        "time": formats.clock(when),
         "clinic": location.name if location else "",
         "visits": visits,
     }
 
 
 def render_sms(notification: Notification) -> str:
-    text = render_to_string(f"sms/{notification.kind}.txt", sms_context(notification))
+    """The SMS in the patient's own language (Patient.language)."""
+    with translation.override(notification.patient.message_language):
+        text = render_to_string(f"sms/{notification.kind}.txt", sms_context(notification))
     return " ".join(text.split())
 
 
@@ -144,16 +148,18 @@ def _course_visits(appointment: Appointment):
 
 
 def build_email(notification: Notification, *, now: datetime, connection=None):
-    context = email_context(notification)
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[notification.kind],
-        body=render_to_string(f"emails/{notification.kind}.txt", context),
-        to=[notification.patient.email],
-        connection=connection,
-    )
-    message.attach_alternative(
-        render_to_string(f"emails/{notification.kind}.html", context), "text/html"
-    )
+    """The email in the patient's own language (Patient.language), with its calendar file."""
+    with translation.override(notification.patient.message_language):
+        context = email_context(notification)
+        message = EmailMultiAlternatives(
+            subject=str(SUBJECTS[notification.kind]),
+            body=render_to_string(f"emails/{notification.kind}.txt", context),
+            to=[notification.patient.email],
+            connection=connection,
+        )
+        message.attach_alternative(
+            render_to_string(f"emails/{notification.kind}.html", context), "text/html"
+        )
     if notification.kind in (Kind.CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED):
         course = context.get("course") or []
         calendar = (

@@ -27,6 +27,8 @@ missing_packages() {
   fi
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v make >/dev/null || missing+=(make)
+  # makemessages and msgfmt: tests/test_languages.py checks the Spanish catalogue is complete.
+  command -v msgfmt >/dev/null && command -v xgettext >/dev/null || missing+=(gettext)
   "${PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   echo "${missing[*]}"
 }

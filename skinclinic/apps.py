@@ -8,4 +8,5 @@ class SkinclinicConfig(AppConfig):
     verbose_name = "skinclinic"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 (registers the checks)
+        # checks registers the system checks; languages remembers a patient's language at sign-in.
+        from . import checks, languages  # noqa: F401

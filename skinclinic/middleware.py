@@ -6,7 +6,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from booking import routing
 
@@ -66,3 +66,23 @@ class ReadYourWritesMiddleware:
                 samesite="Lax",
             )
         return response
+
+
+# The signed-in patient's language, kept in the session at sign-in and by the switcher so that
+# no page pays a query for it (skinclinic.languages).
+SESSION_LANGUAGE = "patient_language"
+
+
+class PatientLanguageMiddleware:
+    """After LocaleMiddleware: a signed-in patient's pages are in their stored language, whatever
+    the browser asks for (a shared tablet, a phone set to English)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.session.get(SESSION_LANGUAGE)
+        if language and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -210,9 +210,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in patient's pages in their own language (Patient.language).
+    "skinclinic.middleware.PatientLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -235,7 +238,8 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             # `{{ number|phone }}` on every page and message (skinclinic/templatetags/phones.py).
-            "builtins": ["skinclinic.templatetags.phones"],
+            # Dates in the active language's order (skinclinic/templatetags/dates.py).
+            "builtins": ["skinclinic.templatetags.phones", "skinclinic.templatetags.dates"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -296,7 +300,12 @@ OTP_TOTP_ISSUER = "skinclinic"  # the name authenticator apps show next to the c
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en-us"
+# English and Spanish (issue 15): a patient's pages follow their stored language once signed in,
+# else the switcher's cookie, else the browser's Accept-Language; every message the dispatcher
+# renders for a patient is in that patient's language (Patient.language).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"  # stored instants are UTC; pages show each location's own zone
 # The Django admin shows and reads times in this zone (the clinic's wall clock), not UTC.
 CLINIC_TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE", "America/New_York")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.ratelimit import limit_failed_sign_ins
-from skinclinic import icons
+from skinclinic import icons, languages
 from skinclinic.health import healthz
 from treatments import views as treatment_views
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("notifications.urls")),
     path("favicon.ico", icons.favicon, name="favicon"),
+    path("language/", languages.switch_language, name="switch_language"),
 ]
 
 # The friendly error pages (skinclinic.errors).

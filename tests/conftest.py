@@ -1,6 +1,7 @@
 from datetime import datetime
 
 import pytest
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
@@ -9,6 +10,15 @@ from tests.helpers import NEW_YORK, at, sign_in  # noqa: F401  (re-exported for 
 # Property tests judge behaviour, not speed: a busy CI machine must not fail them on time.
 hypothesis_settings.register_profile("skinclinic", deadline=None)
 hypothesis_settings.load_profile("skinclinic")
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A Spanish page in one test leaves its language active in the thread: each test starts
+    from the default, as a new request or a Celery task does."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

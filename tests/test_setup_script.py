@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "setup-test-machine.sh"
-TOOLS = ("chromium", "pg_ctlcluster", "redis-server", "make", "python3")
+TOOLS = ("chromium", "pg_ctlcluster", "redis-server", "make", "python3", "msgfmt", "xgettext")
 
 
 def fake_machine(tmp_path: Path, *, missing: tuple[str, ...] = (), contrib: bool = True) -> Path:
@@ -62,6 +62,7 @@ def apt_get_calls(tmp_path: Path) -> list[str]:
         (("pg_ctlcluster",), False, "postgresql postgresql-contrib"),
         ((), False, "postgresql-contrib"),
         (("chromium", "redis-server"), True, "chromium redis-server"),
+        (("xgettext",), True, "gettext"),
     ],
 )
 def test_as_root_it_installs_exactly_the_missing_packages(tmp_path, missing, contrib, packages):

@@ -1,0 +1,238 @@
+"""English and Spanish (issue 15): the catalogue is complete, every email and SMS goes out in
+the patient's own language with dates in that language's order, and the switcher and sign-in
+put a patient's pages in their language."""
+
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+
+from booking.models import Patient
+from notifications import dispatch as dispatcher
+from notifications import planning, rendering, sms
+from notifications.models import Notification
+from tests import factories
+from tests.helpers import at, book, sign_in
+
+Kind = Notification.Kind
+ROOT = Path(settings.BASE_DIR)
+CATALOGUE = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
+THURSDAY = date(2027, 3, 4)
+
+
+def entries(po: Path) -> list[tuple[str, str, bool]]:
+    """(msgid, msgstr, fuzzy) of every message of a .po file but its header."""
+    found = []
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
+        fuzzy = "#, fuzzy" in block or ", fuzzy" in block
+        parts: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?|msgctxt) (".*")$', line)
+            if match:
+                key = match.group(1)
+                parts[key] = parts.get(key, "") + eval(match.group(2))  # noqa: S307 (po string)
+            elif line.startswith('"') and key:
+                parts[key] += eval(line)  # noqa: S307
+        if parts.get("msgid"):
+            translated = parts.get("msgstr", "") or parts.get("msgstr[0]", "")
+            found.append((parts["msgid"], translated, fuzzy))
+    return found
+
+
+@pytest.mark.skipif(not shutil.which("xgettext"), reason="makemessages needs GNU gettext")
+def test_makemessages_leaves_nothing_untranslated(tmp_path, settings):
+    """What `makemessages` finds today is all in the committed catalogue, translated."""
+    target = tmp_path / "es" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    shutil.copy(CATALOGUE, target / "django.po")
+    settings.LOCALE_PATHS = [tmp_path]
+    call_command(
+        "makemessages",
+        locale=["es"],
+        no_location=True,
+        ignore_patterns=[".venv", "staticfiles", "node_modules", "tests", "bench"],
+        verbosity=0,
+    )
+    fresh = entries(target / "django.po")
+    assert len(fresh) >= 80
+    untranslated = [msgid for msgid, msgstr, fuzzy in fresh if not msgstr or fuzzy]
+    assert untranslated == []
+
+
+@pytest.mark.skipif(not shutil.which("msgfmt"), reason="needs GNU gettext's msgfmt")
+def test_the_compiled_catalogue_is_current(tmp_path):
+    """`make run` needs no gettext: the .mo is committed, and must match the .po."""
+    compiled = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check", "-o", compiled, CATALOGUE], check=True)
+    assert compiled.read_bytes() == CATALOGUE.with_suffix(".mo").read_bytes()
+
+
+@pytest.fixture
+def spanish(db):
+    return factories.PatientFactory(
+        first_name="Lucía",
+        email="lucia@example.com",
+        phone="+1 404 555 0123",
+        sms_consent=True,
+        language="es",
+    )
+
+
+@pytest.fixture
+def memory_backends(settings):
+    settings.SMS_BACKEND = "notifications.sms.MemorySMSBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sms.MemorySMSBackend.outbox.clear()
+    yield sms.MemorySMSBackend.outbox
+    sms.MemorySMSBackend.outbox.clear()
+
+
+def english_phrases() -> set[str]:
+    """The English of every catalogue entry long enough to be a phrase (no format strings)."""
+    phrases = set()
+    for msgid, _msgstr, _fuzzy in entries(CATALOGUE):
+        for piece in re.split(r"%\(\w+\)s", msgid):
+            piece = piece.strip(" ,.:()")
+            if len(piece) >= 12:
+                phrases.add(piece)
+    return phrases
+
+
+def every_message(clinic, patient, now):
+    appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
+    for kind in Kind:
+        plan_kind = kind in planning.PLAN_KINDS
+        for channel in planning.CHANNELS[kind]:
+            yield Notification(
+                key=f"t:{kind}:{channel}",
+                kind=kind,
+                channel=channel,
+                patient=patient,
+                appointment=None if plan_kind else appointment,
+                about_start=None if plan_kind else appointment.start,
+                session_number=2,
+                context={
+                    "location": clinic["location"].pk,
+                    "earliest": "2027-03-25",
+                    "latest": "2027-04-01",
+                },
+                due_at=now,
+            )
+
+
+def rendered(notification, now) -> str:
+    if notification.channel == "sms":
+        return rendering.render_sms(notification)
+    message = rendering.build_email(notification, now=now)
+    html = message.alternatives[0][0]
+    return "\n".join([message.subject, message.body, html])
+
+
+def test_every_email_and_sms_is_in_the_patients_language(clinic, spanish, now):
+    leftovers = {}
+    phrases = english_phrases()
+    count = 0
+    for notification in every_message(clinic, spanish, now):
+        text = rendered(notification, now)
+        count += 1
+        english = [phrase for phrase in phrases if phrase in text]
+        if english:
+            leftovers[(notification.kind, notification.channel)] = english
+        assert "Lucía" in text
+    assert count >= 15
+    assert leftovers == {}
+
+
+def test_spanish_dates_read_in_spanish_order(clinic, spanish, now):
+    messages = {(n.kind, n.channel): n for n in every_message(clinic, spanish, now)}
+    email = rendering.build_email(messages[(Kind.CONFIRMATION, "email")], now=now)
+    assert email.subject == "Tu cita está reservada"
+    assert "jueves 4 de marzo de 2027 a las 10:00" in email.body
+    assert "Hola, Lucía:" in email.body
+    assert '<html lang="es">' in email.alternatives[0][0]
+    text = rendering.render_sms(messages[(Kind.REMINDER_LONG, "sms")])
+    assert "jue 4 mar" in text and "10:00" in text
+    assert "BAJA" in text
+
+
+def test_an_english_patient_still_reads_english(clinic, patient, now):
+    messages = {(n.kind, n.channel): n for n in every_message(clinic, patient, now)}
+    email = rendering.build_email(messages[(Kind.CONFIRMATION, "email")], now=now)
+    assert email.subject == "Your visit is booked"
+    assert "Thursday, March 4, 2027 at 10:00 AM" in email.body
+    assert "Reply STOP to opt out." in rendering.render_sms(messages[(Kind.CONFIRMATION, "sms")])
+
+
+def test_the_dispatcher_writes_to_each_patient_in_their_language(
+    clinic, spanish, now, memory_backends
+):
+    """A Spanish patient and an English one, booked on the same page in English."""
+    english = factories.PatientFactory(
+        first_name="Ann", email="ann@example.com", phone="+1 404 555 0124", sms_consent=True
+    )
+    book(clinic, spanish, at(THURSDAY, 10), now, staff=True)
+    book(clinic, english, at(THURSDAY, 14), now, staff=True)
+    dispatcher.dispatch_due(clock=lambda: now, budget_seconds=30)
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert subjects == {
+        "lucia@example.com": "Tu cita está reservada",
+        "ann@example.com": "Your visit is booked",
+    }
+    texts = {to: body for to, body in ((m.to, m.body) for m in memory_backends)}
+    assert any("reservada" in body for body in texts.values())
+    assert any("is booked" in body for body in texts.values())
+
+
+def test_the_switcher_puts_pages_in_spanish(client, db):
+    response = client.post(reverse("switch_language"), {"language": "es", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    page = client.get(reverse("home")).content.decode()
+    assert '<html lang="es">' in page
+    assert ">Reservar</a>" in page and "Iniciar sesión" in page
+    client.post(reverse("switch_language"), {"language": "en", "next": "/"})
+    assert '<html lang="en">' in client.get(reverse("home")).content.decode()
+
+
+def test_the_browsers_language_is_the_default(client, db):
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content.decode()
+    assert '<html lang="es">' in page
+
+
+def test_the_switcher_refuses_nonsense_and_foreign_redirects(client, db):
+    response = client.post(reverse("switch_language"), {"language": "xx"})
+    assert response.status_code == 400
+    assert "English or Spanish" in response.content.decode()
+    response = client.post(
+        reverse("switch_language"), {"language": "es", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+    assert client.get(reverse("switch_language")).status_code == 405
+
+
+def test_a_patients_choice_is_stored_and_follows_them_to_a_new_browser(client, patient):
+    sign_in(client, patient.user)
+    client.post(reverse("switch_language"), {"language": "es", "next": "/"})
+    patient.refresh_from_db()
+    assert patient.language == "es"
+    # Another browser, which asks for English: once signed in, the pages are in Spanish.
+    other = type(client)()
+    sign_in(other, patient.user)
+    page = other.get(reverse("my_appointments"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="es">' in page and "Mis citas" in page
+
+
+def test_a_new_record_takes_the_language_it_was_made_in(db):
+    with translation.override("es"):
+        made_in_spanish = factories.PatientFactory()
+    made_in_english = factories.PatientFactory()
+    assert (made_in_spanish.language, made_in_english.language) == ("es", "en")
+    assert Patient.objects.filter(language="").count() == 0
