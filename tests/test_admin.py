@@ -312,6 +312,7 @@ def patient_post(patient, **overrides) -> dict:
         "date_of_birth": patient.date_of_birth or "",
         "fitzpatrick_type": patient.fitzpatrick_type or "",
         "notes": patient.notes,
+        "language": patient.language,
         "screening_answers-TOTAL_FORMS": "0",
         "screening_answers-INITIAL_FORMS": "0",
         "screening_answers-MIN_NUM_FORMS": "0",

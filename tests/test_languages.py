@@ -21,6 +21,7 @@ from notifications import planning, rendering, sms
 from notifications.models import Notification
 from tests import factories
 from tests.helpers import at, book, sign_in
+from treatments.models import ScreeningRule, Treatment
 
 Kind = Notification.Kind
 ROOT = Path(settings.BASE_DIR)
@@ -236,3 +237,27 @@ def test_a_new_record_takes_the_language_it_was_made_in(db):
     made_in_english = factories.PatientFactory()
     assert (made_in_spanish.language, made_in_english.language) == ("es", "en")
     assert Patient.objects.filter(language="").count() == 0
+
+
+def test_treatment_content_follows_the_language_and_falls_back_to_english(client, clinic):
+    treatment = clinic["treatment"]
+    treatment.name_es = "Microagujas"
+    treatment.aftercare_en = "Wear SPF 30 every day."
+    treatment.save()
+    url = treatment.get_absolute_url()
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Microagujas" in spanish and "Microagujas" not in english
+    assert "Microneedling" in english
+    # No Spanish aftercare written yet: the English one is shown rather than nothing.
+    with translation.override("es"):
+        assert treatment.aftercare == "Wear SPF 30 every day."
+
+
+def test_the_demo_clinic_speaks_spanish(db):
+    call_command("seed_demo", verbosity=0)
+    with translation.override("es"):
+        names = set(Treatment.objects.values_list("name", flat=True))
+        questions = list(ScreeningRule.objects.values_list("question", flat=True))
+    assert {"Microagujas", "Peeling químico", "Consulta de piel"} <= names
+    assert all(question.startswith("¿") for question in questions)

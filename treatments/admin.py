@@ -1,4 +1,5 @@
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
 
 from .models import Protocol, ScreeningRule, Treatment
 
@@ -10,7 +11,7 @@ class ProtocolInline(admin.StackedInline):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(admin.ModelAdmin):
+class TreatmentAdmin(TranslationAdmin):
     list_display = ["name", "duration_minutes", "numbing_minutes", "price", "is_active"]
     list_filter = ["is_active", "is_consultation"]
     prepopulated_fields = {"slug": ["name"]}
@@ -25,7 +26,7 @@ class ProtocolAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(admin.ModelAdmin):
+class ScreeningRuleAdmin(TranslationAdmin):
     list_display = ["question", "code", "outcome", "lookback_days"]
     list_filter = ["outcome"]
     filter_horizontal = ["treatments"]

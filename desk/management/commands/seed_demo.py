@@ -41,6 +41,8 @@ from booking.services import waitlist
 from treatments.models import Protocol, ScreeningRule, Treatment
 from treatments.screening import DEFAULT_RULES
 
+from .demo_spanish import SCREENING_ES, TREATMENTS_ES
+
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
 # The demo staff's authenticator secret (base32, as apps take it): published in README so
@@ -511,6 +513,11 @@ class Command(BaseCommand):
             slug = fields.pop("slug")
             protocol = fields.pop("protocol", None)
             treatment, _ = Treatment.objects.get_or_create(slug=slug, defaults=fields)
+            spanish = TREATMENTS_ES.get(slug, {})
+            if spanish and not treatment.name_es:
+                for field, text in spanish.items():
+                    setattr(treatment, f"{field}_es", text)
+                treatment.save(update_fields=[f"{field}_es" for field in spanish])
             if protocol:
                 Protocol.objects.get_or_create(treatment=treatment, defaults=protocol)
             treatments[slug] = treatment
@@ -526,6 +533,11 @@ class Command(BaseCommand):
                     "display_order": order,
                 },
             )
+            spanish_rule = SCREENING_ES.get(rule.code, {})
+            if spanish_rule and not row.question_es:
+                for field, text in spanish_rule.items():
+                    setattr(row, f"{field}_es", text)
+                row.save(update_fields=[f"{field}_es" for field in spanish_rule])
             row.treatments.add(*screened)
         return treatments
 
