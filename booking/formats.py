@@ -6,7 +6,7 @@ Spanish reads "martes 3 de diciembre de 2026" and "11:00". Every message and pat
 these instead of a format string of its own.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.utils import dateformat
 from django.utils.translation import pgettext
@@ -36,11 +36,17 @@ def month_day(value: date | datetime | None) -> str:
     return _format(value, pgettext("date format: December 3", "F j"))
 
 
+def compact_date(value: date | datetime | None) -> str:
+    """Tue, Dec 3, 2026 (a list of visits)."""
+    return _format(value, pgettext("date format: Tue, Dec 3, 2026", "D, M j, Y"))
+
+
 def short_date(value: date | datetime | None) -> str:
     """Tue Dec 3 (an SMS has little room)."""
     return _format(value, pgettext("date format: Tue Dec 3", "D M j"))
 
 
-def clock(value: datetime | None) -> str:
+def clock(value: datetime | time | None) -> str:
     """11:00 AM."""
-    return _format(value, pgettext("time format: 11:00 AM", "g:i A"))
+    fmt = pgettext("time format: 11:00 AM", "g:i A")
+    return dateformat.time_format(value, fmt) if value else ""

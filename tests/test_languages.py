@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,90 @@ def test_the_demo_clinic_speaks_spanish(db):
         questions = list(ScreeningRule.objects.values_list("question", flat=True))
     assert {"Microagujas", "Peeling químico", "Consulta de piel"} <= names
     assert all(question.startswith("¿") for question in questions)
+
+
+class _Text(HTMLParser):
+    """The text a reader sees, one entry per text node (script and style skipped)."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        text = " ".join(data.split())
+        if text and not self._skip:
+            self.texts.append(text)
+
+
+def visible_text(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    return parser.texts
+
+
+def untranslated(english: str, spanish: str, names: set[str]) -> set[str]:
+    """Text nodes the Spanish page shows exactly as the English one does, beyond names,
+    numbers and the language switcher's own labels."""
+    ignorable = names | {"English", "Español", "skinclinic", "·", "–", ",", "."}
+    same = set(visible_text(english)) & set(visible_text(spanish))
+    return {
+        text
+        for text in same
+        if text not in ignorable
+        and not re.fullmatch(r"Error \d{3}", text)  # the same in Spanish
+        and re.search(r"[A-Za-z]{3,}", text)
+        and not any(text.strip(" ,.·") in (name, f"{name}.") for name in names)
+    }
+
+
+def both_languages(client, url) -> tuple[str, str]:
+    """The page as the patient reads it in English, then after choosing Spanish."""
+    client.post(reverse("switch_language"), {"language": "en"})
+    english = client.get(url)
+    client.post(reverse("switch_language"), {"language": "es"})
+    spanish = client.get(url)
+    assert english.status_code == spanish.status_code
+    return english.content.decode(), spanish.content.decode()
+
+
+def names_of(clinic, patient=None) -> set[str]:
+    location = clinic["location"]
+    names = {
+        location.name,
+        location.address,
+        str(location.phone),
+        location.phone.as_international,
+        location.time_zone,
+        clinic["treatment"].name,
+        clinic["provider"].display_name,
+    }
+    if patient:
+        names |= {patient.first_name, patient.full_name}
+    return {name for name in names if name}
+
+
+def test_patient_pages_have_no_english_left_in_spanish(signed_in, clinic, patient, frozen):
+    """Every text node of these pages differs between English and Spanish, but names."""
+    far = book(clinic, patient, at(THURSDAY, 10), frozen)
+    near = book(clinic, patient, at(date(2027, 3, 2), 10), frozen)  # inside the notice
+    urls = [
+        reverse("locations"),
+        reverse("visit_cancel", args=[far.pk]),
+        reverse("visit_cancel", args=[near.pk]),
+        reverse("visit_reschedule", args=[near.pk]),
+        "/no-such-page/",
+    ]
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(signed_in, url)
+        left = untranslated(english, spanish, names_of(clinic, patient))
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}

@@ -55,7 +55,7 @@ def test_the_portal_shows_the_course_progress_and_next_window(signed_in, course)
 def test_the_next_session_shows_times_only_inside_its_window(signed_in, course):
     page = signed_in.get(reverse("plan_next", args=[course.pk])).content.decode()
 
-    assert "Only times between Mar 30 and Apr 13, 2027 are shown" in page
+    assert "Only times between March 30 and April 13, 2027 are shown" in page
     assert "2027-03-30T" in page
     assert "2027-03-29T" not in page
     later = signed_in.get(reverse("plan_next", args=[course.pk]) + "?week=2027-05-01")
@@ -142,7 +142,7 @@ def test_rescheduling_outside_the_sessions_window_is_refused(
     second = services.book_plan_session(plan=course, start=at(date(2027, 4, 6), 10), now=frozen)
 
     page = signed_in.get(reverse("visit_reschedule", args=[second.pk])).content.decode()
-    assert "Only times between Mar 30 and Apr 13, 2027 are shown" in page
+    assert "Only times between March 30 and April 13, 2027 are shown" in page
     response = signed_in.post(
         reverse("visit_reschedule", args=[second.pk]),
         {"start": at(date(2027, 4, 20), 10).isoformat()},

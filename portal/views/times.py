@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.shortcuts import render
+from django.utils.dates import WEEKDAYS
 
 from booking import availability, queries
 from booking.models import Location, WorkingHours
@@ -20,7 +21,8 @@ DAYS_SHOWN = 7
 
 
 def opening_hours(location: Location) -> list[tuple[str, list[tuple[time, time]]]]:
-    """Weekday name -> the merged spans when at least one aesthetician works here."""
+    """Weekday name (in the active language) -> the merged spans when at least one aesthetician
+    works here."""
     spans: dict[int, list[tuple[time, time]]] = {day: [] for day in range(7)}
     for hours in WorkingHours.objects.filter(location=location, provider__is_active=True):
         spans[hours.weekday].append((hours.start_time, hours.end_time))
@@ -32,7 +34,7 @@ def opening_hours(location: Location) -> list[tuple[str, list[tuple[time, time]]
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
-        result.append((WorkingHours.Weekday(day).label, merged))
+        result.append((str(WEEKDAYS[day]), merged))
     return result
 
 

@@ -1,6 +1,7 @@
-"""`{{ start|long_date }}`, `|full_date`, `|weekday_date`, `|month_day`, `|short_date` and
-`|clock`: dates and times in the active language's own order (booking.formats). Built-ins of
-every template."""
+"""Dates and times in the active language's own order (booking.formats): `{{ start|long_date }}`,
+`|full_date`, `|weekday_date`, `|month_day`, `|compact_date`, `|short_date` and `|clock`.
+Built-ins of every template; like `date`, they show an aware time in the current time zone
+(`{% timezone %}`)."""
 
 from django import template
 
@@ -8,9 +9,10 @@ from booking import formats
 
 register = template.Library()
 
-register.filter("long_date", formats.long_date)
-register.filter("full_date", formats.full_date)
-register.filter("weekday_date", formats.weekday_date)
-register.filter("month_day", formats.month_day)
-register.filter("short_date", formats.short_date)
-register.filter("clock", formats.clock)
+register.filter("long_date", formats.long_date, expects_localtime=True)
+register.filter("full_date", formats.full_date, expects_localtime=True)
+register.filter("weekday_date", formats.weekday_date, expects_localtime=True)
+register.filter("month_day", formats.month_day, expects_localtime=True)
+register.filter("compact_date", formats.compact_date, expects_localtime=True)
+register.filter("short_date", formats.short_date, expects_localtime=True)
+register.filter("clock", formats.clock, expects_localtime=True)
