@@ -77,7 +77,9 @@ from booking.services.signups import (
 from booking.services.slots import (
     FAR_AHEAD_DAYS,
     STAFF_RULES_OVERRIDE,
+    NearbyTime,
     closed_day_problem,
+    nearest_free_times,
     rules_for,
     why_not_bookable,
 )
@@ -91,6 +93,7 @@ __all__ = [
     "EmailInUse",
     "InsideNotice",
     "InvalidAnswers",
+    "NearbyTime",
     "OutsideWindow",
     "PatientBusy",
     "Proposal",
@@ -115,6 +118,7 @@ __all__ = [
     "change_status",
     "check_booking_limit",
     "closed_day_problem",
+    "nearest_free_times",
     "check_online_notice",
     "check_screening",
     "check_staff_screening",
