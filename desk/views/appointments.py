@@ -2,7 +2,7 @@
 JSON), status changes and cancelling, each through booking.services as the signed-in user."""
 
 from django.contrib import messages
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,6 +13,7 @@ from booking import schedule, services
 from booking.models import Appointment, WaitlistEntry
 from booking.services import waitlist
 from desk.forms import CancelForm, MoveForm, StatusForm
+from desk.views.calendar import visit_block
 from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json
 
 
@@ -65,9 +66,7 @@ def _detail(request, appointment, move_form, *, suggestions=(), status=200):
             "suggestions": suggestions,
             "cancel_form": CancelForm(auto_id=CANCEL_IDS),
             "audit": _labelled(appointment.audit_entries.select_related("actor")),
-            "messages_sent": appointment.notifications.select_related("patient").order_by(
-                "due_at"
-            ),
+            "messages_sent": appointment.notifications.select_related("patient").order_by("due_at"),
             "waitlist_matches": freed,
             "offered": WaitlistEntry.objects.filter(
                 offered_start=appointment.start, location=location
@@ -135,8 +134,7 @@ def _move_refused(request, appointment, form, message: str, status: int):
                         "date": f"{s.start.astimezone(zone):%Y-%m-%d}",
                         "time": f"{s.start.astimezone(zone):%H:%M}",
                         "provider": s.provider_id,
-                        "label": f"{s.start.astimezone(zone):%a %-d %b, %H:%M} · "
-                        f"{s.provider_name}",
+                        "label": f"{s.start.astimezone(zone):%a %-d %b, %H:%M} · {s.provider_name}",
                     }
                     for s in suggestions
                 ],
@@ -155,12 +153,26 @@ def appointment_status(request, pk: int):
     if not form.is_valid():
         return HttpResponseBadRequest("Unknown status.")
     status = form.cleaned_data["status"]
+    error = ""
     try:
         services.change_status(
             appointment=appointment, status=status, now=_now(), actor=request.user
         )
-    except services.BookingError as error:
-        messages.error(request, error.message)
+    except services.BookingError as refused:
+        error = refused.message
+    if request.htmx and "view" in request.POST:
+        # From a calendar block: answer with the block redrawn (refusal inside it).
+        appointment = _appointment_or_404(pk)
+        block = visit_block(
+            request,
+            appointment,
+            view=request.POST.get("view", ""),
+            by=request.POST.get("by", ""),
+            error=error,
+        )
+        return HttpResponse(block, status=409 if error and not block else 200)
+    if error:
+        messages.error(request, error)
     else:
         label = Appointment.Status(status).label.lower()
         messages.success(request, f"{appointment.patient} marked {label}.")
