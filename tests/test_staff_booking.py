@@ -295,9 +295,7 @@ def test_a_phone_booking_on_a_closed_day_is_refused_with_its_name(desk, clinic, 
     assert response.status_code == 200
     assert "The clinic is closed that day (Memorial Day)." in response.content.decode()
     assert not Appointment.objects.exists()
-    assert all(
-        slot.start.date() != MEMORIAL_DAY for slot in response.context["suggestions"] or ()
-    )
+    assert all(slot.start.date() != MEMORIAL_DAY for slot in response.context["suggestions"] or ())
 
 
 def test_a_visit_cannot_be_moved_onto_a_closed_day(desk, clinic, patient):
