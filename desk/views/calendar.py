@@ -283,7 +283,7 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         numbing_html = (
             f'<div class="cal-numbing-shared gr-{row} gs-{numbing_rows}" '
             f'title="{escape(a.patient)} numbing in {escape(a.room)} until {numbing_end:%H:%M}">'
-            f"Numbing · {escape(a.patient)}</div>"
+            f"Numbing to {numbing_end:%H:%M} · {escape(a.patient)}</div>"
         )
         row, own_rows, numbing_rows = row + numbing_rows, own_rows - numbing_rows, 0
     parts = [

@@ -114,7 +114,9 @@ def test_the_patient_record_fits_a_phone(live_server, phone, clinic):
         sms_consent=False,
     )
     start = datetime.now(UTC) + timedelta(days=3)
-    start = start.astimezone(clinic["location"].zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    start = start.astimezone(clinic["location"].zone).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
     services.book_appointment(
         patient=patient,
         treatment=clinic["treatment"],
@@ -132,3 +134,62 @@ def test_the_patient_record_fits_a_phone(live_server, phone, clinic):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert "Skipped: no SMS consent" in phone.content()
     phone.screenshot(path="/tmp/desk-patient-phone.png", full_page=True)
+
+
+def test_numbing_during_another_visit_is_drawn_as_numbing_not_a_double_booking(
+    live_server, page, clinic
+):
+    location, zone = clinic["location"], clinic["location"].zone
+    factories.RoomFactory(location=location, name="Room 2", treatments=[clinic["treatment"]])
+    day = (datetime.now(UTC).astimezone(zone) + timedelta(days=1)).date()
+    ten = datetime(day.year, day.month, day.day, 10, tzinfo=zone)
+    first, second = (
+        services.book_appointment(
+            patient=factories.PatientFactory(user=None, last_name=name),
+            treatment=clinic["treatment"],
+            location=location,
+            start=start,
+            now=datetime.now(UTC),
+            provider=clinic["anna"],
+            staff=True,
+        )
+        # Anna treats the first 10:30-11:45 (cleanup included); the second numbs from 11:15.
+        for name, start in (("First", ten), ("Second", ten + timedelta(minutes=75)))
+    )
+    signed_in(page, live_server, clinic["client"])
+
+    page.goto(f"{live_server.url}/staff/calendar/?location={location.slug}&date={day}")
+
+    one = page.locator(f".cal-appt[data-id='{first.pk}']").bounding_box()
+    two = page.locator(f".cal-appt[data-id='{second.pk}']").bounding_box()
+    assert abs(one["width"] - two["width"]) < 2  # one lane: not drawn as a clash
+    assert two["y"] >= one["y"] + one["height"] - 2  # the second's block starts at treatment
+    numbing = page.locator(".cal-numbing-shared")
+    assert "Numbing" in numbing.inner_text() and "Second" in numbing.inner_text()
+    assert numbing.is_visible()
+    assert axe_violations(page) == []
+    page.screenshot(path="/tmp/desk-calendar-numbing.png", full_page=True)
+
+
+def test_phone_booking_shows_free_times_as_the_day_is_chosen(live_server, page, clinic):
+    location, zone = clinic["location"], clinic["location"].zone
+    day = (datetime.now(UTC).astimezone(zone) + timedelta(days=2)).date()
+    signed_in(page, live_server, clinic["client"])
+
+    page.goto(f"{live_server.url}/staff/book/?location={location.slug}")
+    page.get_by_text("Choose a treatment and a date").wait_for()
+    page.get_by_label("Date").fill(f"{day:%Y-%m-%d}")
+    page.get_by_label("Date").dispatch_event("change")
+
+    first = page.locator("#free-times button").first
+    first.wait_for()
+    assert first.inner_text().startswith("09:00")
+    page.get_by_label("First name").fill("Nora")
+    page.get_by_label("Last name").fill("Phone")
+    page.get_by_label("Phone", exact=True).fill("+1 404 555 0123")
+    assert axe_violations(page) == []
+    first.click()
+
+    page.get_by_text("Booked Nora Phone").wait_for()
+    booked = Appointment.objects.get(patient__first_name="Nora")
+    assert booked.start.astimezone(zone).hour == 9
