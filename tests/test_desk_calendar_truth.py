@@ -7,6 +7,8 @@ from datetime import date, datetime, time
 import pytest
 import time_machine
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from booking import services
 from booking.models import Appointment, AuditEntry
@@ -363,3 +365,42 @@ def test_phone_booking_free_times_stay_a_few_queries(desk, clinic, django_assert
     }
     with django_assert_max_num_queries(12):
         assert desk.get(reverse("desk:book_times"), query).status_code == 200
+
+
+# A rule for any day's visits ------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 30),  # start, in quarter hours after 09:00
+            st.integers(1, 8),  # treatment, in quarter hours
+            st.sampled_from([0, 15, 30]),  # numbing minutes
+            st.sampled_from([0, 15]),  # cleanup minutes
+        ),
+        max_size=8,
+    )
+)
+def test_visits_in_one_lane_never_hold_the_aesthetician_at_once(visits):
+    blocks = tuple(
+        block(n, at(TUESDAY, 9) + 15 * q * ONE_MINUTE, 15 * length, numbing, cleanup)
+        for n, (q, length, numbing, cleanup) in enumerate(visits)
+    )
+    column = calendar.ColumnInput(
+        "p", "Anna", TUESDAY, hours=NINE_TO_FIVE, blocks=blocks, provider_id=1
+    )
+
+    placed = calendar.build([column], NEW_YORK, now=MORNING).columns[0].blocks
+
+    assert sorted(p.block.key for p in placed) == list(range(len(visits)))
+
+    def busy(p):  # the aesthetician's rows: after numbing, to the end of cleanup
+        return p.row + p.numbing_rows, p.row + p.rows
+
+    for p in placed:
+        assert p.numbing_rows + p.cleanup_rows <= p.rows
+        for q in placed:
+            if p is not q and p.lane == q.lane and p.lanes == q.lanes and p.lanes < 6:
+                (a, b), (c, d) = busy(p), busy(q)
+                assert b <= c or d <= a, (p, q)
