@@ -302,7 +302,7 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
     )
     if error:
         parts.append(f'<span class="cal-appt-error" role="alert">{escape(error)}</span>')
-    if a.status in CHECK_IN_STATUSES and start - services.CHECK_IN_OPENS <= ctx.now < held:
+    if a.status in CHECK_IN_STATUSES and start - services.CHECK_IN_OPENS <= ctx.now < end:
         status_url = f"{ctx.appointment_base}{a.pk}/status/"
         parts.append(
             f'<form class="cal-checkin" method="post" action="{status_url}" '
