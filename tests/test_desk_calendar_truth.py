@@ -209,6 +209,10 @@ def test_the_week_view_marks_short_visits_and_titles_every_visit(desk, clinic):
 
     assert "is-week" in html and "is-short" in html
     assert 'title="16:00–16:15 Bo Short · Brow tint · Booked"' in html
+    # One line: the start and the patient, not the room that would push the name out.
+    assert (
+        '<span class="cal-appt-time">16:00</span> <strong class="cal-appt-patient">Bo Short' in html
+    )
 
 
 def test_week_view_queries_do_not_grow_with_visits(desk, clinic, django_assert_num_queries):

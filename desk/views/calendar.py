@@ -275,6 +275,8 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
     if held > end:
         title += f" · cleanup until {held:%H:%M}"
     short = " is-short" if placed.rows - placed.cleanup_rows <= 2 else ""
+    # One line for a short visit: its start and the patient (the title has the rest).
+    when = f"{start:%H:%M}" if short else f"{start:%H:%M}–{end:%H:%M}{where}"
     own_rows, numbing_html = placed.rows, ""
     row, numbing_rows = placed.row, placed.numbing_rows
     if placed.shares_numbing and placed.numbing_rows:
@@ -295,7 +297,7 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         parts.append(f'<span class="cal-appt-numbing">Numbing to {numbing_end:%H:%M}</span>')
     parts.append(
         f'<a class="cal-appt-link" href="{ctx.appointment_base}{a.pk}/">'
-        f'<span class="cal-appt-time">{start:%H:%M}–{end:%H:%M}{where}</span> '
+        f'<span class="cal-appt-time">{when}</span> '
         f'<strong class="cal-appt-patient">{escape(a.patient)}</strong> '
         f'<span class="cal-appt-what">{escape(a.treatment)}{session}</span> '
         f'<span class="cal-appt-status">{escape(a.status_label)}</span></a>'
