@@ -51,16 +51,20 @@ class ColumnInput:
     away: tuple[tuple[datetime, datetime], ...] = ()
     blocks: tuple[Block, ...] = ()
     provider_id: int | None = None
+    # Aware (start, end) spans when every room is held: nothing can start then.
+    full: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
 class Cell:
     """A bookable row of a column (inside working hours, not on time off). ``clock`` is its
-    local wall-clock start, "09:15"; ``past`` if that start is before now."""
+    local wall-clock start, "09:15"; ``past`` if that start is before now; ``full`` if every
+    room is held then."""
 
     row: int
     clock: str
     past: bool = False
+    full: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,14 @@ def _build_column(
         low, high = 1 + (s_minute - first) // step, -(-(e_minute - first) // step)
         for row in range(max(1, low), min(rows, high) + 1):
             away[row] = True
+    full = [False] * (rows + 2)
+    for full_start, full_end in column.full:
+        # Rows whose start minute lies in [full_start, full_end).
+        s_minute = _minute_of_day(full_start, tz, column.day)
+        e_minute = _minute_of_day(full_end, tz, column.day)
+        low, high = 1 + -(-(s_minute - first) // step), 1 + -(-(e_minute - first) // step)
+        for row in range(max(1, low), min(rows + 1, high)):
+            full[row] = True
     # Cells starting before this minute of the column's day are past.
     now_minute = _minute_of_day(now, tz, column.day)
     cells = []
@@ -198,7 +210,7 @@ def _build_column(
             kind = "away"
         elif bookable[row]:
             minute = first + (row - 1) * step
-            cells.append(_cell(row, minute, minute < now_minute))
+            cells.append(_cell(row, minute, minute < now_minute, full[row]))
             continue
         else:
             kind = "off"
@@ -219,9 +231,39 @@ def _build_column(
 
 
 @lru_cache(maxsize=4096)
-def _cell(row: int, minute: int, past: bool) -> Cell:
+def _cell(row: int, minute: int, past: bool, full: bool = False) -> Cell:
     """Cells are frozen, so columns share them."""
-    return Cell(row=row, clock=f"{minute // 60:02d}:{minute % 60:02d}", past=past)
+    return Cell(row=row, clock=f"{minute // 60:02d}:{minute % 60:02d}", past=past, full=full)
+
+
+def all_held(
+    per_room: Sequence[Sequence[tuple[datetime, datetime]]],
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The spans when every room is held, from each room's held (start, end) spans (aware,
+    half-open; a room's own spans may touch or overlap). No rooms: nothing is held."""
+    if not per_room:
+        return ()
+    events: list[tuple[datetime, int]] = []
+    for spans in per_room:
+        merged: list[list[datetime]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
+            events += [(start, 1), (end, -1)]
+    events.sort(key=lambda e: (e[0], e[1]))  # an end before a start at the same instant
+    held, opened, result = 0, None, []
+    for instant, change in events:
+        held += change
+        if held == len(per_room) and opened is None:
+            opened = instant
+        elif held < len(per_room) and opened is not None:
+            if instant > opened:
+                result.append((opened, instant))
+            opened = None
+    return tuple(result)
 
 
 @dataclass

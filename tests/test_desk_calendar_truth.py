@@ -104,6 +104,30 @@ def test_another_day_opens_at_its_first_working_hour_with_nothing_past():
     assert not any(c.past for c in grid.columns[0].cells)
 
 
+def test_all_held_is_when_every_room_is_held():
+    one = [(at(TUESDAY, 10), at(TUESDAY, 11)), (at(TUESDAY, 11), at(TUESDAY, 12))]
+    two = [(at(TUESDAY, 10, 30), at(TUESDAY, 11, 15)), (at(TUESDAY, 11, 45), at(TUESDAY, 13))]
+
+    assert calendar.all_held([one, two]) == (
+        (at(TUESDAY, 10, 30), at(TUESDAY, 11, 15)),
+        (at(TUESDAY, 11, 45), at(TUESDAY, 12)),
+    )
+    assert calendar.all_held([one, []]) == ()
+    assert calendar.all_held([]) == ()
+
+
+def test_cells_are_full_while_every_room_is_held():
+    full = ((at(TUESDAY, 10), at(TUESDAY, 10, 45)),)
+    column = calendar.ColumnInput("p", "Bea", TUESDAY, hours=NINE_TO_FIVE, provider_id=2, full=full)
+
+    cells = {
+        c.clock: c.full
+        for c in calendar.build([column], NEW_YORK, now=at(TUESDAY, 8)).columns[0].cells
+    }
+
+    assert [clock for clock, is_full in cells.items() if is_full] == ["10:00", "10:15", "10:30"]
+
+
 # Pages ---------------------------------------------------------------------------------
 
 
@@ -145,6 +169,20 @@ def test_the_page_labels_cleanup_and_offers_no_past_cells(desk, clinic):
     assert "time=09:00" not in html  # before now: not a link
     assert 'class="cal-cell is-past' in html
     assert "time=10:30" in html
+
+
+def test_another_aesthetician_is_not_offered_a_time_when_the_only_room_is_held(desk, clinic):
+    bea = factories.ProviderFactory(
+        display_name="Bea", locations=[clinic["location"]], treatments=[clinic["treatment"]]
+    )
+    book(clinic, at(TUESDAY, 13))  # Room 12 held 13:00-14:45
+
+    html = calendar_page(desk, clinic).content.decode()
+
+    assert f"time=12:45&amp;provider={bea.pk}" in html
+    assert f"time=13:00&amp;provider={bea.pk}" not in html
+    assert f"time=14:45&amp;provider={bea.pk}" in html
+    assert "13:30: every room is in use" in html
 
 
 def test_a_visit_is_checked_in_with_one_click_and_its_block_redrawn(desk, clinic):

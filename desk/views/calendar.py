@@ -117,6 +117,22 @@ def _appointments_between(location, start, end, **filters) -> list[Visit]:
     return [Visit(*row) for row in rows]
 
 
+def _rooms_full(location: Location, start: datetime, end: datetime):
+    """When every active room of the location is held (two queries): a cell then is not
+    free for anyone, whatever an aesthetician's column shows."""
+    rooms = list(
+        Room.objects.filter(location=location, is_active=True).values_list("pk", flat=True)
+    )
+    held = defaultdict(list)
+    for room_id, held_start, held_end in (
+        Appointment.objects.active()
+        .filter(room_id__in=rooms, start__lt=end, held_until__gt=start)
+        .values_list("room_id", "start", "held_until")
+    ):
+        held[room_id].append((held_start, held_end))
+    return calendar.all_held([held[pk] for pk in rooms])
+
+
 def _block(visit: Visit) -> calendar.Block:
     return calendar.Block(
         key=visit.pk,
@@ -170,6 +186,7 @@ def _day_columns(location: Location, day: date, by: str):
     by_provider = defaultdict(list)
     for appointment in appointments:
         by_provider[appointment.provider_id].append(_block(appointment))
+    full = _rooms_full(location, start, end)
     return [
         calendar.ColumnInput(
             key=f"provider-{p.pk}",
@@ -179,6 +196,7 @@ def _day_columns(location: Location, day: date, by: str):
             away=tuple(away[p.pk]),
             blocks=tuple(by_provider[p.pk]),
             provider_id=p.pk,
+            full=full,
         )
         for p in providers
     ]
@@ -199,6 +217,7 @@ def _week_columns(location: Location, monday: date, provider: Provider):
     by_day = defaultdict(list)
     for appointment in appointments:
         by_day[location.local(appointment.start).date()].append(_block(appointment))
+    full = _rooms_full(location, start, end)
     return [
         calendar.ColumnInput(
             key=f"day-{day:%Y-%m-%d}",
@@ -208,6 +227,7 @@ def _week_columns(location: Location, monday: date, provider: Provider):
             away=tuple(away),
             blocks=tuple(by_day[day]),
             provider_id=provider.pk,
+            full=full,
         )
         for day in days
     ]
@@ -241,6 +261,9 @@ def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) 
     cells = [
         f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
         if c.past
+        else f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
+        f'title="{c.clock}: every room is in use"></span>'
+        if c.full
         else f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
         f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
         f'<span class="visually-hidden">Book {c.clock}, {label}</span></a>'

@@ -121,7 +121,7 @@
   });
 
   document.addEventListener("dragover", function (event) {
-    var cell = dragged && event.target.closest && event.target.closest(".cal-cell:not(.is-past)");
+    var cell = dragged && event.target.closest && event.target.closest(".cal-cell:not(.is-past):not(.is-full)");
     if (!cell) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
@@ -132,7 +132,7 @@
   });
 
   document.addEventListener("drop", function (event) {
-    var cell = dragged && event.target.closest && event.target.closest(".cal-cell:not(.is-past)");
+    var cell = dragged && event.target.closest && event.target.closest(".cal-cell:not(.is-past):not(.is-full)");
     if (!cell) return;
     event.preventDefault();
     var id = event.dataTransfer.getData("text/plain") || dragged.dataset.id;
