@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import front_desk_required
 from booking import services
 from booking.models import (
+    ACTIVE_STATUSES,
     Appointment,
     Location,
     Provider,
@@ -117,18 +118,26 @@ def _appointments_between(location, start, end, **filters) -> list[Visit]:
     return [Visit(*row) for row in rows]
 
 
-def _rooms_full(location: Location, start: datetime, end: datetime):
-    """When every active room of the location is held (two queries): a cell then is not
-    free for anyone, whatever an aesthetician's column shows."""
+ACTIVE = {str(status) for status in ACTIVE_STATUSES}
+
+
+def _rooms_full(location: Location, start: datetime, end: datetime, visits=None):
+    """When every active room of the location is held: a cell then is not free for anyone,
+    whatever an aesthetician's column shows. One query with the day's ``visits`` of every
+    room already loaded, two without."""
     rooms = list(
         Room.objects.filter(location=location, is_active=True).values_list("pk", flat=True)
     )
+    if visits is None:
+        spans = (
+            Appointment.objects.active()
+            .filter(room_id__in=rooms, start__lt=end, held_until__gt=start)
+            .values_list("room_id", "start", "held_until")
+        )
+    else:
+        spans = [(v.room_id, v.start, v.held_until) for v in visits if v.status in ACTIVE]
     held = defaultdict(list)
-    for room_id, held_start, held_end in (
-        Appointment.objects.active()
-        .filter(room_id__in=rooms, start__lt=end, held_until__gt=start)
-        .values_list("room_id", "start", "held_until")
-    ):
+    for room_id, held_start, held_end in spans:
         held[room_id].append((held_start, held_end))
     return calendar.all_held([held[pk] for pk in rooms])
 
@@ -186,7 +195,7 @@ def _day_columns(location: Location, day: date, by: str):
     by_provider = defaultdict(list)
     for appointment in appointments:
         by_provider[appointment.provider_id].append(_block(appointment))
-    full = _rooms_full(location, start, end)
+    full = _rooms_full(location, start, end, appointments)
     return [
         calendar.ColumnInput(
             key=f"provider-{p.pk}",
