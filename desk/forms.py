@@ -43,6 +43,17 @@ class CalendarForm(forms.Form):
     provider = forms.ModelChoiceField(Provider.objects.active(), required=False)
 
 
+class FreeTimesForm(forms.Form):
+    """What the phone booking page lists free times for (GET, no patient details)."""
+
+    location = forms.ModelChoiceField(
+        Location.objects.all(), to_field_name="slug", empty_label=None
+    )
+    treatment = forms.ModelChoiceField(Treatment.objects.active())
+    provider = forms.ModelChoiceField(Provider.objects.active(), required=False)
+    date = forms.DateField(validators=[check_year])
+
+
 class _WhenMixin:
     """Turns the ``date`` and ``time`` fields into ``start`` in ``self.location``'s zone."""
 

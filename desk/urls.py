@@ -10,6 +10,7 @@ urlpatterns = [
     path("", calendar.calendar_view, name="home"),
     path("calendar/", calendar.calendar_view, name="calendar"),
     path("book/", booking.book, name="book"),
+    path("book/times/", booking.book_times, name="book_times"),
     path("book/screening/", booking.book_screening, name="book_screening"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/move/", appointments.appointment_move, name="appointment_move"),

@@ -78,11 +78,9 @@ def why_not_send(
     policy: Callable[[Location], ReminderPolicy] = policy_for,
 ) -> str:
     """'' if the message should go out now, else why it is skipped."""
-    patient = notification.patient
-    if notification.channel == Channel.SMS and not (patient.sms_consent and patient.phone):
-        return "No SMS consent or no phone number."
-    if notification.channel == Channel.EMAIL and not (patient.email_consent and patient.email):
-        return "No email consent or no email address."
+    problem = notification.consent_problem()
+    if problem:
+        return problem
     appointment = notification.appointment
     location = appointment.location if appointment else location_of(notification)
     if location and not policy(location).sends(notification.kind):

@@ -66,6 +66,16 @@ class NotificationQuerySet(models.QuerySet):
     def failed(self):
         return self.filter(status=Notification.Status.FAILED)
 
+    def waiting(self):
+        """Rows still to go out: pending or being sent, to a patient who can get them (the
+        others will be skipped, see Notification.consent_problem)."""
+        sms, email = Notification.Channel.SMS, Notification.Channel.EMAIL
+        return (
+            self.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING])
+            .exclude(Q(channel=sms) & (Q(patient__sms_consent=False) | Q(patient__phone="")))
+            .exclude(Q(channel=email) & (Q(patient__email_consent=False) | Q(patient__email="")))
+        )
+
 
 class Notification(models.Model):
     """One message to one patient on one channel: the outbox row the dispatcher sends.
@@ -146,6 +156,36 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.channel} to {self.patient} ({self.status})"
+
+    def consent_problem(self) -> str:
+        """Why the patient cannot get this message on its channel ('' if they can)."""
+        patient = self.patient
+        if self.channel == self.Channel.SMS and not patient.sms_consent:
+            return "No SMS consent."
+        if self.channel == self.Channel.SMS and not patient.phone:
+            return "No phone number."
+        if self.channel == self.Channel.EMAIL and not patient.email_consent:
+            return "No email consent."
+        if self.channel == self.Channel.EMAIL and not patient.email:
+            return "No email address."
+        return ""
+
+    @property
+    def outlook(self) -> str:
+        """What the desk is told: what happened, or what will happen to a waiting message
+        ("Skipped: no SMS consent" rather than "Pending" for one that will never go out)."""
+        waiting = self.status in (self.Status.PENDING, self.Status.SENDING)
+        problem = self.consent_problem() if waiting else ""
+        if problem:
+            return f"Skipped: {problem[0].lower()}{problem[1:-1]}"
+        if self.status == self.Status.PENDING:
+            return "Waiting to send"
+        if self.status == self.Status.SKIPPED and self.last_error:
+            reason = self.last_error.rstrip(".")
+            return f"Skipped: {reason[0].lower()}{reason[1:]}"
+        if self.status == self.Status.FAILED:
+            return "Failed: not sent"
+        return self.get_status_display()
 
 
 class ProviderEvent(models.Model):

@@ -113,7 +113,16 @@ def sms_status(request):
 @front_desk_required
 def failed_messages(request):
     failed = Notification.objects.failed().select_related("patient", "appointment__location")
-    return render(request, "staff/failed_messages.html", {"failed": failed[:200]})
+    waiting = Notification.objects.waiting().order_by("due_at")
+    return render(
+        request,
+        "staff/failed_messages.html",
+        {
+            "failed": failed[:200],
+            "waiting_count": waiting.count(),
+            "next_due": waiting.values_list("due_at", flat=True).first(),
+        },
+    )
 
 
 @front_desk_required

@@ -77,7 +77,9 @@ from booking.services.signups import (
 from booking.services.slots import (
     FAR_AHEAD_DAYS,
     STAFF_RULES_OVERRIDE,
+    NearbyTime,
     closed_day_problem,
+    nearest_free_times,
     rules_for,
     why_not_bookable,
 )
@@ -91,6 +93,7 @@ __all__ = [
     "EmailInUse",
     "InsideNotice",
     "InvalidAnswers",
+    "NearbyTime",
     "OutsideWindow",
     "PatientBusy",
     "Proposal",
@@ -123,6 +126,7 @@ __all__ = [
     "evaluate_answers",
     "field_changes",
     "link_online_account",
+    "nearest_free_times",
     "needs_override",
     "overlap_problem",
     "patients_with_phone",

@@ -267,3 +267,59 @@ def with_hold(schedules: queries.Schedules, slot: availability.Slot) -> queries.
             for r in schedules.rooms
         ),
     )
+
+
+@dataclass(frozen=True)
+class NearbyTime:
+    """A free start offered instead of a refused one, and who is free then."""
+
+    start: datetime
+    provider_id: int
+    provider_name: str
+
+
+def nearest_free_times(
+    *,
+    treatment: Treatment,
+    location: Location,
+    start: datetime,
+    now: datetime,
+    provider_id: int | None = None,
+    exclude_appointment_id: int | None = None,
+    per_side: int = 3,
+    staff: bool = True,
+) -> list[NearbyTime]:
+    """Free starts near a refused ``start`` (its local day and the next): up to ``per_side``
+    before and after it with the chosen aesthetician, then as many with anyone else (one
+    aesthetician per start, the lowest id), in time order, the chosen aesthetician's first.
+    ``exclude_appointment_id`` is the visit being moved, whose own time counts as free.
+    Five queries (queries.load_schedules)."""
+    day = location.local(start).date()
+    schedules = queries.load_schedules(
+        treatment=treatment,
+        location=location,
+        first_day=day,
+        last_day=day + timedelta(days=1),
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    slots = schedules.free_slots(
+        day, day + timedelta(days=1), now=now, rules=rules_for(schedules, staff=staff)
+    )
+
+    def around(candidates: list[availability.Slot]) -> list[availability.Slot]:
+        before = [s for s in candidates if s.start < start][-per_side:]
+        after = [s for s in candidates if s.start > start][:per_side]
+        return before + after
+
+    slots.sort(key=lambda s: (s.start, s.provider_id))
+    chosen = around([s for s in slots if s.provider_id == provider_id]) if provider_id else []
+    taken = {s.start for s in chosen}
+    others: dict[datetime, availability.Slot] = {}
+    for slot in slots:
+        if slot.provider_id != provider_id and slot.start not in taken:
+            others.setdefault(slot.start, slot)
+    picked = chosen + around(list(others.values()))
+    return [
+        NearbyTime(s.start, s.provider_id, schedules.provider_names.get(s.provider_id, ""))
+        for s in picked
+    ]

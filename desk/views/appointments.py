@@ -2,7 +2,7 @@
 JSON), status changes and cancelling, each through booking.services as the signed-in user."""
 
 from django.contrib import messages
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,6 +13,7 @@ from booking import schedule, services
 from booking.models import Appointment, WaitlistEntry
 from booking.services import waitlist
 from desk.forms import CancelForm, MoveForm, StatusForm
+from desk.views.calendar import visit_block
 from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json
 
 
@@ -30,12 +31,20 @@ def _appointment_or_404(pk: int) -> Appointment:
 @require_GET
 def appointment_detail(request, pk: int):
     appointment = _appointment_or_404(pk)
-    location = appointment.location
-    local = location.local(appointment.start)
+    local = appointment.location.local(appointment.start)
     move_form = MoveForm(
         appointment=appointment,
         initial={"date": local.date(), "time": local.time(), "provider": appointment.provider_id},
+        auto_id=MOVE_IDS,
     )
+    return _detail(request, appointment, move_form)
+
+
+MOVE_IDS, CANCEL_IDS = "move_%s", "cancel_%s"  # the two forms share a page: no shared ids
+
+
+def _detail(request, appointment, move_form, *, suggestions=(), status=200):
+    location = appointment.location
     freed = []
     if appointment.status == Appointment.Status.CANCELLED and appointment.start > _now():
         freed = waitlist.matching(
@@ -54,13 +63,16 @@ def appointment_detail(request, pk: int):
             "location": location,
             "window": schedule.session_window(appointment),
             "move_form": move_form,
-            "cancel_form": CancelForm(),
+            "suggestions": suggestions,
+            "cancel_form": CancelForm(auto_id=CANCEL_IDS),
             "audit": _labelled(appointment.audit_entries.select_related("actor")),
+            "messages_sent": appointment.notifications.select_related("patient").order_by("due_at"),
             "waitlist_matches": freed,
             "offered": WaitlistEntry.objects.filter(
                 offered_start=appointment.start, location=location
             ).select_related("patient"),
         },
+        status=status,
     )
 
 
@@ -68,10 +80,10 @@ def appointment_detail(request, pk: int):
 @require_POST
 def appointment_move(request, pk: int):
     appointment = _appointment_or_404(pk)
-    form = MoveForm(request.POST, appointment=appointment)
+    form = MoveForm(request.POST, appointment=appointment, auto_id=MOVE_IDS)
     if not form.is_valid():
         message = " ".join(e for errors in form.errors.values() for e in errors)
-        return _move_refused(request, appointment, message, 400)
+        return _move_refused(request, appointment, form, message, 400)
     cleaned = form.cleaned_data
     try:
         moved = services.reschedule_appointment(
@@ -84,7 +96,7 @@ def appointment_move(request, pk: int):
             provider=cleaned["provider"],
         )
     except services.BookingError as error:
-        return _move_refused(request, appointment, error.message, error.status_code)
+        return _move_refused(request, appointment, form, error.message, error.status_code)
     moved = _appointment_or_404(moved.pk)
     message = (
         f"Moved {moved.patient} to {moved.location.local(moved.start):%a %b %-d at %H:%M} "
@@ -96,11 +108,41 @@ def appointment_move(request, pk: int):
     return redirect(_calendar_url(moved))
 
 
-def _move_refused(request, appointment, message: str, status: int):
+def _move_refused(request, appointment, form, message: str, status: int):
+    """The refusal, with what was typed kept and the nearest free times offered (for the
+    chosen aesthetician first, then anyone), each one a one-click move."""
+    start = form.cleaned_data.get("start") if hasattr(form, "cleaned_data") else None
+    suggestions = []
+    if start is not None:
+        chosen = form.cleaned_data.get("provider")
+        suggestions = services.nearest_free_times(
+            treatment=appointment.treatment,
+            location=appointment.location,
+            start=start,
+            now=_now(),
+            provider_id=(chosen or appointment.provider).pk,
+            exclude_appointment_id=appointment.pk,
+        )
     if _wants_json(request):
-        return JsonResponse({"ok": False, "message": message}, status=status)
+        zone = appointment.location.zone
+        return JsonResponse(
+            {
+                "ok": False,
+                "message": message,
+                "suggestions": [
+                    {
+                        "date": f"{s.start.astimezone(zone):%Y-%m-%d}",
+                        "time": f"{s.start.astimezone(zone):%H:%M}",
+                        "provider": s.provider_id,
+                        "label": f"{s.start.astimezone(zone):%a %-d %b, %H:%M} · {s.provider_name}",
+                    }
+                    for s in suggestions
+                ],
+            },
+            status=status,
+        )
     messages.error(request, f"Not moved: {message}")
-    return redirect("desk:appointment", pk=appointment.pk)
+    return _detail(request, appointment, form, suggestions=suggestions, status=status)
 
 
 @front_desk_required
@@ -111,12 +153,26 @@ def appointment_status(request, pk: int):
     if not form.is_valid():
         return HttpResponseBadRequest("Unknown status.")
     status = form.cleaned_data["status"]
+    error = ""
     try:
         services.change_status(
             appointment=appointment, status=status, now=_now(), actor=request.user
         )
-    except services.BookingError as error:
-        messages.error(request, error.message)
+    except services.BookingError as refused:
+        error = refused.message
+    if request.htmx and "view" in request.POST:
+        # From a calendar block: answer with the block redrawn (refusal inside it).
+        appointment = _appointment_or_404(pk)
+        block = visit_block(
+            request,
+            appointment,
+            view=request.POST.get("view", ""),
+            by=request.POST.get("by", ""),
+            error=error,
+        )
+        return HttpResponse(block, status=409 if error and not block else 200)
+    if error:
+        messages.error(request, error)
     else:
         label = Appointment.Status(status).label.lower()
         messages.success(request, f"{appointment.patient} marked {label}.")

@@ -1,47 +1,23 @@
 """Phone bookings: the booking form with the patient's screening flags, a staff override
 with a reason, and the nearest free times when the asked-for time is taken."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import front_desk_required
-from booking import availability, dates, queries, services
+from booking import dates, queries, services
 from booking.models import Appointment, Location, Patient, Provider
-from desk.forms import PhoneBookingForm
+from desk.forms import FreeTimesForm, PhoneBookingForm
 from desk.views.common import _by_pk, _calendar_url, _now
 from treatments.models import Treatment
 
-NEAREST_FREE_TIMES = 6
-
-
-def nearest_free_times(
-    *, treatment, location, start: datetime, provider=None, now: datetime
-) -> list[availability.Slot]:
-    """Free times closest to ``start`` on its day and the next, for any (or the chosen)
-    aesthetician, under the staff rules."""
-    day = location.local(start).date()
-    schedules = queries.load_schedules(
-        treatment=treatment,
-        location=location,
-        first_day=day,
-        last_day=day + timedelta(days=1),
-        provider_ids=[provider.pk] if provider else None,
-    )
-    slots = schedules.free_slots(
-        day,
-        day + timedelta(days=1),
-        now=now,
-        rules=services.rules_for(schedules, staff=True),
-    )
-    slots.sort(key=lambda s: (abs((s.start - start).total_seconds()), s.start, s.provider_id))
-    chosen = sorted(slots[:NEAREST_FREE_TIMES], key=lambda s: (s.start, s.provider_id))
-    return [(s, schedules.provider_names.get(s.provider_id, "")) for s in chosen]
+DAY_FREE_TIMES = 24  # free starts listed for a chosen day before "and more"
 
 
 def _apply_picked_slot(data, location):
@@ -86,11 +62,12 @@ def book(request):
                 form.add_error("override_reason", error.message)
             except services.BookingError as error:
                 form.add_error(None, error.message)
-                suggestions = nearest_free_times(
+                chosen = cleaned["provider"]
+                suggestions = services.nearest_free_times(
                     treatment=treatment,
                     location=location,
                     start=cleaned["start"],
-                    provider=cleaned["provider"],
+                    provider_id=chosen.pk if chosen else None,
                     now=now,
                 )
             else:
@@ -163,3 +140,44 @@ def book_screening(request):
         today = (location.local(_now()) if location else timezone.localtime()).date()
         result = services.screening_for(patient, treatment, today)
     return render(request, "staff/_screening.html", {"screening": result, "patient": patient})
+
+
+@front_desk_required
+@require_GET
+def book_times(request):
+    """The free times of the chosen treatment, aesthetician (or anyone) and day, as the desk
+    picks them (an htmx fragment): each one a button that books it. GET with only those
+    fields, never the patient's."""
+    form = FreeTimesForm(request.GET)
+    if not form.is_valid():
+        return render(request, "staff/_free_times.html", {"form": form, "times": []})
+    cleaned = form.cleaned_data
+    location, treatment, provider = cleaned["location"], cleaned["treatment"], cleaned["provider"]
+    day = cleaned["date"]
+    schedules = queries.load_schedules(
+        treatment=treatment,
+        location=location,
+        first_day=day,
+        last_day=day,
+        provider_ids=[provider.pk] if provider else None,
+    )
+    free = schedules.free_times(
+        day, day, now=_now(), rules=services.rules_for(schedules, staff=True)
+    )
+    times = [
+        services.NearbyTime(
+            f.start, f.provider_ids[0], schedules.provider_names.get(f.provider_ids[0], "")
+        )
+        for f in free
+    ]
+    return render(
+        request,
+        "staff/_free_times.html",
+        {
+            "form": form,
+            "location": location,
+            "times": times[:DAY_FREE_TIMES],
+            "more": len(times) > DAY_FREE_TIMES,
+            "day": day,
+        },
+    )

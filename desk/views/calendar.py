@@ -4,10 +4,12 @@ drawn on the pure grid of desk/calendar.py."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import escape
@@ -15,7 +17,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
+from booking import services
 from booking.models import (
+    ACTIVE_STATUSES,
     Appointment,
     Location,
     Provider,
@@ -74,6 +78,7 @@ class Visit:
     sessions: int | None
     provider: str
     room: str
+    held_until: datetime
 
     @property
     def patient(self) -> str:
@@ -100,6 +105,7 @@ VISIT_FIELDS = (
     "plan__sessions",
     "provider__display_name",
     "room__name",
+    "held_until",
 )
 
 
@@ -112,6 +118,30 @@ def _appointments_between(location, start, end, **filters) -> list[Visit]:
     return [Visit(*row) for row in rows]
 
 
+ACTIVE = {str(status) for status in ACTIVE_STATUSES}
+
+
+def _rooms_full(location: Location, start: datetime, end: datetime, visits=None):
+    """When every active room of the location is held: a cell then is not free for anyone,
+    whatever an aesthetician's column shows. One query with the day's ``visits`` of every
+    room already loaded, two without."""
+    rooms = list(
+        Room.objects.filter(location=location, is_active=True).values_list("pk", flat=True)
+    )
+    if visits is None:
+        spans = (
+            Appointment.objects.active()
+            .filter(room_id__in=rooms, start__lt=end, held_until__gt=start)
+            .values_list("room_id", "start", "held_until")
+        )
+    else:
+        spans = [(v.room_id, v.start, v.held_until) for v in visits if v.status in ACTIVE]
+    held = defaultdict(list)
+    for room_id, held_start, held_end in spans:
+        held[room_id].append((held_start, held_end))
+    return calendar.all_held([held[pk] for pk in rooms])
+
+
 def _block(visit: Visit) -> calendar.Block:
     return calendar.Block(
         key=visit.pk,
@@ -119,6 +149,7 @@ def _block(visit: Visit) -> calendar.Block:
         end=visit.end,
         numbing_minutes=visit.numbing_minutes,
         payload=visit,
+        held_until=visit.held_until,
     )
 
 
@@ -164,6 +195,7 @@ def _day_columns(location: Location, day: date, by: str):
     by_provider = defaultdict(list)
     for appointment in appointments:
         by_provider[appointment.provider_id].append(_block(appointment))
+    full = _rooms_full(location, start, end, appointments)
     return [
         calendar.ColumnInput(
             key=f"provider-{p.pk}",
@@ -173,6 +205,7 @@ def _day_columns(location: Location, day: date, by: str):
             away=tuple(away[p.pk]),
             blocks=tuple(by_provider[p.pk]),
             provider_id=p.pk,
+            full=full,
         )
         for p in providers
     ]
@@ -193,6 +226,7 @@ def _week_columns(location: Location, monday: date, provider: Provider):
     by_day = defaultdict(list)
     for appointment in appointments:
         by_day[location.local(appointment.start).date()].append(_block(appointment))
+    full = _rooms_full(location, start, end)
     return [
         calendar.ColumnInput(
             key=f"day-{day:%Y-%m-%d}",
@@ -202,16 +236,29 @@ def _week_columns(location: Location, monday: date, provider: Provider):
             away=tuple(away),
             blocks=tuple(by_day[day]),
             provider_id=provider.pk,
+            full=full,
         )
         for day in days
     ]
 
 
-def _column_html(
-    column: calendar.Column, *, book_base: str, appointment_base: str, zone, subtitle: str
-) -> str:
-    """A column's shaded runs, free cells (links to book there) and visits. Built here rather
-    than in the template: a busy day has a thousand cells, and this keeps it fast."""
+@dataclass(frozen=True)
+class BlockContext:
+    """What every visit block of one page needs besides its visit."""
+
+    zone: ZoneInfo
+    appointment_base: str  # "/staff/appointments/" (the visit's id and "/" follow)
+    subtitle: str  # "provider", "room" or ""
+    now: datetime
+    csrf_token: str
+    view: str
+    by: str
+
+
+def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) -> str:
+    """A column's shaded runs, free cells (links to book there; past ones inert) and visits.
+    Built here rather than in the template: a busy day has a thousand cells, and this keeps
+    it fast."""
     label = escape(column.label)
     day = f"{column.day:%Y-%m-%d}"
     provider = f"&amp;provider={column.provider_id}" if column.provider_id else ""
@@ -221,35 +268,133 @@ def _column_html(
         for s in column.shades
     ]
     cells = [
-        f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
+        f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
+        if c.past
+        else f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
+        f'title="{c.clock}: every room is in use"></span>'
+        if c.full
+        else f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
         f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
         f'<span class="visually-hidden">Book {c.clock}, {label}</span></a>'
         for c in column.cells
     ]
-    blocks = [_block_html(placed, zone, appointment_base, subtitle) for placed in column.blocks]
+    blocks = [block_html(placed, ctx) for placed in column.blocks]
     return mark_safe("".join(shades + cells + blocks))  # noqa: S308 - every value is escaped
 
 
-def _block_html(placed: calendar.PlacedBlock, zone, appointment_base: str, subtitle: str) -> str:
-    """One visit: time, patient, treatment, session k of n and status, coloured by status."""
+CHECK_IN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "") -> str:
+    """One visit: time, patient, treatment, session k of n and status, coloured by status;
+    its numbing and cleanup drawn and labelled; a check-in button once check-in opens."""
     a = placed.block.payload
+    zone = ctx.zone
     start, end = a.start.astimezone(zone), a.end.astimezone(zone)
+    held = a.held_until.astimezone(zone)
     where = ""
-    if subtitle == "provider":
+    if ctx.subtitle == "provider":
         where = f" · {escape(a.provider)}"
-    elif subtitle == "room":
+    elif ctx.subtitle == "room":
         where = f" · {escape(a.room)}"
     session = ""
     if a.plan_id and a.session_number:
         session = f" · session {a.session_number} of {a.sessions}"
-    return (
-        f'<a class="cal-appt status-{a.status} gr-{placed.row} gs-{placed.rows} '
-        f'l{placed.lane}of{placed.lanes} nb-{placed.numbing_rows}" '
-        f'href="{appointment_base}{a.pk}/" draggable="true" data-id="{a.pk}">'
-        f'<span class="cal-appt-time">{start:%H:%M}–{end:%H:%M}{where}</span>'
-        f'<strong class="cal-appt-patient">{escape(a.patient)}</strong>'
-        f'<span class="cal-appt-what">{escape(a.treatment)}{session}</span>'
+    numbing_end = start + timedelta(minutes=a.numbing_minutes)
+    title = f"{start:%H:%M}–{end:%H:%M} {a.patient} · {a.treatment}{session} · {a.status_label}"
+    if a.numbing_minutes:
+        title += f" · numbing until {numbing_end:%H:%M}"
+    if held > end:
+        title += f" · cleanup until {held:%H:%M}"
+    short = " is-short" if placed.rows - placed.cleanup_rows <= 2 else ""
+    # One line for a short visit: its start and the patient (the title has the rest).
+    when = f"{start:%H:%M}" if short else f"{start:%H:%M}–{end:%H:%M}{where}"
+    own_rows, numbing_html = placed.rows, ""
+    row, numbing_rows = placed.row, placed.numbing_rows
+    if placed.shares_numbing and placed.numbing_rows:
+        # Numbing while the aesthetician treats someone else: drawn beside that visit, as
+        # what it is (the patient waits in their room), and the block starts at treatment.
+        numbing_html = (
+            f'<div class="cal-numbing-shared gr-{row} gs-{numbing_rows}" '
+            f'title="{escape(a.patient)} numbing in {escape(a.room)} until {numbing_end:%H:%M}">'
+            f"Numbing to {numbing_end:%H:%M} · {escape(a.patient)}</div>"
+        )
+        row, own_rows, numbing_rows = row + numbing_rows, own_rows - numbing_rows, 0
+    parts = [
+        f'<div class="cal-appt status-{a.status} gr-{row} gs-{own_rows} '
+        f'l{placed.lane}of{placed.lanes} nb-{numbing_rows} cu-{placed.cleanup_rows}{short}" '
+        f'draggable="true" data-id="{a.pk}" title="{escape(title)}">'
+    ]
+    if numbing_rows:
+        parts.append(f'<span class="cal-appt-numbing">Numbing to {numbing_end:%H:%M}</span>')
+    parts.append(
+        f'<a class="cal-appt-link" href="{ctx.appointment_base}{a.pk}/">'
+        f'<span class="cal-appt-time">{when}</span> '
+        f'<strong class="cal-appt-patient">{escape(a.patient)}</strong> '
+        f'<span class="cal-appt-what">{escape(a.treatment)}{session}</span> '
         f'<span class="cal-appt-status">{escape(a.status_label)}</span></a>'
+    )
+    if error:
+        parts.append(f'<span class="cal-appt-error" role="alert">{escape(error)}</span>')
+    if a.status in CHECK_IN_STATUSES and start - services.CHECK_IN_OPENS <= ctx.now < end:
+        status_url = f"{ctx.appointment_base}{a.pk}/status/"
+        parts.append(
+            f'<form class="cal-checkin" method="post" action="{status_url}" '
+            f'hx-post="{status_url}" hx-target="closest .cal-appt" hx-swap="outerHTML">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(ctx.csrf_token)}">'
+            f'<input type="hidden" name="status" value="checked_in">'
+            f'<input type="hidden" name="view" value="{escape(ctx.view)}">'
+            f'<input type="hidden" name="by" value="{escape(ctx.by)}">'
+            f'<button class="btn btn-sm btn-success cal-checkin-button" type="submit">'
+            f'Check in<span class="visually-hidden"> {escape(a.patient)}</span></button></form>'
+        )
+    if placed.cleanup_rows:
+        parts.append(f'<span class="cal-appt-cleanup">Cleanup to {held:%H:%M}</span>')
+    parts.append("</div>")
+    return numbing_html + "".join(parts)
+
+
+def _grid_for(location: Location, day: date, view: str, by: str, provider, now: datetime):
+    if view == "week":
+        columns = _week_columns(location, day - timedelta(days=day.weekday()), provider)
+    else:
+        columns = _day_columns(location, day, by)
+    return calendar.build(columns, location.zone, now=now, show_now_on=location.local(now).date())
+
+
+def _subtitle(view: str, by: str) -> str:
+    """In the room view say who; in an aesthetician's week, which room."""
+    if view == "week":
+        return "room"
+    return "provider" if by == "room" else ""
+
+
+def visit_block(request, appointment: Appointment, *, view: str, by: str, error: str = ""):
+    """The calendar block of one visit, redrawn after a change on the calendar (check-in):
+    the same grid is built again, so its rows and lanes match the page. '' if it is not on
+    that grid any more."""
+    location, now = appointment.location, _now()
+    view = "week" if view == "week" else "day"
+    by = "room" if by == "room" else "provider"
+    day = location.local(appointment.start).date()
+    grid = _grid_for(location, day, view, by, appointment.provider, now)
+    ctx = _block_context(request, location, now, view, by)
+    for column in grid.columns:
+        for placed in column.blocks:
+            if placed.block.key == appointment.pk:
+                return block_html(placed, ctx, error)
+    return ""
+
+
+def _block_context(request, location, now, view, by) -> BlockContext:
+    return BlockContext(
+        zone=location.zone,
+        appointment_base=reverse("desk:appointment", args=[0])[:-2],
+        subtitle=_subtitle(view, by),
+        now=now,
+        csrf_token=get_token(request),
+        view=view,
+        by=by,
     )
 
 
@@ -264,29 +409,12 @@ def calendar_view(request):
         if provider is None:
             view = "day"
     today = location.local(now).date()
-    if view == "week":
-        columns = _week_columns(location, day - timedelta(days=day.weekday()), provider)
-        step = timedelta(days=7)
-    else:
-        columns = _day_columns(location, day, by)
-        step = timedelta(days=1)
-    grid = calendar.build(columns, location.zone, now=now, show_now_on=today)
+    step = timedelta(days=7) if view == "week" else timedelta(days=1)
+    grid = _grid_for(location, day, view, by, provider, now)
     book_base = f"{reverse('desk:book')}?location={location.slug}"
-    appointment_base = reverse("desk:appointment", args=[0])[:-2]
+    ctx = _block_context(request, location, now, view, by)
     html = {
-        column.key: _column_html(
-            column,
-            book_base=book_base,
-            appointment_base=appointment_base,
-            zone=location.zone,
-            # In the room view say who; in an aesthetician's week, which room.
-            subtitle="provider"
-            if by == "room" and view == "day"
-            else "room"
-            if view == "week"
-            else "",
-        )
-        for column in grid.columns
+        column.key: _column_html(column, book_base=book_base, ctx=ctx) for column in grid.columns
     }
     context = {
         "location": location,

@@ -1,6 +1,7 @@
 // Front desk calendar: drag a visit onto a free time to move it (HTML5 drag and drop posting
 // to the move endpoint), then redraw the grid with htmx. The visit's own page has a form that
-// does the same for keyboard users.
+// does the same for keyboard users. A refused move offers the nearest free times as buttons.
+// The grid opens scrolled to now (or the first working hour), not to its first row.
 (function () {
   "use strict";
 
@@ -21,6 +22,36 @@
     status.textContent = message;
   }
 
+  function offer(grid, id, suggestions) {
+    var status = document.getElementById("cal-status");
+    if (!status || !suggestions || !suggestions.length) return;
+    var list = document.createElement("div");
+    list.className = "d-flex flex-wrap gap-2 mt-2 nearest-times";
+    list.setAttribute("aria-label", "Nearest free times");
+    suggestions.forEach(function (free) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm btn-light border";
+      button.textContent = free.label;
+      button.addEventListener("click", function () {
+        post(grid, id, { date: free.date, time: free.time, provider: free.provider });
+      });
+      list.appendChild(button);
+    });
+    status.appendChild(document.createTextNode(" Nearest free times:"));
+    status.appendChild(list);
+  }
+
+  function scrollToStart(grid) {
+    var box = grid && grid.closest(".cal-scroll");
+    var row = parseInt(grid && grid.dataset.scrollRow, 10);
+    var body = grid && grid.querySelector(".cal-body");
+    if (!box || !body || !row) return;
+    var slot = body.getBoundingClientRect().height / parseInt(grid.dataset.rows, 10);
+    // A little of what came before stays in view.
+    box.scrollTop = Math.max(0, (row - 3) * slot);
+  }
+
   function refresh(grid) {
     var url = grid.dataset.refreshUrl;
     if (window.htmx) {
@@ -32,10 +63,16 @@
 
   function move(grid, id, cell) {
     var column = cell.closest(".cal-col");
+    var fields = { date: column.dataset.date, time: cell.dataset.time };
+    if (column.dataset.provider) fields.provider = column.dataset.provider;
+    post(grid, id, fields);
+  }
+
+  function post(grid, id, fields) {
     var body = new FormData();
-    body.append("date", column.dataset.date);
-    body.append("time", cell.dataset.time);
-    if (column.dataset.provider) body.append("provider", column.dataset.provider);
+    Object.keys(fields).forEach(function (name) {
+      body.append(name, fields[name]);
+    });
     var url = grid.dataset.moveUrl.replace("/0/", "/" + encodeURIComponent(id) + "/");
     fetch(url, {
       method: "POST",
@@ -47,6 +84,7 @@
         return response.json().then(function (data) {
           say(data.message || (response.ok ? "Moved." : "Not moved."), response.ok);
           if (response.ok) refresh(grid);
+          else offer(grid, id, data.suggestions);
         });
       })
       .catch(function () {
@@ -83,7 +121,7 @@
   });
 
   document.addEventListener("dragover", function (event) {
-    var cell = dragged && event.target.closest && event.target.closest(".cal-cell");
+    var cell = dragged && event.target.closest && event.target.closest(".cal-cell:not(.is-past):not(.is-full)");
     if (!cell) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
@@ -94,11 +132,20 @@
   });
 
   document.addEventListener("drop", function (event) {
-    var cell = dragged && event.target.closest && event.target.closest(".cal-cell");
+    var cell = dragged && event.target.closest && event.target.closest(".cal-cell:not(.is-past):not(.is-full)");
     if (!cell) return;
     event.preventDefault();
     var id = event.dataTransfer.getData("text/plain") || dragged.dataset.id;
     move(cell.closest(".cal"), id, cell);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scrollToStart(document.querySelector(".cal"));
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "calendar") {
+      scrollToStart(document.querySelector(".cal"));
+    }
   });
 
   document.addEventListener("change", function (event) {
