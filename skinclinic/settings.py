@@ -338,6 +338,7 @@ if PHOTOS_BUCKET:
             "file_overwrite": False,
             "querystring_auth": True,  # any URL the storage makes is signed ...
             "querystring_expire": 300,  # ... and lives five minutes
+            "signature_version": "s3v4",
         },
     }
 else:
