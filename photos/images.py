@@ -80,7 +80,9 @@ def process(
     try:
         image = Image.open(file, formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError:
-        raise UnreadableImage(f"has too many pixels; the limit is {max_pixels / 1e6:.0f} MP.") from None
+        raise UnreadableImage(
+            f"has too many pixels; the limit is {max_pixels / 1e6:.0f} MP."
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UnreadableImage(
             "is not a photo we can read: please send a JPEG, PNG or HEIC image."
@@ -108,4 +110,3 @@ def process(
         height=rgb.height,
         source_format=source_format,
     )
-

@@ -67,8 +67,8 @@ class Progress:
 
 def progress(plan: TreatmentPlan, photos: QuerySet[Photo], *, charted_zones=True) -> Progress:
     """The zones of `plan` that have photos in `photos` (already narrowed to what the viewer
-    may see) or, with `charted_zones`, a charted depth, each with one cell per visit of the plan in date order.
-    Cancelled and no-show visits are left out."""
+    may see) or, with `charted_zones`, a charted depth; each with one cell per visit of the
+    plan in date order. Cancelled and no-show visits are left out."""
     visits = list(
         plan.appointments.exclude(
             status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW]
@@ -95,7 +95,7 @@ def progress(plan: TreatmentPlan, photos: QuerySet[Photo], *, charted_zones=True
     depths: dict[tuple[int, str], Decimal] = {}
     notes: dict[int, str] = {}
     for visit in visits:
-        for chart in visit.current_charts:  # type: ignore[attr-defined]
+        for chart in visit.current_charts:
             notes[visit.pk] = chart.notes
             for depth in chart.zones.all():
                 depths[(visit.pk, depth.zone)] = depth.depth_mm

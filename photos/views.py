@@ -185,9 +185,9 @@ def serve(request, token: str):
     try:
         pk, variant = services.open_link(token, request.user)
     except services.PhotoLinkExpired as error:
-        response = HttpResponse(error.message, status=403, content_type="text/plain")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        refusal = HttpResponse(error.message, status=403, content_type="text/plain")
+        refusal["Cache-Control"] = "private, no-store"
+        return refusal
     except (signing.BadSignature, ValueError):
         raise NotYours("No such photo.") from None
     photo = access.visible_photos(request.user).filter(pk=pk).first()

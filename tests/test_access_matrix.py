@@ -20,9 +20,9 @@ from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import Notification
 from photos.models import Photo
-from tests.photo_helpers import add_photo
 from tests import factories
 from tests.helpers import NEW_YORK, sign_in
+from tests.photo_helpers import add_photo
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 SECRET_NAME = "Quartermaine"  # patient A's surname: must never show to anyone else

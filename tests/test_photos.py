@@ -175,9 +175,7 @@ def test_one_bad_file_refuses_the_batch_and_writes_nothing(visit, media):
     assert stored_files(media) == []
 
 
-def test_a_failure_while_writing_rows_deletes_the_files_already_written(
-    visit, media, monkeypatch
-):
+def test_a_failure_while_writing_rows_deletes_the_files_already_written(visit, media, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database went away")
 

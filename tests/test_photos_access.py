@@ -108,4 +108,3 @@ def test_a_link_made_for_someone_who_may_see_it_shows_nothing_to_anyone_else(cli
                     leaks.append(f"{role} opened {maker}'s link -> {status}")
 
     assert leaks == []
-
