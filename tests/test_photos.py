@@ -401,3 +401,21 @@ def test_only_the_desk_exports(client, visit):
     sign_in(client, visit.provider.user)
     assert client.post(reverse("photos:export", args=[visit.patient_id])).status_code == 403
     assert not AuditEntry.objects.filter(action="record_exported").exists()
+
+
+def test_photo_pages_and_the_export_are_never_cached(client, plan_and_visits, front_desk):
+    plan, (first, _) = plan_and_visits
+    add_photo(first, shareable=True)
+    sign_in(client, front_desk)
+    responses = [
+        client.get(reverse("photos:visit", args=[first.pk])),
+        client.get(reverse("photos:plan_progress", args=[plan.pk])),
+        client.post(reverse("photos:export", args=[first.patient_id])),
+    ]
+    sign_in(client, first.patient.user)
+    responses.append(client.get(reverse("photos:my_progress", args=[plan.pk])))
+
+    for response in responses:
+        assert response.status_code == 200
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives
