@@ -327,13 +327,36 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise knows no type for the web app manifest (static/manifest.webmanifest).
 WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
-STORAGES = {
+STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed copies with content-hashed names (css/site.3f2a9c.css), served by whitenoise
     # with a year-long cache: a deploy changes the name, so no browser keeps an old file.
     # `{% static %}` needs `manage.py collectstatic` first when DEBUG is off.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Clinical photos (photos/): never under a public URL; read only through photos.views.serve.
+# The file system under MEDIA_ROOT by default; a private, server-side encrypted S3 bucket when
+# AWS_STORAGE_BUCKET_NAME is set (credentials from the usual AWS_* variables or the instance
+# role). MEDIA_URL is not routed anywhere, so nothing under MEDIA_ROOT is served directly.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+PHOTOS_BUCKET = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+if PHOTOS_BUCKET:
+    STORAGES["photos"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PHOTOS_BUCKET,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": "private",
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+            "file_overwrite": False,
+            "querystring_auth": True,  # any URL the storage makes is signed ...
+            "querystring_expire": 300,  # ... and lives five minutes
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    STORAGES["photos"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -9,7 +9,7 @@ before its two-step code and anonymous visitors send GET and POST: each must be 
 nothing.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -19,8 +19,10 @@ from django.urls.converters import IntConverter
 from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import Notification
+from photos.models import Photo
 from tests import factories
 from tests.helpers import NEW_YORK, sign_in
+from tests.photo_helpers import add_photo
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 SECRET_NAME = "Quartermaine"  # patient A's surname: must never show to anyone else
@@ -44,6 +46,7 @@ OBJECTS = {
     "plans/": "plan",
     "waitlist/": "waitlist",
     "messages/": "notification",
+    "photos/": "photo",
 }
 
 
@@ -51,7 +54,7 @@ def owners(route: str) -> set[str]:
     """Who may reach patient A's object through `route`."""
     if route.startswith("api/v1/"):
         return {"patient_a", "aesthetician_a", "front_desk"}
-    if route.startswith("staff/visits/"):
+    if route.startswith(("staff/visits/", "staff/photos/", "staff/plans/<int:pk>/progress/")):
         return {"aesthetician_a", "front_desk"}
     if route.startswith("staff/"):
         return {"front_desk"}
@@ -91,7 +94,8 @@ def sessions_outlive_time_travel(settings):
 
 
 @pytest.fixture
-def world(clinic, front_desk):
+def world(clinic, front_desk, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     patient_a = factories.PatientFactory(
         first_name="Zebedee", last_name=SECRET_NAME, user__username="patient-a"
     )
@@ -131,6 +135,7 @@ def world(clinic, front_desk):
         due_at=NOW,
         status=Notification.Status.FAILED,
     )
+    photo = add_photo(appointment, now=start + timedelta(hours=1))
     return {
         "users": {
             "patient_a": patient_a.user,
@@ -147,6 +152,7 @@ def world(clinic, front_desk):
             "plan": plan.pk,
             "waitlist": waiting.pk,
             "notification": message.pk,
+            "photo": photo.pk,
         },
     }
 
@@ -159,6 +165,8 @@ def snapshot(world) -> tuple:
         TreatmentPlan.objects.filter(pk=ids["plan"]).values_list("status", "sessions").get(),
         WaitlistEntry.objects.filter(pk=ids["waitlist"]).values_list("status").get(),
         Notification.objects.filter(pk=ids["notification"]).values_list("status").get(),
+        Photo.objects.filter(pk=ids["photo"]).values_list("shareable").get(),
+        Photo.objects.filter(patient_id=ids["patient"]).count(),
         factories.PatientFactory._meta.model.objects.filter(pk=ids["patient"])
         .values_list("first_name", "last_name", "email", "phone", "notes")
         .get(),

@@ -257,3 +257,22 @@ def test_the_front_desk_sees_one_failed_text_message(seeded):
 
     failed = Notification.objects.failed().get()
     assert failed.channel == "sms" and "Twilio" in failed.last_error
+
+
+def test_the_course_under_way_has_before_and_after_photos_of_session_1(seeded, client):
+    from django.urls import reverse
+
+    from photos.models import Photo
+    from tests.helpers import sign_in
+
+    first = Appointment.objects.get(start__lt=SEEDED_AT, status=Appointment.Status.COMPLETED)
+    assert sorted(first.photos.values_list("zone", "kind", "shareable")) == [
+        ("cheeks", "after", True),
+        ("cheeks", "before", True),
+    ]
+    assert Photo.objects.count() == 2  # seeding again (below) adds none
+    seed()
+    assert Photo.objects.count() == 2
+    sign_in(client, first.patient.user)
+    page = client.get(reverse("photos:my_progress", args=[first.plan_id])).content.decode()
+    assert page.count('class="figure mb-1 photo"') == 4  # the pair, then session 1's row

@@ -12,7 +12,9 @@ when missing, existing rows are left as they are, and patients who already have 
 are not booked again. Passwords come from DEMO_PASSWORD, or are generated on the first run.
 """
 
+import io
 import os
+import random
 import secrets
 from base64 import b32decode
 from dataclasses import dataclass, field
@@ -442,6 +444,21 @@ _WORDS = (
     "juniper lilac linen lotus maple meadow mint olive opal peach pearl plum poppy rose "
     "sage silk spruce sunny tulip velvet willow"
 )
+
+
+def demo_skin_photo(*, seed: int, spots: int) -> bytes:
+    """A made-up close-up of skin: a warm tone with `spots` red marks, as a JPEG."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (960, 720), (224, 182, 158))
+    draw = ImageDraw.Draw(image)
+    for _ in range(spots):
+        x, y, r = rng.randrange(40, 920), rng.randrange(40, 680), rng.randrange(6, 22)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(196, 110, 100))
+    out = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(4)).save(out, format="JPEG", quality=85)
+    return out.getvalue()
 
 
 def readable_password() -> str:
@@ -874,6 +891,24 @@ class Command(BaseCommand):
             now=first.end,
             actor=provider.user,
         )
+        self.photograph(first, provider)
+
+    def photograph(self, visit, provider) -> None:
+        """Before and after photos of session 1's cheeks (drawn here, no real patient),
+        shareable so the patient's progress page shows them too."""
+        from photos.services import Upload, upload_photos
+
+        for kind, spots in (("before", 28), ("after", 9)):
+            data = demo_skin_photo(seed=visit.pk, spots=spots)
+            upload_photos(
+                appointment=visit,
+                zone="cheeks",
+                kind=kind,
+                files=[Upload(name=f"demo-{kind}.jpg", size=len(data), file=io.BytesIO(data))],
+                shareable=True,
+                actor=provider.user,
+                now=visit.end,
+            )
 
     def answer_screening(self, patient, spec: DemoPatient, treatment, *, today, now) -> None:
         for rule in treatment.screening_rules.all():
