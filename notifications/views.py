@@ -39,9 +39,9 @@ def visit_confirm(request, token):
         problem = "inactive"
     if request.method == "POST" and not problem:
         if appointment.status == Appointment.Status.BOOKED:
-            services.change_status(
+            services.confirm_appointment(
                 appointment=appointment,
-                status=Appointment.Status.CONFIRMED,
+                via="email",
                 now=timezone.now(),
                 reason="Confirmed from the reminder email.",
             )
