@@ -89,8 +89,8 @@ def _visits(feed: CalendarFeed, now: datetime):
         start__gte=now - FEED_BEFORE, start__lt=now + FEED_AFTER
     ).select_related("treatment", "location", "room", "patient", "plan")
     if feed.patient_id:
-        return visits.filter(patient_id=feed.patient_id).order_by("start")
-    return visits.filter(provider_id=feed.provider_id).order_by("start")
+        return visits.filter(patient=feed.patient).order_by("start")
+    return visits.filter(provider=feed.provider).order_by("start")
 
 
 def _provider_event(appointment: Appointment) -> ics.Event:
@@ -116,6 +116,6 @@ def render(feed: CalendarFeed, *, now: datetime) -> str:
         name = "My skinclinic visits"
     else:
         events = [_provider_event(a) for a in visits]
-        name = f"skinclinic: {feed.provider.display_name}"
+        name = f"skinclinic: {feed.provider}"
     CalendarFeed.objects.filter(pk=feed.pk).update(last_polled_at=now)
     return ics.calendar(events, stamp=now, name=name, refresh=REFRESH)

@@ -41,11 +41,18 @@ def test_a_patient_feed_shows_a_move_and_a_cancel_at_the_next_poll(client, clini
     services.cancel_appointment(appointment=cancelled, now=frozen, staff=True)
     after = {str(e["uid"]): e for e in parse(client.get(feed_path(token)))}
 
-    assert after.keys() == before.keys() == {
-        f"appointment-{moved.pk}@skinclinic",
-        f"appointment-{cancelled.pk}@skinclinic",
-    }
-    new, old = after[f"appointment-{moved.pk}@skinclinic"], before[f"appointment-{moved.pk}@skinclinic"]
+    assert (
+        after.keys()
+        == before.keys()
+        == {
+            f"appointment-{moved.pk}@skinclinic",
+            f"appointment-{cancelled.pk}@skinclinic",
+        }
+    )
+    new, old = (
+        after[f"appointment-{moved.pk}@skinclinic"],
+        before[f"appointment-{moved.pk}@skinclinic"],
+    )
     assert new.decoded("dtstart") == at(TUESDAY, 14)
     assert str(new["dtstart"].params["TZID"]) == "America/New_York"
     assert int(new["sequence"]) > int(old["sequence"])

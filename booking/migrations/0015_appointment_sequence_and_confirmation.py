@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0014_closed_days'),
+        ("booking", "0014_closed_days"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='confirmed_at',
+            model_name="appointment",
+            name="confirmed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='confirmed_via',
-            field=models.CharField(blank=True, choices=[('sms', 'SMS reply'), ('email', 'email link'), ('desk', 'front desk')], max_length=10),
+            model_name="appointment",
+            name="confirmed_via",
+            field=models.CharField(
+                blank=True,
+                choices=[("sms", "SMS reply"), ("email", "email link"), ("desk", "front desk")],
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='sequence',
+            model_name="appointment",
+            name="sequence",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -5,26 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('booking', '0015_appointment_sequence_and_confirmation'),
+        ("booking", "0015_appointment_sequence_and_confirmation"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarFeed',
+            name="CalendarFeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('last_polled_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feed', to='booking.patient')),
-                ('provider', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feed', to='booking.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
+                ("last_polled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar_feed",
+                        to="booking.patient",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar_feed",
+                        to="booking.provider",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('patient__isnull', True), ('provider__isnull', False)), models.Q(('patient__isnull', False), ('provider__isnull', True)), _connector='OR'), name='calendar_feed_one_owner')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("patient__isnull", True), ("provider__isnull", False)),
+                            models.Q(("patient__isnull", False), ("provider__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="calendar_feed_one_owner",
+                    )
+                ],
             },
         ),
     ]

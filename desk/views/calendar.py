@@ -74,6 +74,7 @@ class Visit:
     sessions: int | None
     provider: str
     room: str
+    confirmed_via: str
 
     @property
     def patient(self) -> str:
@@ -81,7 +82,10 @@ class Visit:
 
     @property
     def status_label(self) -> str:
-        return Appointment.Status(self.status).label
+        label = str(Appointment.Status(self.status).label)
+        if self.status == Appointment.Status.CONFIRMED and self.confirmed_via == "sms":
+            return f"{label} by SMS"
+        return label
 
 
 VISIT_FIELDS = (
@@ -100,6 +104,7 @@ VISIT_FIELDS = (
     "plan__sessions",
     "provider__display_name",
     "room__name",
+    "confirmed_via",
 )
 
 
