@@ -18,7 +18,7 @@ from accounts.roles import front_desk_required
 from booking import services
 from booking.models import Appointment
 from notifications import dispatch, inbound, rendering, sms
-from notifications.models import Notification
+from notifications.models import BouncedEmail, Notification
 from notifications.tasks import dispatch_due_messages
 
 
@@ -122,7 +122,10 @@ def sms_status(request):
 @front_desk_required
 def failed_messages(request):
     failed = Notification.objects.failed().select_related("patient", "appointment__location")
-    return render(request, "staff/failed_messages.html", {"failed": failed[:200]})
+    bounced = BouncedEmail.objects.select_related("patient")[:100]
+    return render(
+        request, "staff/failed_messages.html", {"failed": failed[:200], "bounced": bounced}
+    )
 
 
 @front_desk_required
