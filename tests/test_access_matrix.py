@@ -18,7 +18,7 @@ from django.urls.converters import IntConverter
 
 from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
-from notifications.models import Notification
+from notifications.models import CallBackRequest, Notification
 from tests import factories
 from tests.helpers import NEW_YORK, sign_in
 
@@ -44,6 +44,7 @@ OBJECTS = {
     "plans/": "plan",
     "waitlist/": "waitlist",
     "messages/": "notification",
+    "call-backs/": "call_back",
 }
 
 
@@ -131,6 +132,9 @@ def world(clinic, front_desk):
         due_at=NOW,
         status=Notification.Status.FAILED,
     )
+    call_back = CallBackRequest.objects.create(
+        patient=patient_a, appointment=appointment, phone=patient_a.phone, requested_at=NOW
+    )
     return {
         "users": {
             "patient_a": patient_a.user,
@@ -147,6 +151,7 @@ def world(clinic, front_desk):
             "plan": plan.pk,
             "waitlist": waiting.pk,
             "notification": message.pk,
+            "call_back": call_back.pk,
         },
     }
 
@@ -159,6 +164,7 @@ def snapshot(world) -> tuple:
         TreatmentPlan.objects.filter(pk=ids["plan"]).values_list("status", "sessions").get(),
         WaitlistEntry.objects.filter(pk=ids["waitlist"]).values_list("status").get(),
         Notification.objects.filter(pk=ids["notification"]).values_list("status").get(),
+        CallBackRequest.objects.filter(pk=ids["call_back"]).values_list("called_back_at").get(),
         factories.PatientFactory._meta.model.objects.filter(pk=ids["patient"])
         .values_list("first_name", "last_name", "email", "phone", "notes")
         .get(),
