@@ -163,3 +163,14 @@ def test_the_front_desk_has_no_feed_of_its_own(client, front_desk, frozen):
     sign_in(client, front_desk)
     assert client.post(reverse("provider_calendar_feed"), {"make": "1"}).status_code == 404
     assert client.get(reverse("patient_calendar_feed")).status_code == 405
+
+
+def test_a_move_in_the_admin_bumps_the_sequence_too(clinic, patient, frozen):
+    visit = book(clinic, patient, at(TUESDAY, 10), frozen)
+    visit.start = at(TUESDAY, 15)
+
+    services.record_admin_save(visit, actor=None, changed=["start"], now=frozen)
+
+    visit.refresh_from_db()
+    assert visit.sequence == 1
+    assert visit.start == at(TUESDAY, 15)

@@ -490,6 +490,8 @@ def record_admin_save(
                 staff=True,
                 override_reason=override_reason,
             )
+        if stored is not None and {"start", "location", "room"} & set(changed):
+            appointment.sequence = stored.sequence + 1  # calendars re-read the moved visit
         save_holding_time(appointment)
         audit(
             actor=actor,
