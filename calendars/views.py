@@ -5,14 +5,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import aesthetician_required, is_aesthetician, patient_of, patient_required
 from calendars import feeds
 from calendars.models import CalendarFeed
 
 
-@require_GET
+@require_safe  # calendar apps may ask HEAD first
 def feed(request, token):
     found = feeds.feed_for_token(token)
     if found is None:
