@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-__all__ = ["Event", "calendar", "event", "for_appointment", "for_appointments"]
+__all__ = ["Event", "calendar", "event", "for_appointment", "for_appointments", "visit_event"]
 
 # How far around the events the VTIMEZONE's observances reach.
 _ZONE_MARGIN = timedelta(days=366)
@@ -54,14 +54,23 @@ def _vevent(e: Event, *, stamp: datetime) -> icalendar.Event:
     return vevent
 
 
-def calendar(events: Sequence[Event], *, stamp: datetime) -> str:
-    """A VCALENDAR holding ``events``; ``stamp`` (aware) is when it was made."""
-    cancelled = bool(events) and all(e.cancelled for e in events)
+def calendar(
+    events: Sequence[Event], *, stamp: datetime, name: str = "", refresh: timedelta | None = None
+) -> str:
+    """A VCALENDAR holding ``events``; ``stamp`` (aware) is when it was made. A subscription
+    feed gives its ``name`` (X-WR-CALNAME) and how often to poll it (``refresh``), and is
+    always PUBLISH: its cancelled visits stay in it, marked CANCELLED."""
+    cancelled = bool(events) and all(e.cancelled for e in events) and refresh is None
     cal = icalendar.Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", "-//skinclinic//bookings//EN")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "CANCEL" if cancelled else "PUBLISH")
+    if name:
+        cal.add("x-wr-calname", name)
+    if refresh is not None:
+        cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", refresh)
     for e in events:
         cal.add_component(_vevent(e, stamp=stamp))
     zoned = [e for e in events if e.tz is not None]
@@ -93,7 +102,9 @@ def event(
     )
 
 
-def _event_for(appointment, *, stamp: datetime) -> Event:
+def visit_event(appointment, *, stamp: datetime, sequence: int | None = None) -> Event:
+    """The patient's view of one visit. ``sequence`` defaults to one derived from ``stamp``
+    (each download supersedes the last); a feed passes the visit's own counter."""
     location = appointment.location
     summary = f"{appointment.treatment.name} at {location.name}"
     if appointment.plan_id and appointment.session_number:
@@ -109,7 +120,7 @@ def _event_for(appointment, *, stamp: datetime) -> Event:
         location=", ".join(part for part in (location.name, location.address) if part),
         description="\n\n".join(details),
         # Each download supersedes the last, so a moved visit updates the calendar entry.
-        sequence=int(stamp.timestamp()) // 60 % 2**31,
+        sequence=int(stamp.timestamp()) // 60 % 2**31 if sequence is None else sequence,
         cancelled=appointment.status == "cancelled",
         tz=location.zone,
     )
@@ -117,9 +128,9 @@ def _event_for(appointment, *, stamp: datetime) -> Event:
 
 def for_appointment(appointment, *, stamp: datetime) -> str:
     """A VCALENDAR for one visit, on its location's wall clock."""
-    return calendar([_event_for(appointment, stamp=stamp)], stamp=stamp)
+    return calendar([visit_event(appointment, stamp=stamp)], stamp=stamp)
 
 
 def for_appointments(appointments: Iterable, *, stamp: datetime) -> str:
     """One VCALENDAR for several visits (a whole course)."""
-    return calendar([_event_for(a, stamp=stamp) for a in appointments], stamp=stamp)
+    return calendar([visit_event(a, stamp=stamp) for a in appointments], stamp=stamp)

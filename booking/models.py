@@ -502,6 +502,15 @@ class Appointment(models.Model):
     cancellation_reason = models.CharField(max_length=200, blank=True)
     late_cancellation = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
+    # Bumped on every move and cancellation, so a calendar polling a feed replaces its copy
+    # (iCalendar SEQUENCE; calendars.feeds).
+    sequence = models.PositiveIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_via = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("sms", "SMS reply"), ("email", "email link"), ("desk", "front desk")],
+    )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from desk.views import appointments, booking, calendar, patients, plans, waitlist
+from desk.views import appointments, booking, calendar, call_backs, patients, plans, waitlist
 
 app_name = "desk"
 
@@ -32,5 +32,7 @@ urlpatterns = [
     path("plans/<int:pk>/", plans.plan_detail, name="plan"),
     path("plans/<int:pk>/book-remaining/", plans.plan_book_remaining, name="plan_book_remaining"),
     path("waitlist/", waitlist.waitlist_view, name="waitlist"),
+    path("call-backs/", call_backs.call_back_list, name="call_backs"),
+    path("call-backs/<int:pk>/done/", call_backs.call_back_done, name="call_back_done"),
     path("waitlist/<int:pk>/", waitlist.waitlist_update, name="waitlist_update"),
 ]

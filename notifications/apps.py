@@ -6,6 +6,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications import receivers
+        from notifications import bounces, receivers
 
         receivers.connect()
+        bounces.connect()

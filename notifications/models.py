@@ -6,6 +6,7 @@ the models moved here from booking without moving any data (migration 0001).
 
 from datetime import datetime, time
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -208,3 +209,64 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.message_sid} {self.event}"
+
+
+class CallBackQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(called_back_at__isnull=True)
+
+
+class CallBackRequest(models.Model):
+    """A patient replied R to a reminder: the front desk should ring them."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="call_backs")
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="call_backs",
+        help_text="The visit coming up when they asked.",
+    )
+    phone = models.CharField(max_length=20)
+    requested_at = models.DateTimeField()
+    called_back_at = models.DateTimeField(null=True, blank=True)
+    called_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = CallBackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self):
+        return f"Call back {self.patient} ({self.phone})"
+
+
+class BouncedEmail(models.Model):
+    """The mail provider could not deliver to an address (a hard bounce), or the patient
+    marked a message as spam (a complaint): email reminders are off for that patient."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="bounced_emails"
+    )
+    address = models.EmailField()
+    event_type = models.CharField(max_length=20, help_text="bounced or complained")
+    esp = models.CharField("mail provider", max_length=30)
+    event_id = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["esp", "event_id", "address"],
+                condition=~Q(event_id=""),
+                name="bounced_email_once_per_event",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.address} {self.event_type} ({self.esp})"

@@ -2,6 +2,8 @@
 webhooks (a reply such as STOP, a delivery report), and the front desk's list of messages
 that could not be sent."""
 
+from xml.sax.saxutils import escape
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -16,7 +18,7 @@ from accounts.roles import front_desk_required
 from booking import services
 from booking.models import Appointment
 from notifications import dispatch, inbound, rendering, sms
-from notifications.models import Notification
+from notifications.models import BouncedEmail, Notification
 from notifications.tasks import dispatch_due_messages
 
 
@@ -39,9 +41,9 @@ def visit_confirm(request, token):
         problem = "inactive"
     if request.method == "POST" and not problem:
         if appointment.status == Appointment.Status.BOOKED:
-            services.change_status(
+            services.confirm_appointment(
                 appointment=appointment,
-                status=Appointment.Status.CONFIRMED,
+                via="email",
                 now=timezone.now(),
                 reason="Confirmed from the reminder email.",
             )
@@ -75,19 +77,26 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 @csrf_exempt  # Twilio cannot send our CSRF token; its HMAC signature is checked instead
 @require_POST
 def sms_inbound(request):
-    """A patient's reply: STOP and the other opt-out words turn SMS off, START turns it on."""
+    """A patient's reply (notifications.inbound): C confirms, R asks for a call back, STOP
+    and PARAR opt out, START opts in; the answer goes back as TwiML."""
     params = _signed_twilio_params(request)
     if params is None:
         return HttpResponseForbidden("Bad signature.")
     if not params.get("MessageSid"):
         return HttpResponseBadRequest("MessageSid is missing.")
-    inbound.record_reply(
+    answer = inbound.record_reply(
         message_sid=params["MessageSid"],
         sender=params.get("From", ""),
         body=params.get("Body", ""),
         now=timezone.now(),
     )
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    if not answer:
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    twiml = (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+        f"{escape(answer)}</Message></Response>"
+    )
+    return HttpResponse(twiml.encode(), content_type="text/xml; charset=utf-8")
 
 
 @csrf_exempt  # as above: signed by Twilio
@@ -114,6 +123,7 @@ def sms_status(request):
 def failed_messages(request):
     failed = Notification.objects.failed().select_related("patient", "appointment__location")
     waiting = Notification.objects.waiting().order_by("due_at")
+    bounced = BouncedEmail.objects.select_related("patient")[:100]
     return render(
         request,
         "staff/failed_messages.html",
@@ -121,6 +131,7 @@ def failed_messages(request):
             "failed": failed[:200],
             "waiting_count": waiting.count(),
             "next_due": waiting.values_list("due_at", flat=True).first(),
+            "bounced": bounced,
         },
     )
 

@@ -11,6 +11,7 @@ reported to Sentry (no request bodies, no personal data).
 import logging
 import os
 import re
+import secrets
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
@@ -193,6 +194,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "phonenumber_field",
+    "anymail",
     "treatments",
     "booking",
     "notifications",
@@ -447,6 +449,34 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "skinclinic <bookings@skinclinic.local>")
+# Or mail through a provider's API with django-anymail, which also posts bounces and spam
+# complaints to /anymail/<provider>/tracking/ (notifications.bounces turns email reminders
+# off). Webhooks are refused unless their secret is set: an unset one is random.
+MAIL_PROVIDER = env_choice("MAIL_PROVIDER", "", ["", "mailgun", "postmark"])
+_MAIL_PROVIDER_NEEDS = {
+    "mailgun": ("MAILGUN_API_KEY", "MAILGUN_SENDER_DOMAIN", "MAILGUN_WEBHOOK_SIGNING_KEY"),
+    "postmark": ("POSTMARK_SERVER_TOKEN", "ANYMAIL_WEBHOOK_SECRET"),
+}
+ANYMAIL = {
+    "MAILGUN_API_KEY": os.environ.get("MAILGUN_API_KEY", ""),
+    "MAILGUN_SENDER_DOMAIN": os.environ.get("MAILGUN_SENDER_DOMAIN", ""),
+    "MAILGUN_API_URL": os.environ.get("MAILGUN_API_URL", "https://api.mailgun.net/v3"),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": (
+        os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "") or secrets.token_hex(32)
+    ),
+    "POSTMARK_SERVER_TOKEN": os.environ.get("POSTMARK_SERVER_TOKEN", ""),
+    # HTTP basic auth "user:password" in the webhook URL (Postmark's only check; Mailgun's
+    # signature needs none).
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")
+    or ("" if MAIL_PROVIDER == "mailgun" else f"{secrets.token_hex(8)}:{secrets.token_hex(32)}"),
+}
+if not ANYMAIL["WEBHOOK_SECRET"]:
+    del ANYMAIL["WEBHOOK_SECRET"]
+if MAIL_PROVIDER:
+    EMAIL_BACKEND = f"anymail.backends.{MAIL_PROVIDER}.EmailBackend"
+    _missing = [name for name in _MAIL_PROVIDER_NEEDS[MAIL_PROVIDER] if not os.environ.get(name)]
+    if _missing:
+        raise ImproperlyConfigured(f"MAIL_PROVIDER={MAIL_PROVIDER} needs {', '.join(_missing)}.")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.ConsoleSMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "")  # notifications.sms.FileSMSBackend only
 SMS_SEND_DELAY = env_float("SMS_SEND_DELAY", 0.0)

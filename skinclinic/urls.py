@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("notifications.urls")),
+    path("", include("calendars.urls")),
     path("favicon.ico", icons.favicon, name="favicon"),
     path("language/", languages.switch_language, name="switch_language"),
 ]

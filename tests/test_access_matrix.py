@@ -18,7 +18,7 @@ from django.urls.converters import IntConverter
 
 from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
-from notifications.models import Notification
+from notifications.models import CallBackRequest, Notification
 from photos.models import Photo
 from tests import factories
 from tests.helpers import NEW_YORK, sign_in
@@ -47,6 +47,7 @@ OBJECTS = {
     "waitlist/": "waitlist",
     "messages/": "notification",
     "photos/": "photo",
+    "call-backs/": "call_back",
 }
 
 
@@ -136,6 +137,9 @@ def world(clinic, front_desk, settings, tmp_path):
         status=Notification.Status.FAILED,
     )
     photo = add_photo(appointment, now=start + timedelta(hours=1))
+    call_back = CallBackRequest.objects.create(
+        patient=patient_a, appointment=appointment, phone=patient_a.phone, requested_at=NOW
+    )
     return {
         "users": {
             "patient_a": patient_a.user,
@@ -153,6 +157,7 @@ def world(clinic, front_desk, settings, tmp_path):
             "waitlist": waiting.pk,
             "notification": message.pk,
             "photo": photo.pk,
+            "call_back": call_back.pk,
         },
     }
 
@@ -167,6 +172,7 @@ def snapshot(world) -> tuple:
         Notification.objects.filter(pk=ids["notification"]).values_list("status").get(),
         Photo.objects.filter(pk=ids["photo"]).values_list("shareable").get(),
         Photo.objects.filter(patient_id=ids["patient"]).count(),
+        CallBackRequest.objects.filter(pk=ids["call_back"]).values_list("called_back_at").get(),
         factories.PatientFactory._meta.model.objects.filter(pk=ids["patient"])
         .values_list("first_name", "last_name", "email", "phone", "notes")
         .get(),

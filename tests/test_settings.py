@@ -70,6 +70,9 @@ def show(*names: str, **env: str) -> list[str]:
             "DATABASE_REPLICA_STICKY_SECONDS",
             {"DATABASE_REPLICA_STICKY_SECONDS": "half a minute"},
         ),
+        ("MAIL_PROVIDER", {"MAIL_PROVIDER": "carrier-pigeon"}),
+        ("MAILGUN_WEBHOOK_SIGNING_KEY", {"MAIL_PROVIDER": "mailgun", "MAILGUN_API_KEY": "k"}),
+        ("ANYMAIL_WEBHOOK_SECRET", {"MAIL_PROVIDER": "postmark", "POSTMARK_SERVER_TOKEN": "t"}),
         ("SECRET_KEY", {"DEBUG": "false"}),
         ("SECRET_KEY", {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]}),
     ],
@@ -94,6 +97,20 @@ def test_the_embedded_default_uses_sqlite_eager_celery_and_the_console():
     assert eager == "True"
     assert debug == "True"
     assert "console" in email
+
+
+def test_a_mail_provider_sends_through_anymail():
+    backend, key = show(
+        "settings.EMAIL_BACKEND",
+        "settings.ANYMAIL['MAILGUN_WEBHOOK_SIGNING_KEY']",
+        MAIL_PROVIDER="mailgun",
+        MAILGUN_API_KEY="key-1",
+        MAILGUN_SENDER_DOMAIN="mg.clinic.example",
+        MAILGUN_WEBHOOK_SIGNING_KEY="signing-1",
+    )
+
+    assert backend == "'anymail.backends.mailgun.EmailBackend'"
+    assert key == "'signing-1'"
 
 
 def test_production_settings_turn_debug_off_and_use_postgres_and_redis():

@@ -299,6 +299,7 @@ def reschedule_appointment(
     appointment.room_id = slot.room_id
     appointment.set_times(start)
     appointment.out_of_window_reason = out_of_window
+    appointment.sequence += 1
     save_holding_time(appointment)
     after = {"start": start.isoformat(), "provider": slot.provider_id, "room": slot.room_id}
     audit(
@@ -342,8 +343,10 @@ def cancel_appointment(
     appointment.cancelled_at = now
     appointment.cancellation_reason = reason.strip()
     appointment.late_cancellation = appointment.is_inside_notice(now)
+    appointment.sequence += 1
     appointment.save(
         update_fields=[
+            "sequence",
             "status",
             "cancelled_at",
             "cancellation_reason",
@@ -408,6 +411,34 @@ def change_status(
     return appointment
 
 
+CONFIRMED_VIA = ("sms", "email", "desk")
+
+
+@transaction.atomic
+def confirm_appointment(
+    *, appointment: Appointment, via: str, now: datetime, actor: Actor = None, reason: str = ""
+) -> Appointment:
+    """The patient says they are coming (an SMS reply, the reminder email's link, a call to
+    the desk): a booked visit becomes confirmed, with when and how, audited. Confirming a
+    visit that is already confirmed changes nothing."""
+    if via not in CONFIRMED_VIA:
+        raise ValueError(f"Not a way to confirm: {via!r}")
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status == Appointment.Status.CONFIRMED:
+        return appointment
+    appointment = change_status(
+        appointment=appointment,
+        status=Appointment.Status.CONFIRMED,
+        now=now,
+        actor=actor,
+        reason=reason,
+    )
+    appointment.confirmed_at = now
+    appointment.confirmed_via = via
+    appointment.save(update_fields=["confirmed_at", "confirmed_via", "updated_at"])
+    return appointment
+
+
 # --- the admin ----------------------------------------------------------------------------------
 
 
@@ -459,6 +490,8 @@ def record_admin_save(
                 staff=True,
                 override_reason=override_reason,
             )
+        if stored is not None and {"start", "location", "room"} & set(changed):
+            appointment.sequence = stored.sequence + 1  # calendars re-read the moved visit
         save_holding_time(appointment)
         audit(
             actor=actor,

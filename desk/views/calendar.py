@@ -79,6 +79,7 @@ class Visit:
     provider: str
     room: str
     held_until: datetime
+    confirmed_via: str
 
     @property
     def patient(self) -> str:
@@ -86,7 +87,10 @@ class Visit:
 
     @property
     def status_label(self) -> str:
-        return Appointment.Status(self.status).label
+        label = str(Appointment.Status(self.status).label)
+        if self.status == Appointment.Status.CONFIRMED and self.confirmed_via == "sms":
+            return f"{label} by SMS"
+        return label
 
 
 VISIT_FIELDS = (
@@ -106,6 +110,7 @@ VISIT_FIELDS = (
     "provider__display_name",
     "room__name",
     "held_until",
+    "confirmed_via",
 )
 
 

@@ -72,6 +72,7 @@ def patient_detail(request, pk: int):
             ),
             "zone": _zone_for(patient),
             "notifications": notifications,
+            "bounces": patient.bounced_emails.all()[:1],
             "waitlist": patient.waitlist_entries.select_related(
                 "treatment", "location", "provider"
             ),
