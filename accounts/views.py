@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts import landing, tokens, two_factor
-from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
+from accounts.forms import ChoosePasswordForm, ConfirmEmailForm, SignInForm, SignUpForm
 from accounts.ratelimit import SignInAttempt, over_limit, too_many_requests
 from booking import services
 
@@ -62,6 +62,21 @@ def _activation_link(request, user) -> str:
     return request.build_absolute_uri(path)
 
 
+def send_booking_welcome(request, user) -> None:
+    """After a new patient's booking: confirm the address (and, if they like, a password)."""
+    _send(request, "booking_welcome", user, link=_activation_link(request, user))
+
+
+def send_login_code(request, user, code: str, *, draft_token: str | None = None) -> None:
+    """A one-time sign-in code (accounts.login_codes), with a link back to the booking."""
+    resume = (
+        request.build_absolute_uri(reverse("book_continue", args=[draft_token]))
+        if draft_token
+        else ""
+    )
+    _send(request, "login_code", user, code=code, resume=resume)
+
+
 def sign_up(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
@@ -94,8 +109,9 @@ def sign_up_sent(request):
 
 
 def activate(request, uidb64, token):
-    """The emailed link: choose a password, then you are signed in. Only a sign-up still
-    waiting for its link opens; a deactivated account never does, whatever the link."""
+    """The emailed link: confirm the address (a password is optional), then you are signed
+    in. Only a sign-up still waiting for its link opens; a deactivated account never does,
+    whatever the link. Opening the link (GET) changes nothing: mail scanners open links."""
     user = _user_from_link(uidb64)
     if (
         user is None
@@ -103,7 +119,7 @@ def activate(request, uidb64, token):
         or not activation_tokens.check_token(user, token)
     ):
         return _link_closed(request)
-    form = ChoosePasswordForm(user, request.POST or None)
+    form = ConfirmEmailForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.complete_sign_up(form.save(commit=False), now=timezone.now())

@@ -36,41 +36,97 @@ def drop_constraints(apps, schema_editor):
         schema_editor.execute(f"ALTER TABLE booking_hold DROP CONSTRAINT {name}")
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0014_closed_days'),
-        ('treatments', '0001_initial'),
+        ("booking", "0014_closed_days"),
+        ("treatments", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BookingDraft',
+            name="BookingDraft",
             fields=[
-                ('token', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('data', models.JSONField(default=dict)),
-                ('updated_at', models.DateTimeField()),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='booking.patient')),
+                ("token", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("data", models.JSONField(default=dict)),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="booking.patient",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Hold',
+            name="Hold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('provider_start', models.DateTimeField()),
-                ('held_until', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holds', to='booking.bookingdraft')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holds', to='booking.location')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holds', to='booking.provider')),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holds', to='booking.room')),
-                ('treatment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='treatments.treatment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("provider_start", models.DateTimeField()),
+                ("held_until", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holds",
+                        to="booking.bookingdraft",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holds",
+                        to="booking.location",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holds",
+                        to="booking.provider",
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holds",
+                        to="booking.room",
+                    ),
+                ),
+                (
+                    "treatment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="treatments.treatment",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('provider_start__gte', models.F('start')), ('provider_start__lt', models.F('end')), ('held_until__gte', models.F('end'))), name='hold_times_consistent')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("provider_start__gte", models.F("start")),
+                            ("provider_start__lt", models.F("end")),
+                            ("held_until__gte", models.F("end")),
+                        ),
+                        name="hold_times_consistent",
+                    )
+                ],
             },
         ),
         migrations.RunPython(add_constraints, drop_constraints),

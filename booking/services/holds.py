@@ -41,15 +41,13 @@ TAKEN = "Someone else is booking that time right now. Please choose another time
 
 def new_draft(*, data: dict[str, Any], now: datetime) -> BookingDraft:
     """A new draft under a fresh unguessable token (32 random bytes)."""
-    return BookingDraft.objects.create(
-        token=secrets.token_urlsafe(32), data=data, updated_at=now
-    )
+    return BookingDraft.objects.create(token=secrets.token_urlsafe(32), data=data, updated_at=now)
 
 
 @transaction.atomic
 def hold_time(
     *,
-    draft: BookingDraft,
+    draft: BookingDraft | str,
     treatment: Treatment,
     location: Location,
     provider: Provider | None,
@@ -60,6 +58,8 @@ def hold_time(
     """Hold `start` for `draft` (its earlier hold, if any, is released), with `provider` or
     the first aesthetician free then. Raises SlotTaken (someone else booked or holds it) or
     another BookingError (not a bookable time), like a patient's booking would."""
+    if isinstance(draft, str):
+        draft = BookingDraft.objects.get(pk=draft)
     Hold.objects.filter(draft=draft).delete()
     Hold.objects.filter(expires_at__lte=now).delete()
     day = local_date(location, start)
