@@ -195,3 +195,36 @@ def test_a_refused_first_confirm_does_not_make_a_second_account(
     assert booked.status_code == 302
     assert User.objects.filter(email="maya@example.com").count() == 1
     assert Appointment.objects.get(patient__email="maya@example.com").start == at(TUESDAY, 13)
+
+
+def test_a_returning_patient_signs_in_with_an_emailed_code_and_no_password(client, patient):
+    page = client.get(reverse("login")).content.decode()
+    assert reverse("code_sign_in") in page
+
+    client.post(reverse("code_sign_in"), {"email": patient.user.email.upper()})
+    (message,) = mail.outbox
+    assert message.to == [patient.user.email]
+    signed_in = client.post(reverse("code_sign_in"), {"code": code_in(message)})
+
+    assert signed_in["Location"] == reverse("my_appointments")
+    assert client.get(reverse("my_appointments")).status_code == 200
+    reused = client.post(reverse("code_sign_in"), {"code": code_in(message)})
+    assert reused.status_code == 400  # a code works once
+
+
+def test_a_patient_who_takes_texts_may_get_the_code_by_sms(client, settings, db):
+    from notifications.sms import MemorySMSBackend
+
+    settings.SMS_BACKEND = "notifications.sms.MemorySMSBackend"
+    MemorySMSBackend.outbox.clear()
+    texts = factories.PatientFactory(sms_consent=True, phone="+14045550123")
+    silent = factories.PatientFactory(sms_consent=False, phone="+14045550199")
+
+    client.post(reverse("code_sign_in"), {"email": silent.user.email, "sms": "1"})
+    assert [m.to for m in mail.outbox] == [[silent.user.email]]  # no consent: email instead
+    client.post(reverse("code_sign_in"), {"email": texts.user.email, "sms": "1"})
+
+    (text,) = MemorySMSBackend.outbox
+    assert text.to == "+14045550123" and "Microneedling" not in text.body
+    code = re.search(r"\d{6}", text.body).group(0)
+    assert client.post(reverse("code_sign_in"), {"code": code}).status_code == 302

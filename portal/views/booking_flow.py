@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,13 +23,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import login_codes
 from accounts.forms import EmailCodeForm, RequestCodeForm, SignUpForm
 from accounts.ratelimit import over_limit, too_many_requests
 from accounts.roles import own_or_404, patient_of
-from accounts.views import send_booking_welcome, send_login_code
+from accounts.views import CODE_EMAIL, send_booking_welcome, send_login_code, signed_in_with_code
 from booking import availability, queries, schedule, services
-from booking.models import Appointment, Location, Patient, PendingSignUp, Provider
+from booking.models import Appointment, Location, Patient, Provider
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
 from portal.views.draft import (
     Draft,
@@ -260,7 +258,6 @@ def book_consultation(request):
     return redirect("book_provider", slug=consultation.slug, location_slug=location_slug)
 
 
-CODE_EMAIL = "booking_code_email"  # the session key of the address a sign-in code went to
 GUEST_PATIENT = "booked_as_guest"  # the new patient this browser just booked for
 
 
@@ -280,14 +277,12 @@ def book_account(request):
         if over_limit(request, "sign-up"):
             return too_many_requests(request, "sign-up")
         if ask.is_valid():
-            email = ask.cleaned_data["email"]
-            _send_code(request, email)
+            _send_code(request, ask.cleaned_data["email"], by_sms="sms" in request.POST)
             return redirect("book_account")
     elif request.method == "POST" and code_form.is_bound and email:
         if over_limit(request, "sign-in"):
             return too_many_requests(request, "sign-in")
-        user = services.account_for_email(email)
-        if code_form.is_valid() and user is not None and _signed_in_by_code(request, user):
+        if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
             return redirect("book_review")
         code_form.add_error("code", "That code is not right or has expired. Ask for a new one.")
     return render(
@@ -304,29 +299,8 @@ def book_account(request):
     )
 
 
-def _send_code(request, email: str) -> None:
-    """Email a sign-in code if `email` has a patient account; remember the address either
-    way (the page answers the same)."""
-    request.session[CODE_EMAIL] = email
-    user = services.account_for_email(email)
-    pending = user is not None and PendingSignUp.objects.filter(user=user).exists()
-    if user is not None and (user.is_active or pending) and login_codes.may_use_codes(user):
-        send_login_code(request, user, login_codes.issue_code(user), draft_token=_token(request))
-
-
-def _signed_in_by_code(request, user) -> bool:
-    """Check the code; an account still waiting for its sign-up link is confirmed by it."""
-    code = request.POST.get("code", "")
-    if not login_codes.check_code(user, code):
-        return False
-    if not user.is_active:
-        try:
-            services.complete_sign_up(user, now=timezone.now())
-        except services.SignUpClosed:
-            return False
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    request.session.pop(CODE_EMAIL, None)
-    return True
+def _send_code(request, email: str, *, by_sms: bool = False) -> None:
+    send_login_code(request, email, by_sms=by_sms, draft_token=_token(request))
 
 
 def _token(request) -> str | None:

@@ -92,9 +92,7 @@ class Stopwatch:
         )
 
 
-def test_a_new_patient_books_a_four_session_course_in_six_screens(
-    live_server, phone, open_clinic
-):
+def test_a_new_patient_books_a_four_session_course_in_six_screens(live_server, phone, open_clinic):
     base = live_server.url
     phone.goto(base + "/book/")
     check(phone)
