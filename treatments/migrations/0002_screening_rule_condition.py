@@ -22,16 +22,19 @@ def name_conditions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0001_initial'),
+        ("treatments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='screeningrule',
-            name='condition',
-            field=models.CharField(blank=True, help_text='The condition named plainly, for "Who it is not for": "Pregnancy or breastfeeding".', max_length=120),
+            model_name="screeningrule",
+            name="condition",
+            field=models.CharField(
+                blank=True,
+                help_text='The condition named plainly, for "Who it is not for": "Pregnancy or breastfeeding".',
+                max_length=120,
+            ),
         ),
         migrations.RunPython(name_conditions, migrations.RunPython.noop),
     ]
