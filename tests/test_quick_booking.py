@@ -228,3 +228,39 @@ def test_a_patient_who_takes_texts_may_get_the_code_by_sms(client, settings, db)
     assert text.to == "+14045550123" and "Microneedling" not in text.body
     code = re.search(r"\d{6}", text.body).group(0)
     assert client.post(reverse("code_sign_in"), {"code": code}).status_code == 302
+
+
+def test_a_continue_link_never_shows_the_details_typed_in_another_browser(
+    client, clinic, frozen, screening_rules
+):
+    up_to_review(client, clinic, screening_rules)
+    later = frozen + timedelta(minutes=services.HOLD_MINUTES)
+    with time_machine.travel(later, tick=False):
+        services.book_appointment(  # 10:00 goes, so the first confirm is refused
+            patient=factories.PatientFactory(),
+            treatment=clinic["treatment"],
+            location=clinic["location"],
+            start=at(TUESDAY, 10),
+            now=later,
+            staff=True,
+        )
+        client.post(reverse("book_review"), {**DETAILS, "choice": "one"})
+        page = client.get(reverse("book_review")).content.decode()
+        link = re.search(r'value="(http://testserver/book/continue/[^"]+)"', page).group(1)
+        other = Client()
+        other.get(link)
+        elsewhere = other.get(reverse("book_review")).content.decode()
+
+    assert "1991-04-12" in page
+    assert "Okafor" not in elsewhere and "1991-04-12" not in elsewhere
+
+
+def test_going_back_to_the_treatments_gives_the_held_time_back(
+    client, clinic, frozen, screening_rules
+):
+    up_to_review(client, clinic, screening_rules)
+    assert Hold.objects.count() == 1
+
+    client.get(reverse("book_start"))
+
+    assert not Hold.objects.exists()

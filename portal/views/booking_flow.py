@@ -31,8 +31,10 @@ from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
 from portal.views.draft import (
+    DRAFT,
     Draft,
     attach_patient,
+    draft_patient_here,
     forget_draft,
     load_draft,
     resume,
@@ -89,6 +91,10 @@ def _consultation() -> Treatment | None:
 
 
 def book_start(request):
+    """The treatments. Coming back here gives back a time held by an unfinished draft."""
+    token = request.session.get(DRAFT)
+    if isinstance(token, str):
+        services.release_holds(token)
     treatments = Treatment.objects.active().select_related("protocol")
     return render(request, "portal/book_start.html", {"treatments": treatments})
 
@@ -381,7 +387,7 @@ def _book(draft: Draft, *, patient: Patient, choice: str, sessions: int, user, n
 def _guest_patient(request, draft: Draft) -> Patient | None:
     """The new patient this draft already made an account for (a first confirm that was then
     refused, e.g. the time was taken): confirming again books for them, no second account."""
-    patient = draft.patient
+    patient = draft_patient_here(request, draft)
     if patient is None or patient.user is None or patient.user.is_active:
         return None
     return patient

@@ -107,8 +107,22 @@ def update_draft(request, **changes) -> None:
     row.save(update_fields=["data", "updated_at"])
 
 
+DRAFT_PATIENT = "booking_draft_patient"  # the new patient this browser typed in for the draft
+
+
 def attach_patient(request, patient: Patient) -> None:
+    """The draft is for this new patient; only this browser may book for them again."""
     BookingDraft.objects.filter(pk=request.session.get(DRAFT)).update(patient=patient)
+    request.session[DRAFT_PATIENT] = patient.pk
+
+
+def draft_patient_here(request, draft: "Draft") -> Patient | None:
+    """The draft's new patient, when this browser is the one that typed their details (a
+    continue link opened elsewhere never shows or reuses them)."""
+    patient = draft.patient
+    if patient is None or request.session.get(DRAFT_PATIENT) != patient.pk:
+        return None
+    return patient
 
 
 def resume(request, token: str) -> bool:
@@ -167,6 +181,7 @@ def load_draft(request) -> Draft | None:
 def forget_draft(request) -> None:
     """The booking was made (or abandoned): drop the draft and give back its hold."""
     token = request.session.pop(DRAFT, None)
+    request.session.pop(DRAFT_PATIENT, None)
     if isinstance(token, str):
         BookingDraft.objects.filter(pk=token).delete()  # its holds go with it
 
