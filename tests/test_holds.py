@@ -166,3 +166,14 @@ def test_two_drafts_racing_for_one_slot_one_wins(clinic, now):
 
     assert sorted(outcomes) == ["held"] + ["taken"] * 3
     assert Hold.objects.count() == 1
+
+
+def test_the_periodic_task_sweeps_expired_holds(clinic, now):
+    import time_machine
+
+    from booking.tasks import sweep_expired_holds
+
+    _hold(clinic, _draft(now), at(TUESDAY, 10), now)
+    with time_machine.travel(now + timedelta(minutes=11), tick=False):
+        assert sweep_expired_holds() == {"holds": 1, "drafts": 0}
+    assert not Hold.objects.exists()

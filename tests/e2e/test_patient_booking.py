@@ -161,6 +161,44 @@ def test_a_new_patient_books_a_four_session_course_in_six_screens(live_server, p
     check(phone)
 
 
+def test_a_returning_patient_signs_in_with_an_emailed_code_while_booking(
+    live_server, phone, open_clinic
+):
+    patient = factories.PatientFactory(
+        user__username="ana@example.com", user__email="ana@example.com"
+    )
+    base = live_server.url
+    phone.goto(base + "/book/")
+    phone.get_by_role("link", name=re.compile("Microneedling")).click()
+    phone.locator("#week button.slot").first.click()
+    phone.wait_for_url(re.compile("/book/screening/"))
+    for radio in phone.get_by_role("radio", name="No").all():
+        radio.check()
+    phone.get_by_role("button", name="Continue").click()
+    phone.wait_for_url(re.compile("/book/review/"))
+    phone.get_by_role("link", name="Sign in with a code we email you").click()
+
+    phone.wait_for_url(re.compile("/book/account/"))
+    check(phone)
+    phone.locator("#id_email").fill("ana@example.com")
+    phone.get_by_role("button", name="Email me a sign-in code").click()
+    phone.wait_for_url(re.compile("/book/account/"))
+    check(phone)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    phone.get_by_label("Code from the email").fill(code)
+    phone.get_by_role("button", name="Sign in and continue").click()
+
+    phone.wait_for_url(re.compile("/book/review/"))
+    check(phone)
+    assert phone.get_by_text(patient.full_name).first.is_visible()
+    phone.get_by_role("button", name="Book this session only").click()
+    phone.wait_for_url(re.compile("/book/done/"))
+    assert Appointment.objects.get().patient == patient
+
+    phone.goto(base + "/accounts/code/")
+    check(phone)
+
+
 def test_a_patient_with_active_acne_is_offered_a_consultation(live_server, phone, open_clinic):
     patient = factories.PatientFactory(
         user__username="ana@example.com", user__email="ana@example.com"
