@@ -45,7 +45,7 @@ class SignUpForm(forms.Form):
     )
     sms_consent = forms.BooleanField(label="Text me reminders", required=False)
 
-    helper = form_helper(
+    FIELDS = (
         Div(
             Div("first_name", css_class="col-sm-6"),
             Div("last_name", css_class="col-sm-6"),
@@ -56,8 +56,10 @@ class SignUpForm(forms.Form):
         "date_of_birth",
         "email_consent",
         "sms_consent",
-        submit="Create my account",
     )
+    helper = form_helper(*FIELDS, submit="Create my account")
+    # Inside the booking's review form, whose buttons confirm the booking.
+    inline_helper = form_helper(*FIELDS)
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -82,6 +84,63 @@ class SignInForm(AuthenticationForm):
 
 class ChoosePasswordForm(SetPasswordForm):
     helper = form_helper("new_password1", "new_password2", submit="Save and continue")
+
+
+class ConfirmEmailForm(SetPasswordForm):
+    """The emailed link's page: confirming the address is the button; a password is optional
+    (without one, the patient signs in with an emailed code)."""
+
+    helper = form_helper("new_password1", "new_password2", submit="Confirm my email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("new_password1", "new_password2"):
+            self.fields[name].required = False
+        self.fields["new_password1"].label = "Password (optional)"
+        self.fields[
+            "new_password1"
+        ].help_text = "Leave it empty to sign in with a code we email you instead."
+
+    def _blank(self) -> bool:
+        data = self.data
+        return not (data.get("new_password1") or data.get("new_password2"))
+
+    def clean(self):
+        if self._blank():
+            return self.cleaned_data
+        if not self.data.get("new_password2"):
+            self.add_error("new_password2", "Please type the password a second time.")
+        return super().clean()
+
+    def save(self, commit=True):
+        if self._blank():
+            if not self.user.has_usable_password():
+                self.user.set_unusable_password()
+            if commit:
+                self.user.save()
+            return self.user
+        return super().save(commit=commit)
+
+
+class RequestCodeForm(forms.Form):
+    """A returning patient's email, to send them a one-time sign-in code."""
+
+    email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
+    helper = form_helper("email", submit="Email me a sign-in code")
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class EmailCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the email",
+        max_length=12,
+        widget=forms.TextInput(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+    helper = form_helper("code", submit="Sign in and continue")
 
 
 class CodeForm(forms.Form):

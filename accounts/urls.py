@@ -7,6 +7,7 @@ from accounts import two_factor_views, views
 
 urlpatterns = [
     path("accounts/login/", views.sign_in, name="login"),
+    path("accounts/code/", views.code_sign_in, name="code_sign_in"),
     path("accounts/logout/", views.sign_out, name="logout"),
     path("accounts/two-factor/", two_factor_views.overview, name="two_factor"),
     path("accounts/two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),

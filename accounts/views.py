@@ -24,10 +24,18 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts import landing, tokens, two_factor
-from accounts.forms import ChoosePasswordForm, SignInForm, SignUpForm
+from accounts import landing, login_codes, tokens, two_factor
+from accounts.forms import (
+    ChoosePasswordForm,
+    ConfirmEmailForm,
+    EmailCodeForm,
+    RequestCodeForm,
+    SignInForm,
+    SignUpForm,
+)
 from accounts.ratelimit import SignInAttempt, over_limit, too_many_requests
 from booking import services
+from notifications import sms
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
@@ -62,6 +70,82 @@ def _activation_link(request, user) -> str:
     return request.build_absolute_uri(path)
 
 
+def send_booking_welcome(request, user) -> None:
+    """After a new patient's booking: confirm the address (and, if they like, a password)."""
+    _send(request, "booking_welcome", user, link=_activation_link(request, user))
+
+
+CODE_EMAIL = "sign_in_code_email"  # the session key of the address a sign-in code went to
+
+
+def send_login_code(
+    request, email: str, *, by_sms: bool = False, draft_token: str | None = None
+) -> None:
+    """Send a one-time sign-in code (accounts.login_codes) if `email` has a patient account:
+    by email, or by SMS to a patient who agreed to texts (a text names no treatment); the
+    emailed one links back to the booking being made. The address is remembered either way
+    and the page answers the same, so nobody learns whether it has an account."""
+    request.session[CODE_EMAIL] = email
+    user = services.account_for_email(email)
+    if user is None or not login_codes.may_use_codes(user):
+        return
+    if not user.is_active and services.pending_sign_up(user, now=timezone.now()) is None:
+        return  # deactivated by staff
+    patient = getattr(user, "patient", None)
+    if by_sms and patient is not None and patient.sms_consent and patient.phone:
+        code = login_codes.issue_code(user)
+        sms.get_backend().send(
+            sms.SMSMessage(to=str(patient.phone), body=f"Your skinclinic sign-in code: {code}")
+        )
+        return
+    resume = (
+        request.build_absolute_uri(reverse("book_continue", args=[draft_token]))
+        if draft_token
+        else ""
+    )
+    _send(request, "login_code", user, code=login_codes.issue_code(user), resume=resume)
+
+
+def signed_in_with_code(request, code: str) -> bool:
+    """Sign in the account the last code went to, if `code` is right. An account still
+    waiting for its sign-up link is confirmed by it (the code proves the mailbox)."""
+    user = services.account_for_email(request.session.get(CODE_EMAIL) or "")
+    if user is None or not login_codes.check_code(user, code):
+        return False
+    if not user.is_active:
+        try:
+            services.complete_sign_up(user, now=timezone.now())
+        except services.SignUpClosed:
+            return False
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(CODE_EMAIL, None)
+    return True
+
+
+def code_sign_in(request):
+    """Sign in without a password: a 6-digit code by email (or SMS), then your landing page."""
+    ask = RequestCodeForm(request.POST if "email" in request.POST else None)
+    code_form = EmailCodeForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST" and ask.is_bound:
+        if over_limit(request, "sign-up"):
+            return too_many_requests(request, "sign-up")
+        if ask.is_valid():
+            send_login_code(request, ask.cleaned_data["email"], by_sms="sms" in request.POST)
+            return redirect("code_sign_in")
+    elif request.method == "POST" and code_form.is_bound:
+        if over_limit(request, "sign-in"):
+            return too_many_requests(request, "sign-in")
+        if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
+            return redirect(landing.after_sign_in_url(request))
+        code_form.add_error("code", "That code is not right or has expired. Ask for a new one.")
+    return render(
+        request,
+        "registration/code_sign_in.html",
+        {"ask_form": ask, "code_form": code_form, "code_email": request.session.get(CODE_EMAIL)},
+        status=400 if code_form.errors or (ask.is_bound and not ask.is_valid()) else 200,
+    )
+
+
 def sign_up(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
@@ -94,8 +178,9 @@ def sign_up_sent(request):
 
 
 def activate(request, uidb64, token):
-    """The emailed link: choose a password, then you are signed in. Only a sign-up still
-    waiting for its link opens; a deactivated account never does, whatever the link."""
+    """The emailed link: confirm the address (a password is optional), then you are signed
+    in. Only a sign-up still waiting for its link opens; a deactivated account never does,
+    whatever the link. Opening the link (GET) changes nothing: mail scanners open links."""
     user = _user_from_link(uidb64)
     if (
         user is None
@@ -103,7 +188,7 @@ def activate(request, uidb64, token):
         or not activation_tokens.check_token(user, token)
     ):
         return _link_closed(request)
-    form = ChoosePasswordForm(user, request.POST or None)
+    form = ConfirmEmailForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.complete_sign_up(form.save(commit=False), now=timezone.now())

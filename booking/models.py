@@ -662,3 +662,58 @@ class WaitlistEntry(models.Model):
 
     def __str__(self):
         return f"{self.patient} waiting for {self.treatment} at {self.location}"
+
+
+class BookingDraft(models.Model):
+    """A patient's booking in progress, kept server-side under a random token so it survives a
+    change of browser: the session, a "continue on another device" link and the emailed links
+    all carry only the token. `data` holds the choices (ids, the start, health answers), never
+    contact details. Drafts nobody touched for DRAFT_LIFETIME are swept away with their holds.
+    """
+
+    token = models.CharField(max_length=64, primary_key=True)
+    data = models.JSONField(default=dict)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"booking draft {self.token[:6]}…"
+
+
+class Hold(models.Model):
+    """A time a patient picked and is still booking: the aesthetician and room are kept for
+    them, the same intervals an appointment would hold ([start, held_until) for the room,
+    [provider_start, held_until) for the aesthetician), until `expires_at`.
+
+    Two holds never overlap on one aesthetician or one room: PostgreSQL exclusion constraints
+    (migration 0015) decide, so two drafts racing for one slot cannot both win. An expired hold
+    is ignored by availability and deleted before a new hold is placed (and by a periodic
+    sweep). Write through booking.services.holds.
+    """
+
+    draft = models.ForeignKey(BookingDraft, on_delete=models.CASCADE, related_name="holds")
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="holds")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="holds")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="holds")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    provider_start = models.DateTimeField()
+    held_until = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(provider_start__gte=F("start"))
+                & Q(provider_start__lt=F("end"))
+                & Q(held_until__gte=F("end")),
+                name="hold_times_consistent",
+            ),
+        ]
+        # No-overlap between holds: exclusion constraints in migration 0015.
+
+    def __str__(self):
+        return f"hold on {self.provider} at {self.start:%Y-%m-%d %H:%M} UTC"

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 from django.core.signals import request_finished, request_started
 from django.db.models import BigIntegerField, Func, Q
+from django.utils import timezone
 
 from booking import availability
 from booking.models import (
     Appointment,
     ClosedDay,
+    Hold,
     Location,
     Provider,
     Room,
@@ -223,9 +225,15 @@ def load_schedules(
     last_day: date,
     provider_ids: list[int] | None = None,
     exclude_appointment_id: int | None = None,
+    now: datetime | None = None,
+    exclude_draft: str | None = None,
 ) -> Schedules:
     """Five queries, whatever the number of providers, rooms, days or appointments (three when
-    this request already loaded this treatment at this location)."""
+    this request already loaded this treatment at this location).
+
+    Busy: active appointments and the holds (booking.models.Hold) not expired at `now`
+    (default: the current time), in the same query; `exclude_draft` leaves out the holds of
+    that draft (a patient does not compete with their own hold)."""
     tz = location.zone
     start, end = local_day_bounds(tz, first_day, last_day)
     staffing = _staffing(treatment, location, provider_ids)
@@ -257,6 +265,24 @@ def load_schedules(
     )
     if exclude_appointment_id is not None:
         held = held.exclude(pk=exclude_appointment_id)
+    holds = (
+        Hold.objects.filter(
+            Q(provider_id__in=ids) | Q(room_id__in=room_ids),
+            start__lt=end,
+            held_until__gt=start,
+            expires_at__gt=now or timezone.now(),
+        )
+        .exclude(draft_id=exclude_draft or "")
+        .order_by()
+        .values_list(
+            "provider_id",
+            "room_id",
+            Epoch("start"),
+            Epoch("provider_start"),
+            Epoch("held_until", end=True),
+        )
+    )
+    held = held.union(holds, all=True)
     for provider_id, room_id, appt_start, provider_start, held_until in held:
         provider_busy[provider_id].append((provider_start, held_until))
         room_busy[room_id].append((appt_start, held_until))

@@ -14,6 +14,7 @@ urlpatterns = [
     path("book/consultation-first/", flow.book_consult_first, name="book_consult_first"),
     path("book/offer-consultation/", flow.book_consultation, name="book_consultation"),
     path("book/account/", flow.book_account, name="book_account"),
+    path("book/continue/<str:token>/", flow.book_continue, name="book_continue"),
     path("book/review/", flow.book_review, name="book_review"),
     path("book/done/<int:pk>/", flow.book_done, name="book_done"),
     path("book/<slug:slug>/", flow.book_location, name="book_location"),

@@ -438,7 +438,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_due_messages",
         "schedule": float(REMINDERS_DISPATCH_EVERY),
         "options": {"expires": max(5, REMINDERS_DISPATCH_EVERY - 5)},
-    }
+    },
+    # Expired holds are already ignored; this only keeps the tables small.
+    "sweep-expired-holds": {
+        "task": "booking.tasks.sweep_expired_holds",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 # Mail and SMS: printed to the console unless configured.

@@ -82,6 +82,7 @@ def screening_rules(treatment):
             code=rule.code,
             defaults={
                 "question": rule.question,
+                "condition": rule.condition,
                 "outcome": rule.outcome.value,
                 "lookback_days": rule.lookback_days,
                 "explanation": rule.explanation,

@@ -54,7 +54,8 @@ def test_signing_up_emails_a_link_to_choose_a_password(client, db):
 
     link = link_in(mail.outbox[0])
     page = client.get(link)
-    assert "Choose your password" in page.content.decode()
+    assert "Confirm your email" in page.content.decode()
+    assert "Password (optional)" in page.content.decode()
     done = client.post(
         link, {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"}
     )
@@ -64,6 +65,30 @@ def test_signing_up_emails_a_link_to_choose_a_password(client, db):
     assert user.is_active
     assert client.get(reverse("my_appointments")).status_code == 200
     assert client.get(link).status_code == 400  # used once
+    assert user.check_password("a long new secret 42")
+
+
+def test_the_emailed_link_confirms_the_address_without_a_password(client, db):
+    client.post(reverse("sign_up"), SIGN_UP)
+    link = link_in(mail.outbox[0])
+
+    assert client.get(link).status_code == 200  # opening it (a mail scanner) changes nothing
+    assert not User.objects.get(email="maya@example.com").is_active
+    done = client.post(link, {"new_password1": "", "new_password2": ""})
+
+    assert done["Location"] == reverse("my_appointments")
+    user = User.objects.get(email="maya@example.com")
+    assert user.is_active and not user.has_usable_password()
+
+
+def test_a_password_typed_once_is_asked_again_not_ignored(client, db):
+    client.post(reverse("sign_up"), SIGN_UP)
+    link = link_in(mail.outbox[0])
+
+    page = client.post(link, {"new_password1": "a long new secret 42", "new_password2": ""})
+
+    assert "type the password a second time" in page.content.decode()
+    assert not User.objects.get(email="maya@example.com").is_active
 
 
 def test_signing_up_with_a_known_email_looks_the_same_and_tells_the_owner(client, db):

@@ -45,6 +45,19 @@ def test_a_treatment_page_states_the_protocol_in_plain_words(client, demo):
     assert "$350" in response.text
 
 
+def test_who_it_is_not_for_names_the_conditions(client, demo):
+    response = client.get(reverse("treatment_detail", args=["microneedling"]))
+
+    page = response.text
+    section = page[page.index("Who it is not for") :]
+    for condition in (
+        "Pregnancy or breastfeeding",
+        "Active acne breakouts in the area",
+        "A history of keloid or raised scars",
+    ):
+        assert f"<strong>{condition}</strong>" in section
+
+
 def test_a_treatment_without_a_protocol_shows_no_course(client, demo):
     response = client.get(reverse("treatment_detail", args=["hydrafacial"]))
 

@@ -1,6 +1,6 @@
 """The online booking flow under /book/: times, review, whole courses, taken meanwhile."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -8,7 +8,14 @@ from django.test import Client
 from django.urls import reverse
 
 from booking import services
-from booking.models import Appointment, ClosedDay, ScreeningAnswer, TreatmentPlan
+from booking.models import (
+    Appointment,
+    BookingDraft,
+    ClosedDay,
+    Hold,
+    ScreeningAnswer,
+    TreatmentPlan,
+)
 from tests import factories
 from tests.helpers import NEW_YORK, at, sign_in
 
@@ -22,8 +29,12 @@ def times_url(clinic, **query):
     return url + "?" + "&".join(f"{k}={v}" for k, v in {"with": "any", **query}.items())
 
 
-def choose(client, clinic, start: datetime):
-    return client.post(times_url(clinic), {"start": start.isoformat()})
+def choose(client, clinic, start: datetime, **kwargs):
+    return client.post(times_url(clinic), {"start": start.isoformat()}, **kwargs)
+
+
+def draft_of(client) -> dict:
+    return BookingDraft.objects.get(pk=client.session["booking_draft"]).data
 
 
 def answer_all_no(client, rules):
@@ -88,15 +99,27 @@ def test_first_available_shows_each_time_once_and_books_whoever_is_free_then(
     assert (visit.start, visit.provider) == (at(TUESDAY, 10), second)
 
 
-def test_choosing_a_time_keeps_it_in_the_session_and_writes_nothing(
+def test_choosing_a_time_holds_it_in_a_draft_and_books_nothing(
     signed_in, clinic, frozen, screening_rules
 ):
     response = choose(signed_in, clinic, at(TUESDAY, 10))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("book_screening")
-    assert signed_in.session["booking_draft"]["start"] == "2027-03-02T10:00:00-05:00"
+    assert draft_of(signed_in)["start"] == "2027-03-02T10:00:00-05:00"
+    assert Hold.objects.get().start == at(TUESDAY, 10)
     assert Appointment.objects.count() == 0
+
+
+def test_a_time_someone_else_holds_is_refused_at_the_times_step(
+    signed_in, clinic, frozen, screening_rules
+):
+    choose(Client(), clinic, at(TUESDAY, 10))  # a visitor holds 10:00
+
+    response = choose(signed_in, clinic, at(TUESDAY, 10), follow=True)
+
+    assert "That time is already taken" in response.content.decode()
+    assert Hold.objects.count() == 1
 
 
 def test_an_unreadable_time_is_a_message_not_an_error(signed_in, clinic, frozen):
@@ -127,6 +150,7 @@ def test_a_patient_books_a_whole_course_of_four(
     assert visits[0].start == at(TUESDAY, 10)
     assert response["Location"] == reverse("book_done", args=[visits[0].pk])
     assert "booking_draft" not in signed_in.session
+    assert not Hold.objects.exists()
     answers = ScreeningAnswer.objects.filter(patient=patient)
     assert answers.count() == len(screening_rules)
     assert {a.answered_at for a in answers} == {frozen}
@@ -183,22 +207,26 @@ def test_a_time_taken_meanwhile_offers_nearby_times_and_keeps_the_choices(
     choose(signed_in, clinic, at(TUESDAY, 10))
     answer_all_no(signed_in, screening_rules)
     signed_in.get(reverse("book_review") + "?sessions=4")
-    services.book_appointment(
-        patient=factories.PatientFactory(),
-        treatment=clinic["treatment"],
-        location=clinic["location"],
-        start=at(TUESDAY, 10),
-        now=frozen,
-        staff=True,  # someone else, booked by the desk
-    )
+    desk = {
+        "patient": factories.PatientFactory(),
+        "treatment": clinic["treatment"],
+        "location": clinic["location"],
+        "start": at(TUESDAY, 10),
+        "staff": True,  # someone else, booked by the desk
+    }
+    with pytest.raises(services.SlotTaken):  # held for the patient
+        services.book_appointment(now=frozen, **desk)
+    later = frozen + timedelta(minutes=services.HOLD_MINUTES)
+    with time_machine.travel(later, tick=False):
+        services.book_appointment(now=later, **desk)  # the hold ran out
 
-    response = signed_in.post(reverse("book_review"), {"choice": "all", "sessions": "4"})
+        response = signed_in.post(reverse("book_review"), {"choice": "all", "sessions": "4"})
 
     assert response.status_code == 409
     page = response.content.decode()
     assert "That time was just taken" in page
     assert 'value="2027-03-02T11:45:00-05:00"' in page  # the next free time that morning
-    draft = signed_in.session["booking_draft"]
+    draft = draft_of(signed_in)
     assert draft["sessions"] == 4 and draft["answers"]
 
     picked = signed_in.post(reverse("book_review"), {"start": "2027-03-02T11:45:00-05:00"})
@@ -210,30 +238,35 @@ def test_a_time_taken_meanwhile_offers_nearby_times_and_keeps_the_choices(
 def test_a_taken_time_is_caught_before_confirming_too(signed_in, clinic, frozen, screening_rules):
     choose(signed_in, clinic, at(TUESDAY, 10))
     answer_all_no(signed_in, screening_rules)
-    services.book_appointment(
-        patient=factories.PatientFactory(),
-        treatment=clinic["treatment"],
-        location=clinic["location"],
-        start=at(TUESDAY, 10, 30),
-        now=frozen,
-        staff=True,  # someone else, booked by the desk
-    )
+    later = frozen + timedelta(minutes=services.HOLD_MINUTES + 1)
+    with time_machine.travel(later, tick=False):
+        services.book_appointment(
+            patient=factories.PatientFactory(),
+            treatment=clinic["treatment"],
+            location=clinic["location"],
+            start=at(TUESDAY, 10, 30),
+            now=later,
+            staff=True,  # someone else, booked by the desk once the hold ran out
+        )
 
-    response = signed_in.get(reverse("book_review"))
+        response = signed_in.get(reverse("book_review"))
 
     assert response.status_code == 409
     assert "That time was just taken" in response.content.decode()
 
 
-def test_a_visitor_signs_in_after_the_health_questions(client, clinic, frozen, screening_rules):
+def test_a_visitor_gives_details_on_the_review_page_after_the_health_questions(
+    client, clinic, frozen, screening_rules
+):
     choose(client, clinic, at(TUESDAY, 10))
 
     response = answer_all_no(client, screening_rules)
 
-    assert response["Location"] == reverse("book_account")
-    page = client.get(reverse("book_account")).content.decode()
-    assert "I have an account" in page and "I'm new here" in page
-    assert client.get(reverse("book_review"))["Location"] == reverse("book_account")
+    assert response["Location"] == reverse("book_review")
+    page = client.get(reverse("book_review")).content.decode()
+    assert "I'm new here" in page and 'name="date_of_birth"' in page
+    assert 'type="password"' not in page and "autofocus" not in page
+    assert page.index("I'm new here") < page.index("Sign in with a code")
 
 
 def test_the_review_asks_for_answers_first(signed_in, clinic, frozen, screening_rules):
@@ -328,13 +361,11 @@ def test_an_evening_booking_without_questions_uses_the_clinics_date(client, pati
 def test_a_time_never_offered_says_why_instead_of_just_taken(
     signed_in, clinic, frozen, screening_rules, start, reason
 ):
-    choose(signed_in, clinic, start)
-    answer_all_no(signed_in, screening_rules)
-
-    page = signed_in.get(reverse("book_review")).content.decode()
+    page = choose(signed_in, clinic, start, follow=True).content.decode()
 
     assert "That time was just taken" not in page
     assert reason in page
+    assert not Hold.objects.exists()
 
 
 def test_the_time_picker_does_not_offer_a_closed_day_and_choosing_it_says_why(
@@ -345,15 +376,11 @@ def test_the_time_picker_does_not_offer_a_closed_day_and_choosing_it_says_why(
     )
     with time_machine.travel(datetime(2026, 12, 28, 8, tzinfo=NEW_YORK), tick=False):
         page = signed_in.get(times_url(clinic, week="2026-12-28")).content.decode()
-        choose(signed_in, clinic, datetime(2027, 1, 1, 10, tzinfo=NEW_YORK))
-        answer_all_no(signed_in, screening_rules)
-        review = signed_in.get(reverse("book_review"))
-        booked = signed_in.post(reverse("book_review"), {"choice": "one", "sessions": "3"})
+        refused = choose(signed_in, clinic, datetime(2027, 1, 1, 10, tzinfo=NEW_YORK), follow=True)
 
     assert 'value="2026-12-31T10:00:00-05:00"' in page
     assert 'value="2027-01-01T' not in page
-    # A time typed in by hand is caught on the review page, with the reason, and not booked.
-    reason = "The clinic is closed that day (New Year&#x27;s Day)."
-    assert reason in review.content.decode()
-    assert reason in booked.content.decode()
+    # A time typed in by hand is refused with the reason, and nothing is held.
+    assert "The clinic is closed that day (New Year&#x27;s Day)." in refused.content.decode()
+    assert not Hold.objects.exists()
     assert Appointment.objects.count() == 0

@@ -124,6 +124,12 @@ class ScreeningRule(models.Model):
 
     code = models.SlugField(unique=True)
     question = models.CharField(max_length=200)
+    condition = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text='The condition named plainly, for "Who it is not for": "Pregnancy or '
+        'breastfeeding".',
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     lookback_days = models.PositiveIntegerField(
         null=True,
@@ -147,4 +153,5 @@ class ScreeningRule(models.Model):
             outcome=screening.Outcome(self.outcome),
             lookback_days=self.lookback_days,
             explanation=self.explanation,
+            condition=self.condition,
         )

@@ -38,6 +38,7 @@ class Rule:
     outcome: Outcome
     lookback_days: int | None = None
     explanation: str = ""
+    condition: str = ""  # what the question is about, named plainly ("Pregnancy or breastfeeding")
 
     def fires(self, answer: Answer, *, today: date) -> bool:
         """True when ``answer`` triggers this rule.
@@ -129,6 +130,7 @@ def answers_are_current(answered_on: date, *, today: date, max_age_days: int = 0
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         code="active_infection",
+        condition="An active skin infection in the area, such as cold sores",
         question="Do you have an active skin infection (such as cold sores) in the area?",
         outcome=Outcome.NOT_NOW,
         explanation="We need to wait until the infection has fully healed. "
@@ -136,6 +138,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="active_acne",
+        condition="Active acne breakouts in the area",
         question="Do you have active acne breakouts in the area to be treated?",
         outcome=Outcome.NOT_NOW,
         explanation="Treating over active breakouts can spread inflammation. "
@@ -143,6 +146,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="pregnancy",
+        condition="Pregnancy or breastfeeding",
         question="Are you pregnant or breastfeeding?",
         outcome=Outcome.NOT_NOW,
         explanation="We do not offer this treatment during pregnancy or breastfeeding. "
@@ -150,6 +154,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="fitzpatrick_iv_vi",
+        condition="Skin that tans easily and rarely burns (skin types IV to VI)",
         question="Does your skin tan easily and rarely or never burn (skin type IV to VI)?",
         outcome=Outcome.CONSULT_FIRST,
         explanation="Deeper skin tones can react with dark marks, "
@@ -157,12 +162,14 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="keloid_history",
+        condition="A history of keloid or raised scars",
         question="Have you ever had keloid or raised scars?",
         outcome=Outcome.CONSULT_FIRST,
         explanation="We start with a consultation to check the treatment is safe for your skin.",
     ),
     Rule(
         code="isotretinoin",
+        condition="Isotretinoin (Accutane, Roaccutane) in the last 6 months",
         question="Have you taken isotretinoin (Accutane, Roaccutane) in the last 6 months?",
         outcome=Outcome.PROVIDER_REVIEW,
         lookback_days=183,

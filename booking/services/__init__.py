@@ -34,6 +34,15 @@ from booking.services.errors import (
     SlotTaken,
     TooManyBookings,
 )
+from booking.services.holds import (
+    HOLD_MINUTES,
+    booking_from_draft,
+    hold_time,
+    live_hold,
+    new_draft,
+    release_holds,
+    sweep_expired,
+)
 from booking.services.limits import check_booking_limit
 from booking.services.patients import (
     SIGN_UP_FIELDS,
@@ -151,4 +160,11 @@ __all__ = [
     "start_sign_up",
     "why_not_bookable",
     "validate_answers",
+    "HOLD_MINUTES",
+    "booking_from_draft",
+    "hold_time",
+    "live_hold",
+    "new_draft",
+    "release_holds",
+    "sweep_expired",
 ]

@@ -42,11 +42,13 @@ def propose_plan(
     now: datetime,
     provider: Provider | None = None,
     staff: bool = False,
+    exclude_draft: str | None = None,
 ) -> list[Proposal]:
     """Propose a time for every initial session: the same aesthetician, weekday and
     wall-clock time as the first where free, else the closest in the session's window.
     Maintenance sessions are listed with their windows; they are booked when recalled.
-    `first_start` is an exact first visit (a datetime) or a day to find the first one in."""
+    `first_start` is an exact first visit (a datetime) or a day to find the first one in;
+    `exclude_draft` is the booking draft asking, whose own held time counts as free."""
     protocol = treatment.protocol_or_none
     if protocol is None:
         raise BookingError("This treatment is not a course of sessions.")
@@ -66,6 +68,8 @@ def propose_plan(
         first_day=first_day,
         last_day=first_day + timedelta(days=(sessions - 1) * rules.interval_max_days),
         provider_ids=[provider.pk] if provider else None,
+        now=now,
+        exclude_draft=exclude_draft,
     )
     first_rules = rules_for(schedules, staff=staff)
     later_rules = rules_for(schedules, staff=staff, later_session=True)

@@ -200,11 +200,12 @@ def why_not_bookable(
     start: datetime,
     now: datetime,
     staff: bool = False,
+    exclude_draft: str | None = None,
 ) -> BookingError | None:
     """None if `start` can be booked now, else the refusal booking it would meet: SlotTaken
     only for a time that is bookable but held by someone else, otherwise the real reason (in
     the past, a closed day, outside working hours, off the time grid, not offered by that
-    aesthetician)."""
+    aesthetician). The holds of `exclude_draft` (the draft asking) count as free."""
     day = location.local(start).date()
     schedules = queries.load_schedules(
         treatment=treatment,
@@ -212,6 +213,8 @@ def why_not_bookable(
         first_day=day,
         last_day=day,
         provider_ids=[provider_id] if provider_id else None,
+        now=now,
+        exclude_draft=exclude_draft,
     )
     try:
         find_slot(start, schedules, provider_id, staff=staff, now=now)

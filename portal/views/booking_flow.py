@@ -1,13 +1,21 @@
-"""The booking flow under /book/: treatment, location, aesthetician, time, then the safety
-screening, an account, and the review page that books one visit or a whole course.
+"""The booking flow under /book/: treatment (location), time, the safety screening, then one
+review page with the contact details inline that books one visit or a whole course.
 
-The choices live in the session draft (portal/views/draft.py) and nothing is written until
-the patient confirms. Every write goes through booking.services with now=timezone.now().
+The choices live in a server-side draft (portal/views/draft.py) whose token the session and
+the emailed links carry; picking a time holds it. A new patient types name, email, phone,
+date of birth and consents on the review page, with no password: confirming makes an account
+waiting for its email link (booking.services.start_sign_up) and the booking at once; the
+email then confirms the address and offers a password. An email that already has an account
+is never booked into silently: a one-time code goes to that mailbox, and only typing it signs
+the patient in (see the account step). Every write goes through booking.services with
+now=timezone.now().
 """
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,13 +23,25 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.forms import SignInForm, SignUpForm
+from accounts.forms import EmailCodeForm, RequestCodeForm, SignUpForm
 from accounts.ratelimit import over_limit, too_many_requests
-from accounts.roles import own_or_404, patient_of, patient_required
+from accounts.roles import own_or_404, patient_of
+from accounts.views import CODE_EMAIL, send_booking_welcome, send_login_code, signed_in_with_code
 from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
-from portal.views.draft import DRAFT, Draft, load_draft, save_draft, start_over, update_draft
+from portal.views.draft import (
+    DRAFT,
+    Draft,
+    attach_patient,
+    draft_patient_here,
+    forget_draft,
+    load_draft,
+    resume,
+    save_draft,
+    start_over,
+    update_draft,
+)
 from portal.views.my import patient_visits
 from portal.views.times import ANY, build_week, free_slots, render_week
 from treatments import protocols, screening
@@ -71,6 +91,10 @@ def _consultation() -> Treatment | None:
 
 
 def book_start(request):
+    """The treatments. Coming back here gives back a time held by an unfinished draft."""
+    token = request.session.get(DRAFT)
+    if isinstance(token, str):
+        services.release_holds(token)
     treatments = Treatment.objects.active().select_related("protocol")
     return render(request, "portal/book_start.html", {"treatments": treatments})
 
@@ -88,7 +112,9 @@ def book_location(request, slug):
     treatment = get_object_or_404(Treatment.objects.active(), slug=slug)
     places = list(_offering(treatment))
     if len(places) == 1:
-        return redirect("book_provider", slug=treatment.slug, location_slug=places[0].slug)
+        # Straight to the times: they list every aesthetician, "first available" first.
+        times = reverse("book_times", args=[treatment.slug, places[0].slug])
+        return redirect(f"{times}?with={ANY}")
     return render(
         request, "portal/book_location.html", {"treatment": treatment, "locations": places}
     )
@@ -127,13 +153,17 @@ def book_times(request, slug, location_slug):
         if not form.is_valid():
             messages.error(request, "Please pick one of the times shown.")
             return redirect(request.get_full_path())
-        save_draft(
-            request,
-            treatment=treatment,
-            location=location,
-            provider=provider,
-            start=form.cleaned_data["start"],
-        )
+        try:
+            save_draft(
+                request,
+                treatment=treatment,
+                location=location,
+                provider=provider,
+                start=form.cleaned_data["start"],
+            )
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect(request.get_full_path())
         return redirect("book_screening")
     now = timezone.now()
     week = build_week(
@@ -165,7 +195,7 @@ def book_screening(request):
     if not rules:
         today = draft.location.local(timezone.now()).date()
         update_draft(request, answers=[], answered_on=today.isoformat())
-        return redirect("book_review" if patient else "book_account")
+        return redirect("book_review")
     previous = {a.code: a for a in draft.answers} if draft.answers else _last_answers(patient)
     form = ScreeningForm(request.POST or None, rules=rules, previous=previous)
     if request.method == "POST" and form.is_valid():
@@ -190,9 +220,7 @@ def book_screening(request):
                 patient=patient, treatment=draft.treatment, answers=draft.answers or [], now=now
             )
         result = _screen(draft, patient, draft.location.local(now).date())
-        return _route_after_screening(result) or redirect(
-            "book_review" if patient else "book_account"
-        )
+        return _route_after_screening(result) or redirect("book_review")
     return render(
         request,
         "portal/book_screening.html",
@@ -236,23 +264,64 @@ def book_consultation(request):
     return redirect("book_provider", slug=consultation.slug, location_slug=location_slug)
 
 
+GUEST_PATIENT = "booked_as_guest"  # the new patient this browser just booked for
+
+
 def book_account(request):
+    """A returning patient signs in with a one-time code emailed to them (no password), then
+    goes back to the review. A new patient never needs this page: the review takes their
+    details inline. The answer is the same whether or not the address has an account."""
     draft = load_draft(request)
     if draft is None:
         return start_over(request)
     if patient_of(request.user):
         return redirect("book_review")
+    email = request.session.get(CODE_EMAIL)
+    ask = RequestCodeForm(request.POST if "email" in request.POST else None)
+    code_form = EmailCodeForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST" and ask.is_bound:
+        if over_limit(request, "sign-up"):
+            return too_many_requests(request, "sign-up")
+        if ask.is_valid():
+            _send_code(request, ask.cleaned_data["email"], by_sms="sms" in request.POST)
+            return redirect("book_account")
+    elif request.method == "POST" and code_form.is_bound and email:
+        if over_limit(request, "sign-in"):
+            return too_many_requests(request, "sign-in")
+        if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
+            return redirect("book_review")
+        code_form.add_error("code", "That code is not right or has expired. Ask for a new one.")
     return render(
         request,
         "portal/book_account.html",
         {
             "draft": draft,
-            "signin_form": SignInForm(request),
-            "signup_form": SignUpForm(),
-            "next": reverse("book_review"),
+            "ask_form": ask,
+            "code_form": code_form,
+            "code_email": email,
             "staff_signed_in": request.user.is_authenticated,
         },
+        status=400 if (ask.is_bound and not ask.is_valid()) or code_form.errors else 200,
     )
+
+
+def _send_code(request, email: str, *, by_sms: bool = False) -> None:
+    send_login_code(request, email, by_sms=by_sms, draft_token=_token(request))
+
+
+def _token(request) -> str | None:
+    draft = load_draft(request)
+    return draft.token if draft else None
+
+
+def book_continue(request, token):
+    """The "continue on another device" and emailed links: open the draft in this browser."""
+    if not resume(request, token):
+        return start_over(request, "That booking link has expired. Let's start again.")
+    draft = load_draft(request)
+    if draft is None:
+        return start_over(request)
+    return redirect("book_review" if draft.answers is not None else "book_screening")
 
 
 def _nearby_times(draft: Draft, *, now: datetime, window=None) -> list[availability.FreeTime]:
@@ -264,7 +333,7 @@ def _nearby_times(draft: Draft, *, now: datetime, window=None) -> list[availabil
     slots = free_slots(
         treatment=draft.treatment,
         location=draft.location,
-        provider_id=draft.provider.pk if draft.provider else None,
+        provider_id=draft.provider.pk if draft.provider and not draft.chose_anyone else None,
         first_day=first_day,
         last_day=last_day,
         now=now,
@@ -315,14 +384,83 @@ def _book(draft: Draft, *, patient: Patient, choice: str, sessions: int, user, n
     return services.book_appointment(patient=patient, start=draft.start, kind=kind, **common)
 
 
+def _guest_patient(request, draft: Draft) -> Patient | None:
+    """The new patient this draft already made an account for (a first confirm that was then
+    refused, e.g. the time was taken): confirming again books for them, no second account."""
+    patient = draft_patient_here(request, draft)
+    if patient is None or patient.user is None or patient.user.is_active:
+        return None
+    return patient
+
+
+def _patient_from_details(request, draft: Draft, form: SignUpForm, *, now: datetime):
+    """The patient a new visitor's details stand for: a new account waiting for its email
+    link, or None when the email already has an account (then a code goes to that mailbox
+    and nothing is booked until it is typed)."""
+    details = form.cleaned_data
+    guest = _guest_patient(request, draft)
+    if guest is not None and guest.user.email == details["email"]:
+        services.record_sign_up(guest.user, now=now, **details)
+        return guest
+    if services.account_for_email(details["email"]) is not None:
+        _send_code(request, details["email"])
+        return None
+    signed_up = services.start_sign_up(now=now, **details)
+    if signed_up.outcome is not services.SignUpOutcome.NEW:  # lost a race for the address
+        _send_code(request, details["email"])
+        return None
+    patient = signed_up.user.patient
+    attach_patient(request, patient)
+    return patient
+
+
+def confirm_booking(request, draft: Draft, *, patient: Patient, choice: str, sessions: int):
+    """Make the booking the patient confirmed, and return its first visit: the draft's hold
+    turns into the visits in one transaction (a refusal keeps the hold). Raises BookingError.
+
+    The one place a booking is made from the flow; a later step (a deposit) hooks in after it
+    through `after_booking`."""
+    now = timezone.now()
+    user = request.user if request.user.is_authenticated else None
+    with services.booking_from_draft(draft.token):
+        return _book(draft, patient=patient, choice=choice, sessions=sessions, user=user, now=now)
+
+
+def after_booking(request, booked: Appointment, *, new_patient: bool):
+    """Where the patient goes once the booking is made (the deposit step will redirect from
+    here): the draft is spent, a new patient gets the email that confirms their address."""
+    forget_draft(request)
+    if new_patient:
+        request.session[GUEST_PATIENT] = booked.patient_id
+        send_booking_welcome(request, booked.patient.user)
+    return redirect("book_done", pk=booked.pk)
+
+
+def _reheld(request, draft: Draft, *, now: datetime) -> bool:
+    """Keep the draft's time held: renew an expired hold if nobody took the time since."""
+    if services.live_hold(draft.token, now=now) is not None:
+        return True
+    try:
+        services.hold_time(
+            draft=draft.token,
+            treatment=draft.treatment,
+            location=draft.location,
+            provider=draft.provider,
+            start=draft.start,
+            now=now,
+        )
+    except services.BookingError:
+        return False
+    return True
+
+
 @never_cache  # health data: no browser or proxy may keep a copy
 def book_review(request):
     draft = load_draft(request)
     if draft is None:
         return start_over(request)
     patient = patient_of(request.user)
-    if patient is None:
-        return redirect("book_account")
+    guest = None if patient else _guest_patient(request, draft)
     now = timezone.now()
     today = draft.location.local(now).date()
     if draft.answers is None or not screening.answers_are_current(draft.answered_on, today=today):
@@ -344,29 +482,63 @@ def book_review(request):
         )
         update_draft(request, sessions=sessions)
 
+    details = None
+    if patient is None and not request.user.is_authenticated:
+        details = SignUpForm(request.POST if "email" in request.POST else None)
+        if guest is not None and not details.is_bound:
+            details = SignUpForm(initial=_details_of(guest))
     problem = None
     taken = False
-    booked = None
     if request.method == "POST" and "start" in request.POST:
         picked = ChooseTimeForm(request.POST)
         if picked.is_valid():
-            update_draft(request, start=picked.cleaned_data["start"].isoformat())
+            try:
+                save_draft(
+                    request,
+                    treatment=draft.treatment,
+                    location=draft.location,
+                    provider=None if draft.chose_anyone else draft.provider,
+                    start=picked.cleaned_data["start"],
+                    plan=draft.plan,
+                )
+            except services.BookingError as error:
+                messages.error(request, error.message)
             return redirect(reverse("book_review") + f"?sessions={sessions}")
     elif request.method == "POST" and form.is_valid():
         if over_limit(request, "booking"):
             return too_many_requests(request, "booking")
         choice = form.cleaned_data.get("choice") or ConfirmForm.BOOK_ONE
-        try:
-            booked = _book(
-                draft, patient=patient, choice=choice, sessions=sessions, user=request.user, now=now
-            )
-        except services.SlotTaken:
-            taken = True
-        except services.BookingError as error:
-            problem = error.message
-        if booked is not None:
-            request.session.pop(DRAFT, None)
-            return redirect("book_done", pk=booked.pk)
+        new_patient = False
+        if details is not None:
+            if not details.is_valid():
+                problem = "Please check your details below."
+            elif over_limit(request, "sign-up"):
+                return too_many_requests(request, "sign-up")
+            else:
+                patient = _patient_from_details(request, draft, details, now=now)
+                if patient is None:
+                    messages.info(
+                        request,
+                        "That email has an account with us, so we sent a sign-in code to it. "
+                        "Type the code to book with your account.",
+                    )
+                    return redirect("book_account")
+                new_patient = True
+        elif patient is None:
+            problem = "Please sign out of the staff account to book as a patient."
+        if patient is not None:
+            try:
+                booked = confirm_booking(
+                    request, draft, patient=patient, choice=choice, sessions=sessions
+                )
+            except services.SlotTaken:
+                taken = True
+            except services.BookingError as error:
+                problem = error.message
+            else:
+                return after_booking(request, booked, new_patient=new_patient)
+    held = not taken and _reheld(request, draft, now=now)
+    taken = taken or not held
 
     proposals = None
     if protocol and not taken:
@@ -378,6 +550,7 @@ def book_review(request):
                 first_start=draft.start,
                 now=now,
                 provider=draft.provider,
+                exclude_draft=draft.token,
             )
         except services.SlotTaken:
             taken = True
@@ -387,9 +560,13 @@ def book_review(request):
         problem = _why_not_bookable(draft, now=now, window=window)
         taken = problem == "taken"
         problem = None if taken else problem
+    hold = services.live_hold(draft.token, now=now)
+    price = draft.treatment.price
+    count = sessions if protocol else 1
     context = {
         "draft": draft,
-        "patient": patient,
+        "patient": patient or guest,
+        "details_form": details,
         "result": result,
         "protocol": protocol,
         "sessions": sessions,
@@ -397,15 +574,24 @@ def book_review(request):
         if protocol
         else (),
         "proposals": proposals,
+        "initial_proposals": [p for p in proposals or () if p.session.kind == protocols.INITIAL],
         "unplaced": [
             p for p in proposals or () if p.slot is None and p.session.kind == protocols.INITIAL
         ],
         "plan_session": session,
         "problem": problem,
         "taken": taken,
+        "hold": hold,
+        "held_minutes": services.HOLD_MINUTES,
+        "total": (price * count).quantize(Decimal("0.01")) if price else None,
+        "continue_url": request.build_absolute_uri(reverse("book_continue", args=[draft.token])),
         "nearby": _nearby_times(draft, now=now, window=window) if taken or problem else [],
     }
     return render(request, "portal/book_review.html", context, status=409 if taken else 200)
+
+
+def _details_of(patient: Patient) -> dict:
+    return {field: getattr(patient, field) for field in services.SIGN_UP_FIELDS}
 
 
 def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
@@ -419,6 +605,7 @@ def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
         provider_id=draft.provider.pk if draft.provider else None,
         start=draft.start,
         now=now,
+        exclude_draft=draft.token,
     )
     if refusal is None:
         return None
@@ -426,9 +613,14 @@ def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
 
 
 @never_cache  # health data: no browser or proxy may keep a copy
-@patient_required
 def book_done(request, pk):
+    """ "Booked": for the signed-in patient, or the new patient this browser just booked for
+    (their account waits for the emailed link)."""
     patient = patient_of(request.user)
+    if patient is None:
+        patient = Patient.objects.filter(pk=request.session.get(GUEST_PATIENT) or 0).first()
+    if patient is None:
+        return redirect_to_login(request.get_full_path())
     appointment = own_or_404(patient_visits(patient), pk=pk)
     visits = (
         patient_visits(patient).filter(plan=appointment.plan).active()
@@ -438,5 +630,10 @@ def book_done(request, pk):
     return render(
         request,
         "portal/book_done.html",
-        {"appointment": appointment, "visits": visits, "plan": appointment.plan},
+        {
+            "appointment": appointment,
+            "visits": visits,
+            "plan": appointment.plan,
+            "unverified": patient.user is not None and not patient.user.is_active,
+        },
     )

@@ -222,14 +222,18 @@ def plan_next(request, pk):
         if not form.is_valid():
             messages.error(request, "Please pick one of the times shown.")
             return redirect(request.get_full_path())
-        save_draft(
-            request,
-            treatment=plan.treatment,
-            location=plan.location,
-            provider=provider,
-            start=form.cleaned_data["start"],
-            plan=plan,
-        )
+        try:
+            save_draft(
+                request,
+                treatment=plan.treatment,
+                location=plan.location,
+                provider=provider,
+                start=form.cleaned_data["start"],
+                plan=plan,
+            )
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect(request.get_full_path())
         return redirect("book_screening")
     now = timezone.now()
     today = plan.location.local(now).date()

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.shortcuts import render
 from django.utils.dates import WEEKDAYS
 
+from accounts.landing import BOOKING_DRAFT
 from booking import availability, queries
 from booking.models import Location, WorkingHours
 from booking.routing import reads_from_replica
@@ -63,6 +64,11 @@ def parse_day(raw: str | None) -> date | None:
         return None
 
 
+def _draft_token(request) -> str | None:
+    token = request.session.get(BOOKING_DRAFT)
+    return token if isinstance(token, str) else None
+
+
 def free_slots(
     *,
     treatment: Treatment,
@@ -72,6 +78,7 @@ def free_slots(
     last_day: date,
     now: datetime,
     exclude_appointment_id: int | None = None,
+    exclude_draft: str | None = None,
 ) -> list[availability.FreeTime]:
     """Distinct free starts for patients, each with the aestheticians free then (only the
     chosen one, when there is one). Booking a start picks one of them, as the services do.
@@ -84,6 +91,8 @@ def free_slots(
             last_day=last_day,
             provider_ids=[provider_id] if provider_id else None,
             exclude_appointment_id=exclude_appointment_id,
+            now=now,
+            exclude_draft=exclude_draft,
         )
     return schedules.free_times(first_day, last_day, now=now)
 
@@ -116,6 +125,8 @@ def build_week(
             last_day=last_day,
             now=now,
             exclude_appointment_id=exclude_appointment_id,
+            # The patient's own held time stays on offer to them.
+            exclude_draft=_draft_token(request),
         )
         if first_day <= last_day
         else []

@@ -6,6 +6,7 @@ relative to timezone.now(). Every page is checked with axe-core and for sideways
 at 390 px."""
 
 import re
+import time as time_module
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -63,85 +64,138 @@ def sign_in(page, base, email):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_a_new_patient_signs_up_and_books_a_four_session_course(live_server, phone, open_clinic):
+class Stopwatch:
+    """Counts what a patient does: screens (page loads), taps and typed fields."""
+
+    def __init__(self, page):
+        self.page, self.screens, self.taps, self.typed = page, 1, 0, 0
+        self.started = time_module.monotonic()
+
+    def tap(self, locator):
+        self.taps += 1
+        locator.click()
+
+    def type(self, locator, text):
+        self.typed += 1
+        locator.fill(text)
+
+    def arrive(self, pattern):
+        self.page.wait_for_url(re.compile(pattern))
+        self.screens += 1
+        check(self.page)
+
+    def report(self) -> str:
+        seconds = time_module.monotonic() - self.started
+        return (
+            f"new patient, 4-session course on a 390 px phone: {self.screens} screens, "
+            f"{self.taps} taps, {self.typed} typed fields ({seconds:.1f} s of browser time)"
+        )
+
+
+def test_a_new_patient_books_a_four_session_course_in_six_screens(live_server, phone, open_clinic):
     base = live_server.url
-    phone.goto(base + "/")
-    check(phone)
-    phone.get_by_role("link", name="Microneedling").first.click()
-    check(phone)
-    assert phone.get_by_text("3 to 5 sessions, 4 to 6 weeks apart").first.is_visible()
-    phone.goto(base + "/locations/")
-    check(phone)
-    assert phone.get_by_text("9:00 AM – 5:00 PM").first.is_visible()
     phone.goto(base + "/book/")
     check(phone)
-    phone.get_by_role("link", name=re.compile("Microneedling")).click()
-    check(phone)
-    phone.get_by_role("link", name=re.compile("First available")).click()
-    check(phone)
+    watch = Stopwatch(phone)
+    watch.tap(phone.get_by_role("link", name=re.compile("Microneedling")))
+    watch.arrive("/times/")  # one location: straight to the times, "first available"
+    header = phone.locator("#week h2").first.get_attribute("data-day")
+    assert header == phone.locator("#week details.day").first.get_attribute("data-day")
+    watch.tap(phone.locator("#week button.slot").first)
 
-    # htmx swaps in the next days without a page load, and pushes the address.
-    phone.get_by_role("link", name="Later").click()
-    phone.wait_for_url(re.compile(r"week="))
-    check(phone)
-    phone.get_by_role("link", name="Earlier").click()
-    phone.wait_for_url(re.compile(r"week="))
-    phone.locator("#week button.slot").first.click()
-
-    phone.wait_for_url(re.compile("/book/screening/"))
-    check(phone)
+    watch.arrive("/book/screening/")
     for radio in phone.get_by_role("radio", name="No").all():
-        radio.check()
-    phone.get_by_role("button", name="Continue").click()
+        box = phone.locator(f"label[for='{radio.get_attribute('id')}']").bounding_box()
+        assert box and box["height"] >= 44 and box["width"] >= 44  # a thumb-sized target
+        watch.tap(radio)
+    watch.tap(phone.get_by_role("button", name="Continue"))
 
-    phone.wait_for_url(re.compile("/book/account/"))
-    check(phone)
-    phone.get_by_label("First name").fill("Maya")
-    phone.get_by_label("Last name").fill("Okafor")
-    phone.locator("#id_email").fill("maya@example.com")
-    phone.get_by_label("Phone").fill("+1 404 555 0123")
-    phone.get_by_label("Date of birth").fill("1991-04-12")
-    phone.get_by_label("Text me reminders").check()
-    phone.get_by_role("button", name="Create my account").click()
-
-    phone.wait_for_url(re.compile("/accounts/sign-up/sent/"))
-    check(phone)
-    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
-    phone.goto(link)
-    check(phone)
-    phone.locator("#id_new_password1").fill("a long new secret 42")
-    phone.locator("#id_new_password2").fill("a long new secret 42")
-    phone.get_by_role("button", name="Save and continue").click()
-
-    phone.wait_for_url(re.compile("/book/review/"))
-    check(phone)
+    watch.arrive("/book/review/")
+    assert phone.evaluate("document.activeElement === document.body")  # no keyboard opens
+    provider = open_clinic["provider"].display_name
+    assert phone.locator("#with").inner_text() == provider
+    assert phone.locator("#due-today").inner_text() == "Nothing today: you pay at the clinic"
+    assert phone.get_by_text("We're holding this time for you").is_visible()
     phone.get_by_label("Number of sessions").select_option("4")
+    watch.taps += 1
     phone.get_by_role("button", name="Book all 4 sessions now").wait_for()
     check(phone)
-    phone.get_by_role("button", name="Book all 4 sessions now").click()
+    assert "$1,400.00" in phone.locator("#course-total").inner_text()
+    new_here = phone.get_by_role("heading", name=re.compile("I'm new here")).bounding_box()
+    sign_in_link = phone.get_by_role("link", name="Sign in with a code we email you").bounding_box()
+    assert new_here and sign_in_link and new_here["y"] < sign_in_link["y"]
+    watch.type(phone.get_by_label("First name"), "Maya")
+    watch.type(phone.get_by_label("Last name"), "Okafor")
+    watch.type(phone.locator("#id_email"), "maya@example.com")
+    watch.type(phone.get_by_label("Phone"), "+1 404 555 0123")
+    watch.type(phone.get_by_label("Date of birth"), "1991-04-12")
+    watch.tap(phone.get_by_label("Text me reminders"))
+    watch.tap(phone.get_by_role("button", name="Book all 4 sessions now"))
 
-    phone.wait_for_url(re.compile("/book/done/"))
-    check(phone)
+    watch.arrive("/book/done/")
     assert phone.get_by_role("heading", name="You're booked!").is_visible()
-    with phone.expect_download() as download:
-        phone.get_by_role("link", name="Add all sessions to my calendar").click()
-    assert download.value.suggested_filename.endswith(".ics")
+    assert phone.get_by_text(f"with {provider}").first.is_visible()
+    print(watch.report())
+    assert watch.screens <= 6 and watch.taps <= 14
 
     plan = TreatmentPlan.objects.get(patient__email="maya@example.com")
     assert plan.sessions == 4
     assert plan.appointments.filter(status="booked").count() == 4
+    assert not plan.patient.user.is_active
 
-    phone.goto(base + "/my/")
+    # The email confirms the address; a password is optional.
+    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    phone.goto(link)
+    check(phone)
+    phone.get_by_role("button", name="Confirm my email").click()
+    phone.wait_for_url(re.compile("/my/"))
     check(phone)
     assert phone.get_by_role("heading", name="Microneedling course").is_visible()
     assert phone.get_by_text("0 of 4 sessions done, 4 booked.").is_visible()
-    assert phone.get_by_text("Session 4 of 4").is_visible()
     phone.get_by_text("Session 2 of 4").click()
     check(phone)
     phone.get_by_role("link", name="Change time").click()
     check(phone)
     assert phone.get_by_text("Only times between").is_visible()
     phone.goto(base + "/my/details/")
+    check(phone)
+
+
+def test_a_returning_patient_signs_in_with_an_emailed_code_while_booking(
+    live_server, phone, open_clinic
+):
+    patient = factories.PatientFactory(
+        user__username="ana@example.com", user__email="ana@example.com"
+    )
+    base = live_server.url
+    phone.goto(base + "/book/")
+    phone.get_by_role("link", name=re.compile("Microneedling")).click()
+    phone.locator("#week button.slot").first.click()
+    phone.wait_for_url(re.compile("/book/screening/"))
+    for radio in phone.get_by_role("radio", name="No").all():
+        radio.check()
+    phone.get_by_role("button", name="Continue").click()
+    phone.wait_for_url(re.compile("/book/review/"))
+    phone.get_by_role("link", name="Sign in with a code we email you").click()
+
+    phone.wait_for_url(re.compile("/book/account/"))
+    check(phone)
+    phone.locator("#id_email").fill("ana@example.com")
+    phone.get_by_role("button", name="Email me a sign-in code").click()
+    phone.wait_for_url(re.compile("/book/account/"))
+    check(phone)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    phone.get_by_label("Code from the email").fill(code)
+    phone.get_by_role("button", name="Sign in and continue").click()
+
+    phone.wait_for_url(re.compile("/book/review/"))
+    check(phone)
+    assert phone.get_by_text(patient.full_name).first.is_visible()
+    phone.get_by_role("button", name="Book this session only").click()
+    phone.wait_for_url(re.compile("/book/done/"))
+    assert Appointment.objects.get().patient == patient
+
+    phone.goto(base + "/accounts/code/")
     check(phone)
 
 

@@ -544,6 +544,7 @@ class Command(BaseCommand):
                 code=rule.code,
                 defaults={
                     "question": rule.question,
+                    "condition": rule.condition,
                     "outcome": rule.outcome.value,
                     "lookback_days": rule.lookback_days,
                     "explanation": rule.explanation,
