@@ -1,5 +1,6 @@
 """What a patient reads about a treatment, per language (django-modeltranslation): name,
-summary, description, what to expect, pre-care and aftercare, and the screening questions.
+summary, description, what to expect, pre-care and aftercare, and the screening questions
+(with the condition each names on "Who it is not for").
 
 `treatment.name` reads the active language's text and falls back to English where a
 translation is missing; the admin shows one field per language (name_en, name_es...).
@@ -17,4 +18,4 @@ class TreatmentTranslation(TranslationOptions):
 
 @register(ScreeningRule)
 class ScreeningRuleTranslation(TranslationOptions):
-    fields = ("question", "explanation")
+    fields = ("question", "explanation", "condition")

@@ -128,32 +128,38 @@ TREATMENTS_ES = {
 
 SCREENING_ES = {
     "active_infection": {
+        "condition": "Una infección activa en la piel de la zona, como herpes labial",
         "question": "¿Tienes una infección activa en la piel (como herpes labial) en la zona?",
         "explanation": "Debemos esperar a que la infección sane por completo. Con gusto te "
         "reservamos una consulta mientras tanto.",
     },
     "active_acne": {
+        "condition": "Brotes de acné activos en la zona",
         "question": "¿Tienes brotes de acné activos en la zona a tratar?",
         "explanation": "Tratar sobre brotes activos puede extender la inflamación. Con gusto te "
         "reservamos una consulta mientras tanto.",
     },
     "pregnancy": {
+        "condition": "Embarazo o lactancia",
         "question": "¿Estás embarazada o en período de lactancia?",
         "explanation": "No ofrecemos este tratamiento durante el embarazo ni la lactancia. Con "
         "gusto te reservamos una consulta para planificarlo más adelante.",
     },
     "fitzpatrick_iv_vi": {
+        "condition": "Piel que se broncea con facilidad y rara vez se quema (fototipos IV a VI)",
         "question": "¿Tu piel se broncea con facilidad y rara vez o nunca se quema (fototipo IV "
         "a VI)?",
         "explanation": "Los tonos de piel más oscuros pueden reaccionar con manchas, así que "
         "empezamos con una consulta para adaptar el tratamiento a ti.",
     },
     "keloid_history": {
+        "condition": "Antecedentes de queloides o cicatrices elevadas",
         "question": "¿Alguna vez has tenido queloides o cicatrices elevadas?",
         "explanation": "Empezamos con una consulta para comprobar que el tratamiento es seguro "
         "para tu piel.",
     },
     "isotretinoin": {
+        "condition": "Isotretinoína (Accutane, Roaccutane) en los últimos 6 meses",
         "question": "¿Has tomado isotretinoína (Accutane, Roaccutane) en los últimos 6 meses?",
         "explanation": "Tu esteticista lo revisará contigo antes del tratamiento.",
     },

@@ -23,7 +23,7 @@ def name_conditions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("treatments", "0001_initial"),
+        ("treatments", "0002_translated_content"),
     ]
 
     operations = [

@@ -38,7 +38,7 @@ def drop_constraints(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0014_closed_days"),
+        ("booking", "0016_appointment_sequence_and_confirmation"),
         ("treatments", "0001_initial"),
     ]
 
