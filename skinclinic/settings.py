@@ -313,6 +313,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise knows no type for the web app manifest (static/manifest.webmanifest).
 WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
+# Uploaded clinical files (signed consent forms, photos): through the storage API, kept under
+# MEDIA_ROOT and never served from MEDIA_URL; access-checked views stream them.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed copies with content-hashed names (css/site.3f2a9c.css), served by whitenoise

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("staff/reports/", include("desk.report_urls")),
     path("staff/", include("charts.urls")),
+    path("", include("consent.urls")),
     path("staff/", include("desk.urls")),
     path("", include("portal.urls")),
     path("", include("accounts.urls")),

@@ -12,6 +12,7 @@ from accounts.roles import front_desk_required
 from booking import schedule, services
 from booking.models import Appointment, WaitlistEntry
 from booking.services import waitlist
+from consent import services as consent_services
 from desk.forms import CancelForm, MoveForm, StatusForm
 from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json
 
@@ -36,6 +37,7 @@ def appointment_detail(request, pk: int):
         appointment=appointment,
         initial={"date": local.date(), "time": local.time(), "provider": appointment.provider_id},
     )
+    consent = consent_services.status_for(appointment)
     freed = []
     if appointment.status == Appointment.Status.CANCELLED and appointment.start > _now():
         freed = waitlist.matching(
@@ -57,6 +59,8 @@ def appointment_detail(request, pk: int):
             "cancel_form": CancelForm(),
             "audit": _labelled(appointment.audit_entries.select_related("actor")),
             "waitlist_matches": freed,
+            "consent": consent,
+            "consent_label": consent.label(location.zone),
             "offered": WaitlistEntry.objects.filter(
                 offered_start=appointment.start, location=location
             ).select_related("patient"),
@@ -113,7 +117,11 @@ def appointment_status(request, pk: int):
     status = form.cleaned_data["status"]
     try:
         services.change_status(
-            appointment=appointment, status=status, now=_now(), actor=request.user
+            appointment=appointment,
+            status=status,
+            now=_now(),
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
         )
     except services.BookingError as error:
         messages.error(request, error.message)

@@ -20,6 +20,7 @@ from accounts.ratelimit import over_limit, too_many_requests
 from accounts.roles import own_or_404, patient_of, patient_required
 from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
+from consent import services as consent_services
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
 from portal.views.draft import DRAFT, Draft, load_draft, save_draft, start_over, update_draft
 from portal.views.my import patient_visits
@@ -438,5 +439,10 @@ def book_done(request, pk):
     return render(
         request,
         "portal/book_done.html",
-        {"appointment": appointment, "visits": visits, "plan": appointment.plan},
+        {
+            "appointment": appointment,
+            "visits": visits,
+            "plan": appointment.plan,
+            "consent": consent_services.status_for(appointment),
+        },
     )
