@@ -52,4 +52,10 @@ class ConsentSignatureAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        # Never deleted from its own pages. Elsewhere (a patient's delete page asks about every
+        # related row) say yes, so the admin answers with its "protected related objects" list:
+        # the foreign key's PROTECT is what refuses, naming each signed form.
+        match = getattr(request, "resolver_match", None)
+        if match is not None and (match.url_name or "").startswith("consent_consentsignature"):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -265,7 +265,7 @@ def pdf_html(signature: ConsentSignature, png: bytes) -> str:
         {
             "signature": signature,
             "text": signature.text_shown,
-            "signed_at": signature.signed_at.astimezone(tz),
+            "signed_at": f"{signature.signed_at.astimezone(tz):%Y-%m-%d %H:%M}",
             "zone": str(tz),
             "image": "data:image/png;base64," + base64.b64encode(png).decode(),
             "witness": signature.witnessed_by.get_full_name() or signature.witnessed_by.username
