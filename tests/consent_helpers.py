@@ -2,6 +2,7 @@
 signature_pad sends it, and the text inside a stored PDF."""
 
 import base64
+import contextlib
 import io
 import re
 import zlib
@@ -55,10 +56,8 @@ def pdf_text(pdf: bytes) -> bytes:
     document information (title) WeasyPrint writes can be searched in it."""
     parts = [pdf]
     for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
+        with contextlib.suppress(zlib.error):  # a stream that is not deflated (an image)
             parts.append(zlib.decompress(match.group(1)))
-        except zlib.error:
-            pass
     return b"".join(parts)
 
 
