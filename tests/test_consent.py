@@ -27,11 +27,9 @@ WEDNESDAY = date(2027, 3, 3)
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def sessions_outlive_time_travel(settings):
     # Sessions made at the real time must still be valid at the frozen 2027 times.
     settings.SESSION_COOKIE_AGE = 60 * 60 * 24 * 365 * 20
-    return tmp_path
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from tests.test_chart_pages import chart_url, form_data
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def sessions_outlive_time_travel(settings):
     settings.SESSION_COOKIE_AGE = 60 * 60 * 24 * 365 * 20
 
 

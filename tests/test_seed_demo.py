@@ -257,3 +257,15 @@ def test_the_front_desk_sees_one_failed_text_message(seeded):
 
     failed = Notification.objects.failed().get()
     assert failed.channel == "sms" and "Twilio" in failed.last_error
+
+
+def test_the_course_under_way_has_a_signed_consent_for_session_1(seeded):
+    from consent.models import ConsentSignature
+    from consent.services import status_for
+
+    first = Appointment.objects.get(plan__patient__last_name="Thompson", session_number=1)
+    signature = ConsentSignature.objects.get(appointment=first)
+    assert signature.version.title == "Microneedling consent"
+    assert signature.witnessed_by is not None
+    assert signature.pdf.read().startswith(b"%PDF")
+    assert status_for(first).valid
