@@ -23,7 +23,7 @@ class SignForm(forms.Form):
             choices=[(str(i), line) for i, line in enumerate(version.checkboxes)],
             coerce=int,
             required=False,
-            widget=forms.CheckboxSelectMultiple,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             label="",
         )
 
