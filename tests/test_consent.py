@@ -22,6 +22,7 @@ from tests.consent_helpers import (
     sign_version,
 )
 from tests.helpers import at, book, sign_in
+from tests.test_api import client_for
 
 WEDNESDAY = date(2027, 3, 3)
 
@@ -449,3 +450,37 @@ def test_staff_reading_a_pdf_is_audited(client, front_desk, version, visit, now,
     sign_in(client, front_desk)
     client.get(reverse("consent_pdf", args=[signature.pk]))
     assert AuditEntry.objects.filter(action="consent_pdf_viewed", actor=front_desk).exists()
+
+
+# --- the API door ---------------------------------------------------------------------------
+
+
+def _complete_by_api(user, visit, **body):
+    with time_machine.travel(at(WEDNESDAY, 11), tick=False):
+        return client_for(user).post(
+            reverse("api_appointment_status", args=[visit.pk]),
+            {"status": "completed", **body},
+            format="json",
+        )
+
+
+def test_the_api_refuses_to_complete_without_consent_with_a_409(front_desk, version, visit):
+    response = _complete_by_api(front_desk, visit)
+    assert response.status_code == 409
+    assert "Consent missing" in response.json()["detail"]
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.BOOKED
+
+
+def test_the_api_completes_without_consent_with_a_reason(clinic, version, visit):
+    response = _complete_by_api(clinic["provider"].user, visit, reason="Paper form on file")
+    assert response.status_code == 200
+    assert response.json()["status"] == "completed"
+    assert AuditEntry.objects.filter(
+        action="completed_without_consent", reason="Paper form on file"
+    ).exists()
+
+
+def test_a_patient_cannot_change_a_status_through_the_api(version, visit):
+    response = _complete_by_api(visit.patient.user, visit, reason="I did it")
+    assert response.status_code == 403
