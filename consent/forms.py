@@ -8,7 +8,14 @@ class SignForm(forms.Form):
     """One signature: the hash of the text shown, the drawn signature and the ticked boxes
     (by their position on the form)."""
 
-    text_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    text_sha256 = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={
+            "required": _("The form could not be read; please reload the page and sign again."),
+            "max_length": _("The form could not be read; please reload the page and sign again."),
+        },
+    )
     signature = forms.CharField(
         widget=forms.HiddenInput,
         required=False,

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import markdown
@@ -249,13 +250,22 @@ def _zone(appointment: Appointment | None) -> ZoneInfo:
     return ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
+PDF_STYLESHEET = Path(__file__).with_name("pdf.css")
+
+
+def pdf_document(signature: ConsentSignature, png: bytes):
+    """The laid-out pages of `signature`'s PDF (a weasyprint Document)."""
+    from weasyprint import CSS, HTML  # slow import; only signing needs it
+
+    return HTML(string=pdf_html(signature, png)).render(
+        stylesheets=[CSS(filename=str(PDF_STYLESHEET))]
+    )
+
+
 def render_pdf(signature: ConsentSignature, png: bytes) -> bytes:
     """The printable record of `signature`: the text signed, the answers, the signature, the
     time (in the location's zone), the IP and the witness."""
-    from weasyprint import HTML  # slow import; only signing needs it
-
-    html = pdf_html(signature, png)
-    return HTML(string=html).write_pdf()
+    return pdf_document(signature, png).write_pdf()
 
 
 def pdf_html(signature: ConsentSignature, png: bytes) -> str:

@@ -63,9 +63,7 @@ def pdf_text(pdf: bytes) -> bytes:
 
 def laid_out_text(signature: ConsentSignature, png: bytes) -> str:
     """Every piece of text WeasyPrint laid out on the PDF's pages, in order."""
-    from weasyprint import HTML
-
-    document = HTML(string=services.pdf_html(signature, png)).render()
+    document = services.pdf_document(signature, png)
 
     def walk(box):
         if getattr(box, "text", None):

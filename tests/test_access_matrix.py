@@ -20,6 +20,7 @@ from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import Notification
 from tests import factories
+from tests.consent_helpers import consent_form, sign_version
 from tests.helpers import NEW_YORK, sign_in
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
@@ -44,12 +45,13 @@ OBJECTS = {
     "plans/": "plan",
     "waitlist/": "waitlist",
     "messages/": "notification",
+    "consents/": "consent",
 }
 
 
 def owners(route: str) -> set[str]:
     """Who may reach patient A's object through `route`."""
-    if route.startswith("api/v1/"):
+    if route.startswith(("api/v1/", "consents/")):
         return {"patient_a", "aesthetician_a", "front_desk"}
     if route.startswith("staff/visits/"):
         return {"aesthetician_a", "front_desk"}
@@ -131,6 +133,9 @@ def world(clinic, front_desk):
         due_at=NOW,
         status=Notification.Status.FAILED,
     )
+    consent = sign_version(
+        consent_form(clinic["treatment"], now=NOW), patient_a, now=NOW, appointment=appointment
+    )
     return {
         "users": {
             "patient_a": patient_a.user,
@@ -147,6 +152,7 @@ def world(clinic, front_desk):
             "plan": plan.pk,
             "waitlist": waiting.pk,
             "notification": message.pk,
+            "consent": consent.pk,
         },
     }
 

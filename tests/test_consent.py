@@ -484,3 +484,14 @@ def test_the_api_completes_without_consent_with_a_reason(clinic, version, visit)
 def test_a_patient_cannot_change_a_status_through_the_api(version, visit):
     response = _complete_by_api(visit.patient.user, visit, reason="I did it")
     assert response.status_code == 403
+
+
+def test_a_post_without_the_text_hash_is_a_400_with_a_message(client, version, visit, frozen):
+    sign_in(client, visit.patient.user)
+    response = client.post(
+        reverse("visit_consent", args=[visit.pk]),
+        {"version": version.pk, "signature": drawn_signature(), "ticked": ["7"]},
+    )
+    assert response.status_code == 400
+    assert "The form could not be read" in response.text
+    assert not ConsentSignature.objects.exists()
