@@ -69,3 +69,14 @@ def changeable_appointment(user, pk: int) -> Appointment:
     if not is_desk(user) and appointment.patient.user_id != user.pk:
         raise PermissionDenied("Please ask the front desk to move or cancel a patient's visit.")
     return appointment
+
+
+def staff_appointment(user, pk: int) -> Appointment:
+    """A visit whose status the user may change: any for the front desk, their own for an
+    aesthetician; patients change no statuses (403)."""
+    appointment = visible_appointment(user, pk)
+    if is_desk(user):
+        return appointment
+    if not roles.is_aesthetician(user) or appointment.provider.user_id != user.pk:
+        raise PermissionDenied("Only the clinic's staff change a visit's status.")
+    return appointment

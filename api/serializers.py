@@ -118,6 +118,21 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
+class StatusSerializer(serializers.Serializer):
+    """A status change by staff; `reason` is recorded (and needed to complete a visit that has
+    no valid consent)."""
+
+    status = serializers.ChoiceField(
+        choices=[
+            Appointment.Status.CONFIRMED,
+            Appointment.Status.CHECKED_IN,
+            Appointment.Status.NO_SHOW,
+            Appointment.Status.COMPLETED,
+        ]
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
 class RescheduleSerializer(serializers.Serializer):
     start = InstantField()
     reason = serializers.CharField(

@@ -30,6 +30,7 @@ urlpatterns = [
     path("appointments/", views.appointment_list, name="api_appointments"),
     path("appointments/<int:pk>/", views.appointment_detail, name="api_appointment"),
     path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="api_appointment_cancel"),
+    path("appointments/<int:pk>/status/", views.appointment_status, name="api_appointment_status"),
     path(
         "appointments/<int:pk>/reschedule/",
         views.appointment_reschedule,

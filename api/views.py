@@ -37,6 +37,7 @@ from api.permissions import (
     is_desk,
     own_patient,
     patient_to_book_for,
+    staff_appointment,
     visible_appointment,
     visible_appointments,
 )
@@ -54,6 +55,7 @@ from api.serializers import (
     PlanRequestSerializer,
     PlanSerializer,
     RescheduleSerializer,
+    StatusSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     TreatmentSerializer,
@@ -487,6 +489,27 @@ def appointment_reschedule(request, pk: int):
         now=timezone.now(),
         actor=request.user,
         staff=is_desk(request.user),
+        reason=body.validated_data["reason"],
+    )
+    return Response(AppointmentSerializer(appointment_rows().get(pk=pk)).data)
+
+
+@extend_schema(
+    request=StatusSerializer,
+    responses={200: AppointmentSerializer, **error_responses(400, 401, 403, 404, 409)},
+)
+@api_view(["POST"])
+def appointment_status(request, pk: int):
+    """Confirm, check in, mark a no-show or complete a visit (staff). Completing a visit
+    without a valid consent needs a `reason`: 409 otherwise."""
+    appointment = staff_appointment(request.user, pk)
+    body = StatusSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    services.change_status(
+        appointment=appointment,
+        status=body.validated_data["status"],
+        now=timezone.now(),
+        actor=request.user,
         reason=body.validated_data["reason"],
     )
     return Response(AppointmentSerializer(appointment_rows().get(pk=pk)).data)

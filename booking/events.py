@@ -29,7 +29,9 @@ appointment_cancelled = Signal()
 """A visit was cancelled. Arguments: ``appointment``, ``now``."""
 
 appointment_completed = Signal()
-"""A visit was marked completed. Arguments: ``appointment``, ``now``."""
+"""A visit was marked completed. Arguments: ``appointment``, ``now``, ``actor`` (who did it,
+or None), ``reason`` (what staff wrote, maybe ""). A receiver may refuse the completion by
+raising a ``BookingError`` (consent does, when the visit has no valid consent and no reason)."""
 
 waitlist_offered = Signal()
 """A waiting patient was offered a freed time. Arguments: ``entry`` (a WaitlistEntry),

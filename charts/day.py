@@ -12,6 +12,7 @@ from django.utils import timezone
 from booking import queries, services
 from booking.models import Appointment, Patient, Provider, ScreeningAnswer, WorkingHours
 from charts.models import TreatmentChart, ZoneDepth
+from consent.services import ConsentStatus, statuses_for
 
 PREVIOUS_SESSIONS_SHOWN = 3
 
@@ -34,6 +35,11 @@ class Visit:
     chart: TreatmentChart | None = None
     previous: list[TreatmentChart] = field(default_factory=list)
     chart_refusal: str | None = None  # why it cannot be charted now (not started, cancelled)
+    consent: ConsentStatus | None = None
+
+    @property
+    def consent_label(self) -> str:
+        return self.consent.label(self.appointment.location.zone) if self.consent else ""
 
     @property
     def treatment_start(self) -> datetime:
@@ -108,6 +114,8 @@ def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:
         key = (chart.appointment.patient_id, chart.appointment.treatment_id)
         charts_by_patient_treatment[key].append(chart)
 
+    consents = statuses_for(appointments)
+
     visits = []
     for appointment in appointments:
         local_day = appointment.local_start.date()
@@ -115,6 +123,7 @@ def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:
             appointment=appointment,
             age=age_on(appointment.patient, local_day),
             session_label=session_label(appointment),
+            consent=consents[appointment.pk],
         )
         _screen(visit, latest_answers.get(appointment.patient_id, {}), local_day)
         for chart in charts_by_patient_treatment[appointment.patient_id, appointment.treatment_id]:

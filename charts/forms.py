@@ -38,6 +38,13 @@ class ChartForm(forms.ModelForm):
             "skin_response": forms.RadioSelect,
         }
 
+    consent_reason = forms.CharField(
+        label="Reason to complete without a signed consent",
+        required=False,
+        max_length=200,
+        help_text="Only when the patient could not sign; the reason is recorded.",
+    )
+
     # Shown as "Last time: ..." beside the field, never filled in as today's value.
     LAST_TIME_FIELDS = ("numbing_agent", "device")
 

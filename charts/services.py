@@ -165,8 +165,10 @@ def save_chart(
     zones: Sequence[ZoneEntry],
     now: datetime,
     actor=None,
+    consent_reason: str = "",
 ) -> ChartSaved:
-    """Chart a visit and mark it completed; on the visit's day, a second save edits the chart."""
+    """Chart a visit and mark it completed; on the visit's day, a second save edits the chart.
+    A visit without a valid consent is completed only with `consent_reason` (consent app)."""
     appointment = _locked_appointment(appointment)
     refusal = chart_refusal(appointment, now=now)
     if refusal:
@@ -196,7 +198,11 @@ def save_chart(
     services.audit(actor=actor, action=action, appointment=appointment, now=now)
     if appointment.is_active:
         services.change_status(
-            appointment=appointment, status=Appointment.Status.COMPLETED, now=now, actor=actor
+            appointment=appointment,
+            status=Appointment.Status.COMPLETED,
+            now=now,
+            actor=actor,
+            reason=consent_reason,
         )
     next_session, next_appointment = _replan(appointment, now=now)
     return ChartSaved(chart=chart, next_session=next_session, next_appointment=next_appointment)

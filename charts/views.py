@@ -29,6 +29,7 @@ from charts.forms import (
     zone_formset,
 )
 from charts.models import TreatmentChart
+from consent import services as consent_services
 
 
 def _own_provider(user) -> Provider | None:
@@ -180,6 +181,7 @@ def chart(request, pk: int):
                         zones=formset.entries(),
                         now=now,
                         actor=request.user,
+                        consent_reason=form.cleaned_data.get("consent_reason", ""),
                     )
                 except BookingError as error:
                     form.add_error(None, error.message)
@@ -210,9 +212,15 @@ def chart(request, pk: int):
             "closed": closed,
             "session_label": day.session_label(appointment),
             "day_url": _day_url(appointment),
+            **_consent_context(appointment),
         },
         status=status,
     )
+
+
+def _consent_context(appointment: Appointment) -> dict:
+    consent = consent_services.status_for(appointment)
+    return {"consent": consent, "consent_label": consent.label(appointment.location.zone)}
 
 
 def _starting_values(appointment: Appointment, current: TreatmentChart | None) -> dict:

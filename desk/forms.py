@@ -165,6 +165,7 @@ class StatusForm(forms.Form):
             )
         ]
     )
+    reason = forms.CharField(required=False, max_length=200)
 
 
 class PatientForm(forms.ModelForm):

@@ -37,6 +37,9 @@ copy bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/bootstrap.
 copy bootstrap/LICENSE static/vendor/bootstrap/LICENSE
 copy htmx.org/dist/htmx.min.js static/vendor/htmx/htmx.min.js
 copy htmx.org/LICENSE static/vendor/htmx/LICENSE
+copy signature_pad/dist/signature_pad.umd.min.js static/vendor/signature_pad/signature_pad.umd.min.js
+copy signature_pad/dist/signature_pad.umd.min.js.map static/vendor/signature_pad/signature_pad.umd.min.js.map
+copy signature_pad/LICENSE static/vendor/signature_pad/LICENSE
 copy axe-core/axe.min.js tests/e2e/vendor/axe.min.js
 copy axe-core/LICENSE tests/e2e/vendor/LICENSE-axe-core
 git status --short static/vendor tests/e2e/vendor

@@ -341,6 +341,7 @@ STORAGES: dict[str, dict] = {
 # AWS_STORAGE_BUCKET_NAME is set (credentials from the usual AWS_* variables or the instance
 # role). MEDIA_URL is not routed anywhere, so nothing under MEDIA_ROOT is served directly.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media-not-served/"  # signed consent PDFs (consent/) live here too
 PHOTOS_BUCKET = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
 if PHOTOS_BUCKET:
     STORAGES["photos"] = {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("staff/reports/", include("desk.report_urls")),
     path("staff/", include("charts.urls")),
     path("", include("photos.urls")),
+    path("", include("consent.urls")),
     path("staff/", include("desk.urls")),
     path("", include("portal.urls")),
     path("", include("accounts.urls")),

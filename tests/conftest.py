@@ -222,6 +222,7 @@ def replica(replica_cluster, transactional_db, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path_factory):
-    """Uploaded files (clinical photos) go to a fresh folder per test, never the checkout."""
+    """Uploaded files (signed consents, photos) go to a fresh folder per test, never the
+    checkout."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT

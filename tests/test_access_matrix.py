@@ -21,6 +21,7 @@ from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import CallBackRequest, Notification
 from photos.models import Photo
 from tests import factories
+from tests.consent_helpers import consent_form, sign_version
 from tests.helpers import NEW_YORK, sign_in
 from tests.photo_helpers import add_photo
 
@@ -48,12 +49,13 @@ OBJECTS = {
     "messages/": "notification",
     "photos/": "photo",
     "call-backs/": "call_back",
+    "consents/": "consent",
 }
 
 
 def owners(route: str) -> set[str]:
     """Who may reach patient A's object through `route`."""
-    if route.startswith("api/v1/"):
+    if route.startswith(("api/v1/", "consents/")):
         return {"patient_a", "aesthetician_a", "front_desk"}
     if route.startswith(("staff/visits/", "staff/photos/", "staff/plans/<int:pk>/progress/")):
         return {"aesthetician_a", "front_desk"}
@@ -140,6 +142,9 @@ def world(clinic, front_desk, settings, tmp_path):
     call_back = CallBackRequest.objects.create(
         patient=patient_a, appointment=appointment, phone=patient_a.phone, requested_at=NOW
     )
+    consent = sign_version(
+        consent_form(clinic["treatment"], now=NOW), patient_a, now=NOW, appointment=appointment
+    )
     return {
         "users": {
             "patient_a": patient_a.user,
@@ -158,6 +163,7 @@ def world(clinic, front_desk, settings, tmp_path):
             "notification": message.pk,
             "photo": photo.pk,
             "call_back": call_back.pk,
+            "consent": consent.pk,
         },
     }
 

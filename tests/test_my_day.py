@@ -224,11 +224,13 @@ def test_the_day_sheet_takes_the_same_number_of_queries_for_2_or_10_visits(
 ):
     _busy_day(clinic, count)
 
-    # django-otp loads the device that verified the session: one query of the twelve.
+    # django-otp loads the device that verified the session: one query of the fourteen; the
+    # calendar feed panel one more, the consent forms in force one more (their signatures
+    # another, when a form exists).
     with (
         time_machine.travel(at(MONDAY, 8), tick=False),
-        django_assert_num_queries(13),
-    ):  # 12 + the calendar feed panel
+        django_assert_num_queries(14),
+    ):
         response = aesthetician_client.get(reverse("my_day"))
 
     assert response.text.count('class="card mb-3 visit') == count

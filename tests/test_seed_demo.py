@@ -276,3 +276,15 @@ def test_the_course_under_way_has_before_and_after_photos_of_session_1(seeded, c
     sign_in(client, first.patient.user)
     page = client.get(reverse("photos:my_progress", args=[first.plan_id])).content.decode()
     assert page.count('class="figure mb-1 photo"') == 4  # the pair, then session 1's row
+
+
+def test_the_course_under_way_has_a_signed_consent_for_session_1(seeded):
+    from consent.models import ConsentSignature
+    from consent.services import status_for
+
+    first = Appointment.objects.get(plan__patient__last_name="Thompson", session_number=1)
+    signature = ConsentSignature.objects.get(appointment=first)
+    assert signature.version.title == "Microneedling consent"
+    assert signature.witnessed_by is not None
+    assert signature.pdf.read().startswith(b"%PDF")
+    assert status_for(first).valid

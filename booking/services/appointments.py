@@ -373,7 +373,9 @@ def cancel_appointment(
 def change_status(
     *, appointment: Appointment, status: str, now: datetime, actor: Actor = None, reason: str = ""
 ) -> Appointment:
-    """Confirm, check in, mark a no-show or complete a visit."""
+    """Confirm, check in, mark a no-show or complete a visit. `reason` is recorded with the
+    change; the apps listening to `appointment_completed` may require one (a visit completed
+    without a valid consent)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     allowed_from = _TRANSITIONS.get(status)
     if allowed_from is None:
@@ -407,7 +409,9 @@ def change_status(
         now=now,
     )
     if status == Appointment.Status.COMPLETED:
-        events.appointment_completed.send(Appointment, appointment=appointment, now=now)
+        events.appointment_completed.send(
+            Appointment, appointment=appointment, now=now, actor=actor, reason=reason
+        )
     return appointment
 
 

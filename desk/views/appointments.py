@@ -12,6 +12,7 @@ from accounts.roles import front_desk_required
 from booking import schedule, services
 from booking.models import Appointment, WaitlistEntry
 from booking.services import waitlist
+from consent import services as consent_services
 from desk.forms import CancelForm, MoveForm, StatusForm
 from desk.views.calendar import visit_block
 from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json
@@ -45,6 +46,7 @@ MOVE_IDS, CANCEL_IDS = "move_%s", "cancel_%s"  # the two forms share a page: no 
 
 def _detail(request, appointment, move_form, *, suggestions=(), status=200):
     location = appointment.location
+    consent = consent_services.status_for(appointment)
     freed = []
     if appointment.status == Appointment.Status.CANCELLED and appointment.start > _now():
         freed = waitlist.matching(
@@ -68,6 +70,8 @@ def _detail(request, appointment, move_form, *, suggestions=(), status=200):
             "audit": _labelled(appointment.audit_entries.select_related("actor")),
             "messages_sent": appointment.notifications.select_related("patient").order_by("due_at"),
             "waitlist_matches": freed,
+            "consent": consent,
+            "consent_label": consent.label(location.zone),
             "offered": WaitlistEntry.objects.filter(
                 offered_start=appointment.start, location=location
             ).select_related("patient"),
@@ -156,7 +160,11 @@ def appointment_status(request, pk: int):
     error = ""
     try:
         services.change_status(
-            appointment=appointment, status=status, now=_now(), actor=request.user
+            appointment=appointment,
+            status=status,
+            now=_now(),
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
         )
     except services.BookingError as refused:
         error = refused.message

@@ -29,6 +29,7 @@ from accounts.roles import own_or_404, patient_of
 from accounts.views import CODE_EMAIL, send_booking_welcome, send_login_code, signed_in_with_code
 from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
+from consent import services as consent_services
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
 from portal.views.draft import (
     DRAFT,
@@ -635,5 +636,6 @@ def book_done(request, pk):
             "visits": visits,
             "plan": appointment.plan,
             "unverified": patient.user is not None and not patient.user.is_active,
+            "consent": consent_services.status_for(appointment),
         },
     )

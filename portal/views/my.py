@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from accounts.roles import own_or_404, patient_of, patient_required
 from booking import ics, schedule, services
 from booking.models import Appointment, Patient, TreatmentPlan
+from consent import services as consent_services
 from portal.forms import ChooseTimeForm, ContactDetailsForm
 from portal.views.draft import save_draft
 from portal.views.times import ANY, build_week, render_week
@@ -101,6 +102,7 @@ def visit_detail(request, pk):
             "window": window,
             "can_change": appointment.is_active and not appointment.is_inside_notice(now),
             "is_upcoming": appointment.is_active and appointment.start > now,
+            "consent": consent_services.status_for(appointment),
         },
     )
 

@@ -1,7 +1,9 @@
 """Load a demo clinic: two Atlanta locations, four aestheticians, five treatments, patients
 with courses under way, a busy week from today at both locations (several visits per
 aesthetician per day, a cancellation, a consultation), a maintenance visit two days ago that
-was a no-show, a waitlist entry, a failed text message, and four sign-in accounts. The three
+was a no-show, a waitlist entry, a failed text message, consent forms for microneedling (signed
+at check-in for the course under way's session 1) and a photo release, and four sign-in
+accounts. The three
 staff accounts sign in with a second step: their authenticator is DEMO_TOTP_SECRET (any
 authenticator app, or `manage.py demo_code USER`). Visits,
 cancellations, statuses and the waitlist go through the booking services with staff rights,
@@ -366,6 +368,37 @@ class DemoPatient:
     yes_answers: dict[str, int | None] = field(default_factory=dict)
 
 
+# Consent forms, published as version 1 (the owner edits them in the admin).
+CONSENT_FORMS = [
+    {
+        "treatment": "microneedling",
+        "title": "Microneedling consent",
+        "body": (
+            "Microneedling makes tiny punctures in the skin to prompt collagen production. "
+            "Results build over a course of sessions.\n\n"
+            "**Expected effects:** redness and tightness for 1-3 days, mild flaking.\n\n"
+            "**Rare risks:** infection, pigment changes, scarring, a reaction to the numbing "
+            "cream.\n\n"
+            "I have told the clinic about my medication, pregnancy, skin conditions and any "
+            "history of keloids or cold sores."
+        ),
+        "checkboxes": (
+            "I have read and understood the risks above.\nI will follow the aftercare instructions."
+        ),
+    },
+    {
+        "treatment": None,
+        "title": "Photo release",
+        "body": (
+            "Before and after photos are part of your medical record. With your permission we "
+            "may also show them, without your name, to other patients and online."
+        ),
+        "checkboxes": "You may show my photos outside my medical record.",
+        "photo_release": True,
+    },
+]
+
+
 PATIENTS = [
     DemoPatient(
         "Maya",
@@ -481,6 +514,7 @@ class Command(BaseCommand):
         self.demo_password = os.environ.get("DEMO_PASSWORD", "")
         with transaction.atomic():
             treatments = self.seed_treatments()
+            self.seed_consent_forms(treatments, now=now)
             locations = self.seed_locations(treatments)
             accounts = {}
             accounts["admin"] = self.account(
@@ -558,6 +592,19 @@ class Command(BaseCommand):
                 row.save(update_fields=[f"{field}_es" for field in spanish_rule])
             row.treatments.add(*screened)
         return treatments
+
+    def seed_consent_forms(self, treatments, *, now) -> None:
+        from consent.models import ConsentForm
+        from consent.services import publish
+
+        for spec in CONSENT_FORMS:
+            fields = dict(spec)
+            slug = fields.pop("treatment")
+            form, _ = ConsentForm.objects.get_or_create(
+                title=fields.pop("title"),
+                defaults={**fields, "treatment": treatments[slug] if slug else None},
+            )
+            publish(form, now=now - timedelta(days=120))
 
     def seed_locations(self, treatments: dict[str, Treatment]) -> dict[str, Location]:
         locations = {}
@@ -873,6 +920,7 @@ class Command(BaseCommand):
         from charts.services import ZoneEntry, save_chart
 
         first = plan.appointments.get(session_number=1)
+        self.sign_consent(first, witness=provider.user)
         save_chart(
             appointment=first,
             details={
@@ -909,6 +957,39 @@ class Command(BaseCommand):
                 shareable=True,
                 actor=provider.user,
                 now=visit.end,
+            )
+
+    def sign_consent(self, visit: Appointment, *, witness: User) -> None:
+        """The patient signs the visit's consent on the clinic's tablet at check-in."""
+        import base64
+        import io
+
+        from PIL import Image, ImageDraw
+
+        from consent import services as consent
+
+        image = Image.new("RGBA", (600, 180), (0, 0, 0, 0))
+        ImageDraw.Draw(image).line(
+            [(30, 120), (90, 50), (140, 130), (210, 60), (300, 120), (420, 70), (560, 110)],
+            fill=(20, 20, 60, 255),
+            width=4,
+        )
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        for version in consent.required_versions(visit):
+            consent.sign(
+                version=version,
+                patient=visit.patient,
+                appointment=visit,
+                shown_sha256=consent.text_sha256(consent.render_version(version)),
+                signature_data_url="data:image/png;base64,"
+                + base64.b64encode(buffer.getvalue()).decode(),
+                ticked=version.checkboxes,
+                now=visit.start - timedelta(minutes=10),
+                ip_address="127.0.0.1",
+                user_agent="Clinic tablet (demo)",
+                actor=witness,
+                witness=witness,
             )
 
     def answer_screening(self, patient, spec: DemoPatient, treatment, *, today, now) -> None:
