@@ -13,6 +13,7 @@ urlpatterns = [
     path("staff/reports/", include("desk.report_urls")),
     path("staff/", include("charts.urls")),
     path("staff/", include("desk.urls")),
+    path("", include("payments.urls")),
     path("", include("portal.urls")),
     path("", include("accounts.urls")),
     # The admin's own sign-in counts failures like the patients' one.

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from payments import views
+
+urlpatterns = [
+    path("payments/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("pay/<int:pk>/", views.pay, name="pay"),
+]

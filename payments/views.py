@@ -1,0 +1,54 @@
+"""The processor's webhook and the patient's deposit page."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from payments import services
+from payments.backends import ForgedEvent, get_backend
+from payments.models import Payment
+
+
+@csrf_exempt  # Stripe signs the body instead; a forged or replayed-tampered body is a 400.
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    backend = get_backend()
+    try:
+        event = backend.read_event(request.body, request.headers.get("Stripe-Signature", ""))
+    except ForgedEvent:
+        return HttpResponseBadRequest("The signature does not match this endpoint's secret.")
+    if not isinstance(event.get("id"), str):
+        return HttpResponseBadRequest("An event needs an id.")
+    seen_before = not services.apply_event(event, now=timezone.now(), backend=backend)
+    return HttpResponse("already seen" if seen_before else "ok", content_type="text/plain")
+
+
+def _own_payment(request: HttpRequest, pk: int) -> Payment:
+    patient = getattr(request.user, "patient", None)
+    return get_object_or_404(
+        Payment.objects.select_related("appointment__treatment", "location"),
+        pk=pk,
+        patient=patient,
+    )
+
+
+@login_required
+def pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deposit for a visit: Stripe Elements confirms the intent in the browser; the
+    page then asks our server, which asks Stripe (`settle_from_backend`)."""
+    payment = _own_payment(request, pk)
+    if request.GET.get("returned"):
+        payment = services.settle_from_backend(payment, now=timezone.now())
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            "payment": payment,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "stripe_js": settings.STRIPE_JS_URL,
+        },
+    )
