@@ -45,7 +45,7 @@ class Intent:
     id: str
     client_secret: str
     status: str
-    amount_received: int = 0
+    failure: str = ""  # the processor's message when the last attempt failed
 
 
 class PaymentBackend(Protocol):
@@ -66,6 +66,12 @@ class PaymentBackend(Protocol):
     def read_event(self, payload: bytes, signature: str) -> dict[str, Any]: ...
 
     def save_card(self, method_id: str, *, email: str) -> "Card": ...
+
+    def start_card_setup(self) -> str: ...
+
+    def card_of_setup(self, setup_id: str) -> str: ...
+
+    def pay_with(self, intent_id: str, method_id: str) -> Intent: ...
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,15 @@ class OfflineBackend:
     def save_card(self, method_id: str, *, email: str) -> Card:
         raise BackendError("Online payments are off: no card can be kept on file.")
 
+    def start_card_setup(self) -> str:
+        raise BackendError("Online payments are off: you pay at the clinic.")
+
+    def card_of_setup(self, setup_id: str) -> str:
+        raise BackendError("Online payments are off: you pay at the clinic.")
+
+    def pay_with(self, intent_id: str, method_id: str) -> Intent:
+        raise BackendError("Online payments are off: you pay at the clinic.")
+
 
 class StripeBackend:
     """The stripe SDK, with its own client (keys and address from settings, no globals)."""
@@ -124,7 +139,7 @@ class StripeBackend:
             id=pi.id,
             client_secret=pi.client_secret or "",
             status=pi.status,
-            amount_received=getattr(pi, "amount_received", 0) or 0,
+            failure=((pi.to_dict().get("last_payment_error") or {}).get("message")) or "",
         )
 
     def start_payment(self, *, money, metadata, customer="", method="") -> Intent:
@@ -159,6 +174,36 @@ class StripeBackend:
         except stripe.StripeError as error:
             raise BackendError(error.user_message or "The refund was refused.") from error
         return refund.id
+
+    def start_card_setup(self) -> str:
+        """A SetupIntent's client secret: the browser saves a card through it."""
+        try:
+            setup = self.client.v1.setup_intents.create(params={"usage": "off_session"})
+        except stripe.StripeError as error:
+            raise BackendError(error.user_message or "Card payments are unavailable.") from error
+        return setup.client_secret or ""
+
+    def card_of_setup(self, setup_id: str) -> str:
+        """The card a SetupIntent saved, as Stripe (not the browser) reports it."""
+        try:
+            setup = self.client.v1.setup_intents.retrieve(setup_id)
+        except stripe.StripeError as error:
+            raise BackendError("That card could not be found; try again.") from error
+        if setup.status != "succeeded" or not setup.payment_method:
+            raise BackendError("The card was not saved; try again.")
+        method = setup.payment_method
+        return method if isinstance(method, str) else method.id
+
+    def pay_with(self, intent_id: str, method_id: str) -> Intent:
+        """Confirm a PaymentIntent with a saved card (status may be requires_action: 3-D
+        Secure, finished by the browser)."""
+        try:
+            self.client.v1.payment_intents.update(intent_id, params={"payment_method": method_id})
+            return self._intent(self.client.v1.payment_intents.confirm(intent_id))
+        except stripe.CardError as error:
+            raise BackendError(error.user_message or "The card was declined.") from error
+        except stripe.StripeError as error:
+            raise BackendError(error.user_message or "The payment failed; try again.") from error
 
     def read_event(self, payload: bytes, signature: str) -> dict[str, Any]:
         try:

@@ -18,14 +18,16 @@ from booking import services as booking_services
 from booking.models import Appointment, Patient
 from booking.services import BookingError, audit
 from booking.services.audit import Actor
-from payments.backends import BackendError, PaymentBackend, get_backend
+from payments.backends import BackendError, Intent, PaymentBackend, get_backend
 from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
 from payments.policy import freeze_terms
 from treatments.money import Money
 
 __all__ = [
     "PaymentRefused",
+    "pay_pending",
     "apply_event",
+    "book_with_deposit",
     "charge_fee",
     "record_payment",
     "refund",
@@ -182,7 +184,41 @@ def start_deposit(
             created_at=now,
         )
         _audit("payment_started", payment, actor=None, now=now)
+    if intent.status in ("succeeded", "canceled"):
+        # The processor's own answer to our server (a card confirmed at once), not the
+        # browser's: settled now; its webhook later finds the payment settled.
+        payment = _settle(payment.pk, intent.status, now=now, backend=backend)
     return payment
+
+
+def pay_pending(
+    payment: Payment, *, setup_id: str, now: datetime, backend: PaymentBackend | None = None
+) -> Intent:
+    """Charge a pending online payment with the card a SetupIntent saved (looked up with
+    the processor, not taken from the browser). A card that needs no 3-D Secure settles
+    now; one that does stays pending until the bank answers (its webhook settles it)."""
+    backend = backend or get_backend()
+    try:
+        method = backend.card_of_setup(setup_id)
+        intent = backend.pay_with(payment.backend_id, method)
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    if intent.status in ("succeeded", "canceled"):
+        _settle(payment.pk, intent.status, now=now, backend=backend)
+    return intent
+
+
+def book_with_deposit(
+    *, now: datetime, method: str = "", backend: PaymentBackend | None = None, **booking: Any
+) -> tuple[Appointment, Payment | None]:
+    """Book a visit (booking.services.book_appointment's arguments), then ask for its
+    deposit. The booking comes first: a time someone else took (SlotTaken) is refused before
+    any card is charged, and a deposit that succeeds for a visit let go meanwhile is
+    refunded by `_settle`."""
+    appointment = booking_services.book_appointment(now=now, **booking)
+    return appointment, start_deposit(
+        appointment=appointment, now=now, method=method, backend=backend
+    )
 
 
 def _settle(
@@ -192,7 +228,9 @@ def _settle(
     A deposit that succeeded for a visit no longer held (let go, lost) is refunded."""
     with transaction.atomic():
         payment = (
-            Payment.objects.select_for_update().select_related("appointment").get(pk=payment_id)
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("appointment")
+            .get(pk=payment_id)
         )
         if payment.state in _SETTLED:
             return payment
@@ -200,7 +238,7 @@ def _settle(
             payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
         elif status == "canceled":
             payment.state = Payment.State.CANCELLED
-        elif status in ("requires_payment_method", "payment_failed"):
+        elif status == "payment_failed":
             payment.state, payment.failure = Payment.State.FAILED, failure[:200]
         else:
             return payment
@@ -264,7 +302,10 @@ def settle_from_backend(
     if payment.state in _SETTLED or not payment.backend_id or not backend.online:
         return payment
     intent = backend.retrieve(payment.backend_id)
-    return _settle(payment.pk, intent.status, now=now, backend=backend)
+    status = intent.status
+    if status == "requires_payment_method" and intent.failure:
+        status = "payment_failed"  # declined; a new intent has no error and stays pending
+    return _settle(payment.pk, status, now=now, failure=intent.failure, backend=backend)
 
 
 def refund(

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -52,3 +52,34 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
             "stripe_js": settings.STRIPE_JS_URL,
         },
     )
+
+
+@login_required
+@require_POST
+def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card step of the deposit page (static/js/pay.js), JSON in and out:
+    `step=setup` gives a SetupIntent secret; `step=pay&setup_intent=seti_...` charges the card
+    Stripe says that SetupIntent saved. 409 with a message when it cannot."""
+    payment = _own_payment(request, pk)
+    backend = get_backend()
+    step = request.POST.get("step")
+    try:
+        if payment.state != Payment.State.PENDING:
+            raise services.PaymentRefused("This payment is already settled.")
+        if step == "setup":
+            return JsonResponse({"client_secret": backend.start_card_setup()})
+        if step == "pay":
+            intent = services.pay_pending(
+                payment,
+                setup_id=request.POST.get("setup_intent", ""),
+                now=timezone.now(),
+                backend=backend,
+            )
+            if intent.status == "requires_action":
+                return JsonResponse(
+                    {"next": "authenticate", "client_secret": payment.client_secret}
+                )
+            return JsonResponse({"next": "done"})
+    except services.PaymentRefused as error:
+        return JsonResponse({"error": error.message}, status=error.status_code)
+    return JsonResponse({"error": "Unknown step."}, status=400)
