@@ -2,12 +2,13 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.roles import patient_of
 from payments import services
 from payments.backends import ForgedEvent, get_backend
 from payments.models import Payment
@@ -28,7 +29,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _own_payment(request: HttpRequest, pk: int) -> Payment:
-    patient = getattr(request.user, "patient", None)
+    patient = patient_of(request.user)
+    if patient is None:
+        raise Http404("No such payment.")
     return get_object_or_404(
         Payment.objects.select_related("appointment__treatment", "location"),
         pk=pk,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("staff/reports/", include("desk.report_urls")),
     path("staff/", include("charts.urls")),
+    path("staff/", include("payments.desk_urls")),
     path("staff/", include("desk.urls")),
     path("", include("payments.urls")),
     path("", include("portal.urls")),

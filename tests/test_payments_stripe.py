@@ -339,7 +339,9 @@ def test_twenty_parallel_pay_and_book_for_one_time_make_one_booking_and_one_char
             connection.close()
 
     with time_machine.travel(now, tick=False):
-        threads = [threading.Thread(target=race, args=pair) for pair in zip(patients, methods)]
+        threads = [
+            threading.Thread(target=race, args=pair) for pair in zip(patients, methods, strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
