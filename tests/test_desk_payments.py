@@ -161,3 +161,30 @@ def test_takings_queries_stay_constant(desk, clinic, now, django_assert_num_quer
     add(13)
     with django_assert_num_queries(9):
         assert "$30.00" in desk.get("/staff/takings/").content.decode()
+
+
+def test_the_owners_report_shows_money_per_aesthetician_with_csv(desk, clinic, visit, now):
+    from desk import reports
+
+    desk.post(
+        f"/staff/appointments/{visit.pk}/take-payment/",
+        {"amount": "350.00", "method": "cash", "kind": "session"},
+    )
+    Payment.objects.update(kind=Payment.Kind.SESSION)
+    payment = Payment.objects.get()
+    desk.post(f"/staff/payments/{payment.pk}/refund/", {"amount": "20.25", "reason": "Late"})
+    missed = book(clinic, factories.PatientFactory(), at(TUESDAY, 14), now)
+    booking_services.change_status(
+        appointment=missed, status=Appointment.Status.NO_SHOW, now=at(TUESDAY, 15)
+    )
+
+    report = reports.owner_report(
+        first=date(2027, 3, 1), last=date(2027, 3, 7), location=None, today=date(2027, 3, 8)
+    )
+    csv = desk.get("/staff/reports/export.csv?first=2027-03-01&last=2027-03-07").content.decode()
+
+    [row] = report.money
+    assert row.aesthetician == clinic["provider"].display_name
+    assert str(row.revenue) == "$329.75"
+    assert (row.fees_waived, row.refunds) == (1, Decimal("20.25"))
+    assert f"money,Buckhead,{clinic['provider'].display_name},USD,329.75,0,0,1,20.25" in csv

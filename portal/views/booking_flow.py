@@ -20,6 +20,7 @@ from accounts.ratelimit import over_limit, too_many_requests
 from accounts.roles import own_or_404, patient_of, patient_required
 from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
+from payments import flow as payments_flow
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
 from portal.views.draft import DRAFT, Draft, load_draft, save_draft, start_over, update_draft
 from portal.views.my import patient_visits
@@ -366,7 +367,9 @@ def book_review(request):
             problem = error.message
         if booked is not None:
             request.session.pop(DRAFT, None)
-            return redirect("book_done", pk=booked.pk)
+            return payments_flow.after_booking(request, [booked]) or redirect(
+                "book_done", pk=booked.pk
+            )
 
     proposals = None
     if protocol and not taken:
