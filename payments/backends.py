@@ -69,6 +69,8 @@ class PaymentBackend(Protocol):
 
     def start_card_setup(self) -> str: ...
 
+    def forget_card(self, method_id: str) -> None: ...
+
     def card_of_setup(self, setup_id: str) -> str: ...
 
     def pay_with(self, intent_id: str, method_id: str) -> Intent: ...
@@ -110,6 +112,9 @@ class OfflineBackend:
 
     def start_card_setup(self) -> str:
         raise BackendError("Online payments are off: you pay at the clinic.")
+
+    def forget_card(self, method_id: str) -> None:
+        return None
 
     def card_of_setup(self, setup_id: str) -> str:
         raise BackendError("Online payments are off: you pay at the clinic.")
@@ -182,6 +187,11 @@ class StripeBackend:
         except stripe.StripeError as error:
             raise BackendError(error.user_message or "Card payments are unavailable.") from error
         return setup.client_secret or ""
+
+    def forget_card(self, method_id: str) -> None:
+        # Already detached or gone: forgotten either way.
+        with contextlib.suppress(stripe.InvalidRequestError):
+            self.client.v1.payment_methods.detach(method_id)
 
     def card_of_setup(self, setup_id: str) -> str:
         """The card a SetupIntent saved, as Stripe (not the browser) reports it."""

@@ -94,7 +94,12 @@ def charge_fee(request: HttpRequest, pk: int) -> HttpResponse:
     except services.PaymentRefused as error:
         messages.error(request, f"No fee charged: {error.message}")
     else:
-        messages.success(request, f"Charged the {fee.get_fee_display().lower()} of {fee.money}.")
+        if fee is None:
+            messages.success(request, "A prepaid session of the course was used instead of a fee.")
+        else:
+            messages.success(
+                request, f"Charged the {fee.get_fee_display().lower()} of {fee.money}."
+            )
     return redirect("desk:appointment", pk=pk)
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -67,6 +67,13 @@ class PaymentPolicy(models.Model):
     no_show_fee_value = amount_field(default=Decimal(0))
     refund_rule = models.CharField(
         max_length=16, choices=RefundRule.choices, default=RefundRule.BEFORE_NOTICE
+    )
+    course_discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="A course paid up front costs its sessions' price less this percentage.",
     )
     prepaid_session_covers_fee = models.BooleanField(
         default=True,
@@ -271,6 +278,21 @@ class SavedCard(models.Model):
 
     def __str__(self):
         return f"{self.brand} ending {self.last4}"
+
+
+class PrepaidSessionUse(models.Model):
+    """A session of a prepaid course used up by a late cancellation or a no-show, instead of
+    a fee (when the terms say so)."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="used_sessions")
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="prepaid_use"
+    )
+    reason = models.CharField(max_length=40)
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Session used by {self.appointment_id} ({self.reason})"
 
 
 class Refund(models.Model):

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from booking import services as booking_services
-from booking.models import Appointment, Patient
+from booking.models import Appointment, Patient, TreatmentPlan
 from booking.services import BookingError, audit
 from booking.services.audit import Actor
+from payments import courses
 from payments.backends import BackendError, Intent, PaymentBackend, get_backend
 from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
 from payments.policy import freeze_terms
@@ -29,9 +30,12 @@ __all__ = [
     "apply_event",
     "book_with_deposit",
     "charge_fee",
+    "end_course",
+    "sell_course",
     "record_payment",
     "refund",
     "release_unpaid",
+    "remove_card",
     "save_card",
     "settle_from_backend",
     "start_deposit",
@@ -78,7 +82,8 @@ def _audit(
 
 def record_payment(
     *,
-    appointment: Appointment,
+    appointment: Appointment | None = None,
+    plan: TreatmentPlan | None = None,
     kind: str,
     method: str,
     money: Money,
@@ -88,22 +93,24 @@ def record_payment(
     fee: str = "",
     backend: PaymentBackend | None = None,
 ) -> Payment:
-    """Money taken at the desk: cash or an outside terminal (recorded as taken), or the
-    patient's card on file (charged now through the backend)."""
+    """Money taken at the desk for a visit (or a whole course: `plan`): cash or an outside
+    terminal (recorded as taken), or the patient's card on file (charged now)."""
+    target = appointment or plan
+    assert target is not None
     if money.amount <= 0:
         raise PaymentRefused("Enter an amount above zero.")
-    if money.currency != appointment.location.currency:
-        raise PaymentRefused(f"This clinic takes {appointment.location.currency}.")
+    if money.currency != target.location.currency:
+        raise PaymentRefused(f"This clinic takes {target.location.currency}.")
     backend = backend or get_backend()
     with transaction.atomic():
         payment = Payment(
             kind=kind,
             method=method,
             fee=fee,
-            patient=appointment.patient,
-            location=appointment.location,
+            patient=target.patient,
+            location=target.location,
             appointment=appointment,
-            plan=appointment.plan,
+            plan=plan or (appointment.plan if appointment else None),
             amount=money.amount,
             currency=money.currency,
             backend="offline",
@@ -112,13 +119,13 @@ def record_payment(
             created_at=now,
         )
         if method == Payment.Method.CARD_ON_FILE:
-            card = SavedCard.objects.filter(patient=appointment.patient).first()
+            card = SavedCard.objects.filter(patient=target.patient).first()
             if card is None or not backend.online:
                 raise PaymentRefused("No card on file: take cash or use the card terminal.")
             try:
                 intent = backend.start_payment(
                     money=money,
-                    metadata={"appointment": str(appointment.pk), "kind": kind},
+                    metadata={"payment_for": str(target), "kind": kind},
                     customer=card.customer_id,
                     method=card.method_id,
                 )
@@ -370,8 +377,9 @@ def charge_fee(
     now: datetime,
     method: str,
     backend: PaymentBackend | None = None,
-) -> Payment:
-    """The late-cancel or no-show fee of the terms the visit was booked under, charged once."""
+) -> Payment | None:
+    """The late-cancel or no-show fee of the terms the visit was booked under, charged once.
+    None when a prepaid course session was used up instead (payments.courses)."""
     if appointment.status == Appointment.Status.NO_SHOW:
         fee, field = Payment.Fee.NO_SHOW, "no_show_fee"
     elif appointment.status == Appointment.Status.CANCELLED and appointment.late_cancellation:
@@ -379,6 +387,8 @@ def charge_fee(
     else:
         raise PaymentRefused("Only a no-show or a late cancellation has a fee.")
     terms = terms_of(appointment, now=now)
+    if courses.use_prepaid_session(appointment=appointment, reason=fee, actor=actor, now=now):
+        return None
     money = terms.money(field)
     if not money:
         raise PaymentRefused("The terms this visit was booked under have no such fee.")
@@ -422,6 +432,76 @@ def save_card(
         now=now,
     )
     return saved
+
+
+def remove_card(
+    *, patient: Patient, now: datetime, actor: Actor = None, backend: PaymentBackend | None = None
+) -> bool:
+    """Forget the patient's card on file (and detach it at the processor). False if none."""
+    backend = backend or get_backend()
+    card = SavedCard.objects.filter(patient=patient).first()
+    if card is None:
+        return False
+    if backend.online and card.backend == backend.name:
+        backend.forget_card(card.method_id)
+    card.delete()
+    audit(
+        actor=actor,
+        action="card_removed",
+        patient=patient,
+        changes={"card": f"{card.brand} {card.last4}"},
+        now=now,
+    )
+    return True
+
+
+def sell_course(
+    *,
+    plan: TreatmentPlan,
+    method: str,
+    actor: Actor,
+    now: datetime,
+    backend: PaymentBackend | None = None,
+) -> Payment:
+    """Take a course's price up front (payments.courses.course_price)."""
+    if courses.course_payment(plan) is not None:
+        raise PaymentRefused("This course is already paid.")
+    return record_payment(
+        plan=plan,
+        kind=Payment.Kind.COURSE,
+        method=method,
+        money=courses.course_price(plan),
+        actor=actor,
+        now=now,
+        backend=backend,
+        note=f"{plan.sessions} sessions paid up front",
+    )
+
+
+def end_course(
+    *,
+    plan: TreatmentPlan,
+    reason: str,
+    medical: bool,
+    actor: Actor,
+    now: datetime,
+    backend: PaymentBackend | None = None,
+) -> Refund | None:
+    """Refund a prepaid course that stops: its unused sessions pro rata, or everything still
+    held when it stopped for a medical reason (a later screening says "not now")."""
+    payment = courses.course_payment(plan)
+    if payment is None:
+        return None
+    if medical:
+        money = payment.refundable
+    else:
+        left = courses.balance(plan)
+        money = left.remaining_value if left else Money.zero(payment.currency)
+    if not money:
+        return None
+    return refund(
+        payment=payment, money=money, reason=reason, actor=actor, now=now, backend=backend
+    )
 
 
 def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> int:

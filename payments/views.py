@@ -3,17 +3,19 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.roles import patient_of
 from payments import services
 from payments.backends import ForgedEvent, get_backend
-from payments.models import Payment
+from payments.models import Payment, SavedCard
 
 
 @csrf_exempt  # Stripe signs the body instead; a forged or replayed-tampered body is a 400.
@@ -101,3 +103,32 @@ def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
     except services.PaymentRefused as error:
         return JsonResponse({"error": error.message}, status=error.status_code)
     return JsonResponse({"error": "Unknown step."}, status=400)
+
+
+@never_cache
+@login_required
+def my_payments(request: HttpRequest) -> HttpResponse:
+    """The patient's payments, refunds and card on file (which they may remove)."""
+    patient = patient_of(request.user)
+    if patient is None:
+        raise Http404("No patient record for this account.")
+    if request.method == "POST":
+        if services.remove_card(patient=patient, now=timezone.now(), actor=request.user):
+            messages.success(request, "Your card is removed.")
+        return redirect("my_payments")
+    payments = (
+        Payment.objects.filter(patient=patient)
+        .exclude(state=Payment.State.CANCELLED)
+        .select_related("appointment__treatment", "location")
+        .prefetch_related("refunds")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "payments/my_payments.html",
+        {
+            "payments": payments,
+            "card": SavedCard.objects.filter(patient=patient).first(),
+            "online": get_backend().online,
+        },
+    )

@@ -188,3 +188,78 @@ def test_the_owners_report_shows_money_per_aesthetician_with_csv(desk, clinic, v
     assert str(row.revenue) == "$329.75"
     assert (row.fees_waived, row.refunds) == (1, Decimal("20.25"))
     assert f"money,Buckhead,{clinic['provider'].display_name},USD,329.75,0,0,1,20.25" in csv
+
+
+# The patient's own payments page ------------------------------------------------------------
+
+
+def test_patients_see_only_their_own_payments_in_constant_queries(
+    client, clinic, patient, now, frozen, django_assert_num_queries
+):
+    from payments.backends import OfflineBackend
+    from treatments.money import Money
+
+    def paid(who, hour, amount):
+        appointment = book(clinic, who, at(TUESDAY, hour), now)
+        return services_record(appointment, Money(Decimal(amount), "USD"), OfflineBackend())
+
+    paid(patient, 9, "175.50")
+    paid(factories.PatientFactory(), 11, "999.00")
+    sign_in(client, patient.user)
+
+    with django_assert_num_queries(8):
+        page = client.get("/my/payments/").content.decode()
+    paid(patient, 13, "20.00")
+    with django_assert_num_queries(8):
+        more = client.get("/my/payments/").content.decode()
+
+    assert "$175.50" in page and "$999.00" not in page
+    assert "$20.00" in more
+    assert "Online payments are off: you pay at the clinic." in page
+
+
+def services_record(appointment, money, backend):
+    from payments import services
+
+    return services.record_payment(
+        appointment=appointment,
+        kind=Payment.Kind.SESSION,
+        method=Payment.Method.CASH,
+        money=money,
+        actor=None,
+        now=appointment.created_at,
+        backend=backend,
+    )
+
+
+def test_a_patient_removes_the_card_on_file(client, patient, frozen):
+    from payments.models import SavedCard
+
+    SavedCard.objects.create(
+        patient=patient,
+        backend="offline",
+        customer_id="c",
+        method_id="m",
+        brand="visa",
+        last4="4242",
+    )
+    sign_in(client, patient.user)
+    assert "Visa ending 4242" in client.get("/my/payments/").content.decode()
+
+    after = client.post("/my/payments/", follow=True).content.decode()
+
+    assert "Your card is removed." in after and "No card on file." in after
+    assert not SavedCard.objects.exists()
+    assert AuditEntry.objects.filter(action="card_removed", patient=patient).exists()
+
+
+def test_another_patients_payment_page_is_a_404(client, clinic, patient, now, frozen):
+    from payments.backends import OfflineBackend
+    from treatments.money import Money
+
+    other = factories.PatientFactory()
+    appointment = book(clinic, other, at(TUESDAY, 9), now)
+    payment = services_record(appointment, Money(Decimal(10), "USD"), OfflineBackend())
+    sign_in(client, patient.user)
+
+    assert client.get(f"/pay/{payment.pk}/").status_code == 404
