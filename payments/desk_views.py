@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import front_desk_required
-from booking.models import Appointment, Location
+from booking.models import Appointment, Location, TreatmentPlan
 from payments import services
 from payments.forms import FeeForm, RefundForm, TakePaymentForm
 from payments.models import Payment, Refund
@@ -158,3 +158,47 @@ def takings(request: HttpRequest) -> HttpResponse:
             "net": Money(taken - given_back, currency),
         },
     )
+
+
+@front_desk_required
+@require_POST
+def sell_course(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("location", "treatment"), pk=pk)
+    form = FeeForm(request.POST)  # the same choice: card on file, cash or terminal
+    if not form.is_valid():
+        messages.error(request, "Choose how the course is paid.")
+        return redirect("desk:plan", pk=pk)
+    try:
+        payment = services.sell_course(
+            plan=plan, method=form.cleaned_data["method"], actor=request.user, now=timezone.now()
+        )
+    except services.PaymentRefused as error:
+        messages.error(request, f"Not taken: {error.message}")
+    else:
+        messages.success(request, f"Took {payment.money} for the course.")
+    return redirect("desk:plan", pk=pk)
+
+
+@front_desk_required
+@require_POST
+def end_course(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("location", "treatment"), pk=pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "Give a reason for the refund.")
+        return redirect("desk:plan", pk=pk)
+    try:
+        refund = services.end_course(
+            plan=plan,
+            reason=reason,
+            medical=request.POST.get("medical") == "1",
+            actor=request.user,
+            now=timezone.now(),
+        )
+    except services.PaymentRefused as error:
+        messages.error(request, f"Not refunded: {error.message}")
+    else:
+        messages.success(
+            request, f"Refunded {refund.money}." if refund else "Nothing left to refund."
+        )
+    return redirect("desk:plan", pk=pk)

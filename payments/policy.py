@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from booking.models import Appointment, Location, TreatmentPlan
+from payments.backends import get_backend
 from payments.models import BookingTerms, Charge, PaymentPolicy, RefundRule
 from treatments.models import Treatment
 from treatments.money import Money, format_money
@@ -54,15 +55,24 @@ class Terms:
     notice_hours: int
     prepaid_session_covers_fee: bool
 
-    def sentence(self, language: str = "en") -> str:
-        """The terms in plain words, for the patient before they confirm."""
+    def sentence(self, language: str = "en", *, online: bool = True) -> str:
+        """The terms in plain words, for the patient before they confirm. `online` False
+        (no payment backend): the deposit is taken at the clinic."""
 
         def m(money: Money) -> str:
             return format_money(money, language)
 
         parts = []
         if self.deposit:
-            parts.append(_("A deposit of %(amount)s is paid now.") % {"amount": m(self.deposit)})
+            if online:
+                parts.append(
+                    _("A deposit of %(amount)s is paid now.") % {"amount": m(self.deposit)}
+                )
+            else:
+                parts.append(
+                    _("A deposit of %(amount)s is taken at the clinic.")
+                    % {"amount": m(self.deposit)}
+                )
             parts.append(
                 {
                     RefundRule.BEFORE_NOTICE: _(
@@ -134,7 +144,7 @@ def freeze_terms(
             "refund_rule": terms.refund_rule,
             "notice_hours": terms.notice_hours,
             "prepaid_session_covers_fee": terms.prepaid_session_covers_fee,
-            "sentence": terms.sentence(),
+            "sentence": terms.sentence(online=get_backend().online),
             "created_at": now,
         },
     )

@@ -128,3 +128,20 @@ def test_a_course_stopped_for_a_medical_reason_is_refunded_in_full(course, now, 
     assert refund.money == usd("1260.00")
     payment.refresh_from_db()
     assert payment.state == Payment.State.REFUNDED
+
+
+def test_the_desk_sells_the_course_and_sees_the_balance_on_the_plan_page(
+    client, course, front_desk, frozen
+):
+    from tests.helpers import sign_in
+
+    sign_in(client, front_desk)
+    page = client.get(f"/staff/plans/{course.pk}/").content.decode()
+    assert "Take $1,260.00 for all 4 sessions up front" in page
+
+    after = client.post(
+        f"/staff/plans/{course.pk}/sell-course/", {"method": "terminal"}, follow=True
+    ).content.decode()
+
+    assert "Took $1,260.00 for the course." in after
+    assert "Paid $1,260.00 up front · 0 of 4 sessions used" in after

@@ -210,3 +210,18 @@ def test_the_webhook_refuses_everything_when_payments_are_offline(client, db):
     )
 
     assert response.status_code == 400
+
+
+def test_the_review_page_terms_say_online_payments_are_off_without_keys(
+    location, treatment, policy
+):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    draft = SimpleNamespace(location=location, treatment=treatment)
+
+    html = render_to_string("payments/_terms.html", {"draft": draft})
+
+    assert "A deposit of $70.00 is taken at the clinic." in html
+    assert "Online payments are off: you pay at the clinic." in html

@@ -7,6 +7,7 @@ treatment %}` (used by payments/_terms.html) on the patient's review page.
 from django import template
 from django.middleware.csrf import get_token
 
+from payments import courses
 from payments.backends import get_backend
 from payments.forms import FeeForm, RefundForm, TakePaymentForm
 from payments.models import BookingTerms, Payment, SavedCard
@@ -48,8 +49,20 @@ def visit_money(context, appointment):
 @register.simple_tag
 def payment_terms(location, treatment) -> dict:
     terms = terms_for(location, treatment)
+    online = get_backend().online
     return {
-        "sentence": terms.sentence(),
-        "online": get_backend().online,
+        "sentence": terms.sentence(online=online),
+        "online": online,
         "deposit": terms.deposit,
+    }
+
+
+@register.inclusion_tag("payments/_course_money.html", takes_context=True)
+def course_money(context, plan):
+    """A course's package: its up-front price, or what is paid and what remains."""
+    return {
+        "plan": plan,
+        "price": courses.course_price(plan),
+        "left": courses.balance(plan),
+        "csrf_token": get_token(context["request"]),
     }
