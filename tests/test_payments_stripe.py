@@ -364,3 +364,28 @@ def test_twenty_parallel_pay_and_book_for_one_time_make_one_booking_and_one_char
     charged = stripe_backend.client.v1.payment_intents.list(params={"limit": 100}).data
     assert [p.status for p in charged] == ["succeeded"]
     assert captured_on_backend(stripe_backend, [payment.backend_id]) == 7000
+
+
+def test_after_booking_the_patient_is_sent_to_pay_the_deposit(
+    rf, clinic, patient, now, deposit_policy, stripe_backend
+):
+    from payments import flow
+
+    appointment = book(clinic, patient, at(TUESDAY, 10), now)
+
+    response = flow.after_booking(rf.post("/book/review/"), [appointment])
+
+    payment = Payment.objects.get(appointment=appointment)
+    assert response is not None and response.url == f"/pay/{payment.pk}/"
+    assert payment.state == Payment.State.PENDING and payment.client_secret
+
+
+def test_without_a_deposit_or_offline_the_booking_flow_goes_on_as_before(
+    rf, clinic, patient, now, settings
+):
+    from payments import flow
+
+    appointment = book(clinic, patient, at(TUESDAY, 10), now)
+
+    assert flow.after_booking(rf.post("/book/review/"), [appointment]) is None
+    assert not Payment.objects.exists()
