@@ -23,6 +23,7 @@ from phonenumber_field.modelfields import PhoneNumberField  # type: ignore[impor
 from booking.phones import E164_PATTERN
 from treatments import protocols
 from treatments.models import ScreeningRule, Treatment
+from treatments.money import CURRENCIES
 
 
 def validate_time_zone(name: str) -> None:
@@ -68,6 +69,12 @@ class Location(models.Model):
     )
     phone = PhoneNumberField(blank=True)
     email = models.EmailField(blank=True)
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        choices=[(code, code) for code in CURRENCIES],
+        help_text="ISO 4217 code of the currency this location charges in.",
+    )
     cancellation_notice_hours = models.PositiveIntegerField(
         default=48, help_text="Cancelling later than this counts as a late cancellation."
     )

@@ -2,7 +2,8 @@
 no-show and late-cancellation rates, past visits whose outcome was never recorded, plans
 started, completed and overdue, how far the courses started got (drop-off per session), how
 many patients booked again after a completed visit, and maintenance recalls that turned into
-bookings.
+bookings; and the money (payments.report): revenue, deposits, fees charged and waived and
+refunds per location and aesthetician.
 
 Every figure is a database aggregation; `owner_report` runs a fixed number of queries
 whatever the period or the size of the clinic. Periods are whole local days [first, last] on
@@ -39,6 +40,7 @@ from booking.models import (
     WorkingHours,
 )
 from notifications.models import Notification
+from payments.report import MoneyRow, money_rows
 
 # Visits that took (or still take) someone's time: not cancelled.
 HELD = Q(status__in=["booked", "confirmed", "checked_in", "completed", "no_show"])
@@ -156,6 +158,7 @@ class Report:
     courses: Courses
     rebooking: Rebooking
     unresolved: list[Appointment]  # the first UNRESOLVED_LISTED, oldest first
+    money: list[MoneyRow]  # per location and aesthetician (payments.report)
 
 
 def _minutes(delta: timedelta | None) -> int:
@@ -398,4 +401,7 @@ def owner_report(
         courses=courses,
         rebooking=rebooking,
         unresolved=unresolved,
+        money=money_rows(  # 3 queries
+            locations=locations, first=first, last=last, providers=providers
+        ),
     )

@@ -242,8 +242,13 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             # `{{ number|phone }}` on every page and message (skinclinic/templatetags/phones.py).
-            # Dates in the active language's order (skinclinic/templatetags/dates.py).
-            "builtins": ["skinclinic.templatetags.phones", "skinclinic.templatetags.dates"],
+            # Dates in the active language's order (skinclinic/templatetags/dates.py), and
+            # `{{ amount|money:currency }}` likewise (payments/templatetags/money.py).
+            "builtins": [
+                "skinclinic.templatetags.phones",
+                "skinclinic.templatetags.dates",
+                "payments.templatetags.money",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -322,6 +327,8 @@ PHONENUMBER_DEFAULT_REGION = env_region("PHONENUMBER_DEFAULT_REGION", "US")
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 USE_I18N = True
+# Amounts with no location to say their currency (treatment prices on the catalogue pages).
+DEFAULT_CURRENCY = "USD"
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -446,7 +453,30 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Unpaid online deposits past PAYMENT_HOLD_MINUTES free their time.
+    "release-unpaid-bookings": {
+        "task": "payments.tasks.release_unpaid_bookings",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# Card payments (payments/backends.py): Stripe when STRIPE_SECRET_KEY is set, else the offline
+# backend (the desk records what it takes; patients see "online payments are off").
+# STRIPE_API_BASE points the SDK elsewhere (tests: a localstripe on 127.0.0.1).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+# Stripe.js for the patient's browser (tests: localstripe's copy at <base>/js.stripe.com/v3/).
+STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: payment states come from "
+        "signed webhooks."
+    )
+# Minutes an unpaid online deposit holds its time before the booking is let go.
+PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 10)
 
 # Mail and SMS: printed to the console unless configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -14,7 +14,9 @@ urlpatterns = [
     path("staff/", include("charts.urls")),
     path("", include("photos.urls")),
     path("", include("consent.urls")),
+    path("staff/", include("payments.desk_urls")),
     path("staff/", include("desk.urls")),
+    path("", include("payments.urls")),
     path("", include("portal.urls")),
     path("", include("accounts.urls")),
     # The admin's own sign-in counts failures like the patients' one.

@@ -226,3 +226,55 @@ def media_root(settings, tmp_path_factory):
     checkout."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """A real localstripe (a Stripe-compatible server) on a free port of 127.0.0.1 for the
+    session; stopped afterwards."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = Path(sys.executable).parent / "localstripe"
+    server = subprocess.Popen(
+        [str(program), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"localstripe did not start on port {port}")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_backend(settings, localstripe_url):
+    """The Stripe backend, pointed at the session's localstripe with its data wiped."""
+    import urllib.request
+
+    from payments.backends import StripeBackend
+
+    urllib.request.urlopen(
+        urllib.request.Request(f"{localstripe_url}/_config/data", method="DELETE")
+    ).close()
+    settings.STRIPE_SECRET_KEY = "sk_test_skinclinic"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_skinclinic"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_skinclinic"
+    settings.STRIPE_API_BASE = localstripe_url
+    settings.STRIPE_JS_URL = f"{localstripe_url}/js.stripe.com/v3/"
+    return StripeBackend()

@@ -254,6 +254,33 @@ def report_csv(request):
                 _percent(session.rate),
             ]
         )
+    writer.writerow(
+        [
+            "section",
+            "location",
+            "aesthetician",
+            "currency",
+            "revenue",
+            "deposits",
+            "fees_charged",
+            "fees_waived",
+            "refunds",
+        ]
+    )
+    for money in result.money:
+        writer.writerow(
+            [
+                "money",
+                _safe(money.location),
+                _safe(money.aesthetician),
+                money.currency,
+                money.revenue.amount,
+                money.deposits,
+                money.fees_charged,
+                money.fees_waived,
+                money.refunds,
+            ]
+        )
     writer.writerow(["section", "visit", "start", "patient", "treatment", "status"])
     for visit in result.unresolved:
         writer.writerow(

@@ -30,6 +30,7 @@ from accounts.views import CODE_EMAIL, send_booking_welcome, send_login_code, si
 from booking import availability, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
 from consent import services as consent_services
+from payments import flow as payments_flow
 from portal.forms import ChooseTimeForm, ConfirmForm, ScreeningForm
 from portal.views.draft import (
     DRAFT,
@@ -428,13 +429,14 @@ def confirm_booking(request, draft: Draft, *, patient: Patient, choice: str, ses
 
 
 def after_booking(request, booked: Appointment, *, new_patient: bool):
-    """Where the patient goes once the booking is made (the deposit step will redirect from
-    here): the draft is spent, a new patient gets the email that confirms their address."""
+    """Where the patient goes once the booking is made: the deposit page when the terms ask for
+    one online (payments.flow), else "You're booked". The draft is spent; a new patient gets
+    the email that confirms their address."""
     forget_draft(request)
     if new_patient:
         request.session[GUEST_PATIENT] = booked.patient_id
         send_booking_welcome(request, booked.patient.user)
-    return redirect("book_done", pk=booked.pk)
+    return payments_flow.after_booking(request, [booked]) or redirect("book_done", pk=booked.pk)
 
 
 def _reheld(request, draft: Draft, *, now: datetime) -> bool:

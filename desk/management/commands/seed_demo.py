@@ -42,6 +42,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.services import waitlist
+from payments.models import Charge, PaymentPolicy
 from treatments.models import Protocol, ScreeningRule, Treatment
 from treatments.screening import DEFAULT_RULES
 
@@ -617,6 +618,19 @@ class Command(BaseCommand):
                 room, _ = Room.objects.get_or_create(location=location, name=name)
                 hosted = treatments.values() if slugs is None else [treatments[s] for s in slugs]
                 room.treatments.add(*hosted)
+            # A 20% deposit, and fees for a late cancel or a missed visit (payments).
+            PaymentPolicy.objects.get_or_create(
+                location=location,
+                treatment=None,
+                defaults={
+                    "deposit": Charge.PERCENT,
+                    "deposit_value": Decimal(20),
+                    "late_cancel_fee": Charge.FIXED,
+                    "late_cancel_fee_value": Decimal(50),
+                    "no_show_fee": Charge.PERCENT,
+                    "no_show_fee_value": Decimal(50),
+                },
+            )
             locations[slug] = location
         return locations
 

@@ -1,0 +1,94 @@
+"""Courses sold as prepaid packages: the course price, what is paid and what remains, a
+prepaid session used up by a late cancel or no-show, and the refund when a course ends.
+
+A course's per-session value is what was paid divided by its sessions; refunds of unused
+sessions are pro rata on that, worked out so the cents add up (paid - used sessions' value).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from booking.models import Appointment, TreatmentPlan
+from booking.services import audit
+from booking.services.audit import Actor
+from payments.models import TAKEN_STATES, Payment, PrepaidSessionUse
+from payments.policy import policy_for
+from treatments.money import Money
+
+__all__ = ["CourseBalance", "balance", "course_payment", "course_price", "use_prepaid_session"]
+
+
+def course_price(plan: TreatmentPlan) -> Money:
+    """The price of the plan's sessions paid up front, less the policy's course discount."""
+    policy = policy_for(plan.location, plan.treatment)
+    full = Money(plan.treatment.price * plan.sessions, plan.location.currency)
+    return full - full.percent(policy.course_discount_percent)
+
+
+def course_payment(plan: TreatmentPlan) -> Payment | None:
+    return (
+        Payment.objects.filter(plan=plan, kind=Payment.Kind.COURSE, state__in=TAKEN_STATES)
+        .order_by("created_at")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class CourseBalance:
+    sessions: int
+    paid: Money  # net of refunds
+    used: int  # sessions completed or used up by a late cancel or no-show
+    remaining_sessions: int
+    remaining_value: Money  # what the unused sessions are worth, pro rata
+
+
+def balance(plan: TreatmentPlan) -> CourseBalance | None:
+    """What is paid and what remains of a course paid up front (None if not prepaid)."""
+    payment = course_payment(plan)
+    if payment is None:
+        return None
+    completed = plan.appointments.filter(status=Appointment.Status.COMPLETED).count()
+    used = min(plan.sessions, completed + PrepaidSessionUse.objects.filter(plan=plan).count())
+    paid = Money(payment.amount - payment.refunded, payment.currency)
+    value_used = Money(payment.amount * used / plan.sessions, payment.currency)
+    remaining = Money(
+        max(payment.amount - value_used.amount - payment.refunded, Decimal(0)), payment.currency
+    )
+    return CourseBalance(
+        sessions=plan.sessions,
+        paid=paid,
+        used=used,
+        remaining_sessions=plan.sessions - used,
+        remaining_value=remaining,
+    )
+
+
+def use_prepaid_session(
+    *, appointment: Appointment, reason: str, actor: Actor, now: datetime
+) -> bool:
+    """Use up a prepaid session for a missed or late-cancelled visit of a prepaid course,
+    when the visit's terms say a prepaid session covers the fee. True if one was used."""
+    plan = appointment.plan
+    if plan is None or course_payment(plan) is None:
+        return False
+    terms = getattr(appointment, "terms", None)
+    if terms is None or not terms.prepaid_session_covers_fee:
+        return False
+    try:
+        with transaction.atomic():
+            PrepaidSessionUse.objects.create(
+                plan=plan, appointment=appointment, reason=reason, at=now
+            )
+    except IntegrityError:
+        return True  # already used for this visit
+    audit(
+        actor=actor,
+        action="prepaid_session_used",
+        appointment=appointment,
+        changes={"reason": reason},
+        now=now,
+    )
+    return True

@@ -1,0 +1,545 @@
+"""Every write to the ledger: take, start, settle, refund, charge a fee, let go of an unpaid
+booking. One transaction each; every money action is written to booking's audit trail.
+
+Online payments settle only from what the processor says: its signed webhook
+(`apply_event`) or the server asking it directly (`settle_from_backend`), both through the
+same idempotent transition, so the browser's word is never taken and a webhook and a browser
+return arriving in either order settle a payment once.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from booking import services as booking_services
+from booking.models import Appointment, Patient, TreatmentPlan
+from booking.services import BookingError, audit
+from booking.services.audit import Actor
+from payments import courses
+from payments.backends import BackendError, Intent, PaymentBackend, get_backend
+from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
+from payments.policy import freeze_terms
+from treatments.money import Money
+
+__all__ = [
+    "PaymentRefused",
+    "pay_pending",
+    "apply_event",
+    "book_with_deposit",
+    "charge_fee",
+    "end_course",
+    "sell_course",
+    "record_payment",
+    "refund",
+    "release_unpaid",
+    "remove_card",
+    "save_card",
+    "settle_from_backend",
+    "start_deposit",
+    "terms_of",
+]
+
+_SETTLED = {Payment.State.FAILED, Payment.State.CANCELLED, *TAKEN_STATES}
+
+
+class PaymentRefused(BookingError):
+    """A money action that cannot be done, with a message for the person asking."""
+
+    status_code = 409
+
+
+def terms_of(appointment: Appointment, *, now: datetime) -> BookingTerms:
+    """The terms frozen when the visit was booked (frozen now for visits booked before
+    payments existed)."""
+    try:
+        return appointment.terms
+    except BookingTerms.DoesNotExist:
+        return freeze_terms(appointment=appointment, now=now)
+
+
+def _audit(
+    action: str, payment: Payment, *, actor: Actor, now: datetime, reason: str = "", **changes: Any
+) -> None:
+    audit(
+        actor=actor,
+        action=action,
+        appointment=payment.appointment,
+        patient=payment.patient,
+        plan=payment.plan,
+        reason=reason,
+        changes={
+            "payment": payment.pk,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            **changes,
+        },
+        now=now,
+    )
+
+
+def record_payment(
+    *,
+    appointment: Appointment | None = None,
+    plan: TreatmentPlan | None = None,
+    kind: str,
+    method: str,
+    money: Money,
+    actor: Actor,
+    now: datetime,
+    note: str = "",
+    fee: str = "",
+    backend: PaymentBackend | None = None,
+) -> Payment:
+    """Money taken at the desk for a visit (or a whole course: `plan`): cash or an outside
+    terminal (recorded as taken), or the patient's card on file (charged now)."""
+    target = appointment or plan
+    assert target is not None
+    if money.amount <= 0:
+        raise PaymentRefused("Enter an amount above zero.")
+    if money.currency != target.location.currency:
+        raise PaymentRefused(f"This clinic takes {target.location.currency}.")
+    backend = backend or get_backend()
+    with transaction.atomic():
+        payment = Payment(
+            kind=kind,
+            method=method,
+            fee=fee,
+            patient=target.patient,
+            location=target.location,
+            appointment=appointment,
+            plan=plan or (appointment.plan if appointment else None),
+            amount=money.amount,
+            currency=money.currency,
+            backend="offline",
+            note=note.strip()[:200],
+            taken_by=booking_services.signed_in_or_none(actor),
+            created_at=now,
+        )
+        if method == Payment.Method.CARD_ON_FILE:
+            card = SavedCard.objects.filter(patient=target.patient).first()
+            if card is None or not backend.online:
+                raise PaymentRefused("No card on file: take cash or use the card terminal.")
+            try:
+                intent = backend.start_payment(
+                    money=money,
+                    metadata={"payment_for": str(target), "kind": kind},
+                    customer=card.customer_id,
+                    method=card.method_id,
+                )
+            except BackendError as error:
+                raise PaymentRefused(str(error)) from error
+            payment.backend, payment.backend_id = backend.name, intent.id
+            if intent.status == "succeeded":
+                payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
+        else:
+            payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError as error:
+            raise PaymentRefused("This fee has already been charged.") from error
+        _audit("payment_taken", payment, actor=actor, now=now, method=method, kind=kind)
+    return payment
+
+
+def start_deposit(
+    *,
+    appointment: Appointment,
+    now: datetime,
+    backend: PaymentBackend | None = None,
+    method: str = "",
+) -> Payment | None:
+    """Ask the processor for the visit's deposit: a pending Payment whose client secret the
+    patient's browser confirms (Stripe Elements). None when no deposit is due or payments
+    are offline (the patient pays at the clinic)."""
+    backend = backend or get_backend()
+    terms = terms_of(appointment, now=now)
+    if not terms.deposit or not backend.online:
+        return None
+    existing = (
+        appointment.payments.filter(kind=Payment.Kind.DEPOSIT)
+        .exclude(state__in=[Payment.State.FAILED, Payment.State.CANCELLED])
+        .first()
+    )
+    if existing:
+        return existing
+    money = terms.money("deposit")
+    try:
+        intent = backend.start_payment(
+            money=money,
+            metadata={"appointment": str(appointment.pk), "kind": "deposit"},
+            method=method,
+        )
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            kind=Payment.Kind.DEPOSIT,
+            method=Payment.Method.ONLINE,
+            patient=appointment.patient,
+            location=appointment.location,
+            appointment=appointment,
+            plan=appointment.plan,
+            amount=money.amount,
+            currency=money.currency,
+            backend=backend.name,
+            backend_id=intent.id,
+            client_secret=intent.client_secret,
+            created_at=now,
+        )
+        _audit("payment_started", payment, actor=None, now=now)
+    if intent.status in ("succeeded", "canceled"):
+        # The processor's own answer to our server (a card confirmed at once), not the
+        # browser's: settled now; its webhook later finds the payment settled.
+        payment = _settle(payment.pk, intent.status, now=now, backend=backend)
+    return payment
+
+
+def pay_pending(
+    payment: Payment, *, setup_id: str, now: datetime, backend: PaymentBackend | None = None
+) -> Intent:
+    """Charge a pending online payment with the card a SetupIntent saved (looked up with
+    the processor, not taken from the browser). A card that needs no 3-D Secure settles
+    now; one that does stays pending until the bank answers (its webhook settles it)."""
+    backend = backend or get_backend()
+    try:
+        method = backend.card_of_setup(setup_id)
+        intent = backend.pay_with(payment.backend_id, method)
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    if intent.status in ("succeeded", "canceled"):
+        _settle(payment.pk, intent.status, now=now, backend=backend)
+    return intent
+
+
+def book_with_deposit(
+    *, now: datetime, method: str = "", backend: PaymentBackend | None = None, **booking: Any
+) -> tuple[Appointment, Payment | None]:
+    """Book a visit (booking.services.book_appointment's arguments), then ask for its
+    deposit. The booking comes first: a time someone else took (SlotTaken) is refused before
+    any card is charged, and a deposit that succeeds for a visit let go meanwhile is
+    refunded by `_settle`."""
+    appointment = booking_services.book_appointment(now=now, **booking)
+    return appointment, start_deposit(
+        appointment=appointment, now=now, method=method, backend=backend
+    )
+
+
+def _settle(
+    payment_id: int, status: str, *, now: datetime, failure: str = "", backend: PaymentBackend
+) -> Payment:
+    """Move a payment to what the processor reported; a settled payment stays as it is.
+    A deposit that succeeded for a visit no longer held (let go, lost) is refunded."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("appointment")
+            .get(pk=payment_id)
+        )
+        if payment.state in _SETTLED:
+            return payment
+        if status == "succeeded":
+            payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
+        elif status == "canceled":
+            payment.state = Payment.State.CANCELLED
+        elif status == "payment_failed":
+            payment.state, payment.failure = Payment.State.FAILED, failure[:200]
+        else:
+            return payment
+        payment.save(update_fields=["state", "succeeded_at", "failure"])
+        _audit(f"payment_{payment.state}", payment, actor=None, now=now)
+        orphan = (
+            payment.state == Payment.State.SUCCEEDED
+            and payment.appointment is not None
+            and not payment.appointment.is_active
+            and payment.kind == Payment.Kind.DEPOSIT
+        )
+    if orphan:
+        refund(
+            payment=payment,
+            money=payment.money,
+            reason="The time was no longer held.",
+            actor=None,
+            now=now,
+            backend=backend,
+        )
+        payment.refresh_from_db()
+    return payment
+
+
+_EVENT_STATUS = {
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "payment_failed",
+    "payment_intent.canceled": "canceled",
+}
+
+
+def apply_event(
+    event: dict[str, Any], *, now: datetime, backend: PaymentBackend | None = None
+) -> bool:
+    """Apply one verified webhook event. False when the event was seen before (a replay:
+    nothing changes)."""
+    backend = backend or get_backend()
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(
+                event_id=event["id"], type=event.get("type", ""), payload=event, received_at=now
+            )
+    except IntegrityError:
+        return False
+    status = _EVENT_STATUS.get(event.get("type", ""))
+    intent = (event.get("data") or {}).get("object") or {}
+    if status is None or not intent.get("id"):
+        return True
+    payment = Payment.objects.filter(backend=backend.name, backend_id=intent["id"]).first()
+    if payment is not None:
+        error = intent.get("last_payment_error") or {}
+        _settle(payment.pk, status, now=now, failure=error.get("message", ""), backend=backend)
+    return True
+
+
+def settle_from_backend(
+    payment: Payment, *, now: datetime, backend: PaymentBackend | None = None
+) -> Payment:
+    """The patient is back from paying: ask the processor, not the browser, how it went."""
+    backend = backend or get_backend()
+    if payment.state in _SETTLED or not payment.backend_id or not backend.online:
+        return payment
+    intent = backend.retrieve(payment.backend_id)
+    status = intent.status
+    if status == "requires_payment_method" and intent.failure:
+        status = "payment_failed"  # declined; a new intent has no error and stays pending
+    return _settle(payment.pk, status, now=now, failure=intent.failure, backend=backend)
+
+
+def refund(
+    *,
+    payment: Payment,
+    money: Money,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    backend: PaymentBackend | None = None,
+) -> Refund:
+    """Give back all or part of a payment; the reason is required and recorded."""
+    reason = reason.strip()
+    if not reason:
+        raise PaymentRefused("Give a reason for the refund.")
+    backend = backend or get_backend()
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if money.currency != payment.currency:
+            raise PaymentRefused(f"This payment was in {payment.currency}.")
+        if money.amount <= 0:
+            raise PaymentRefused("Enter an amount above zero.")
+        if payment.refundable < money:
+            raise PaymentRefused(f"At most {payment.refundable} of this payment can be refunded.")
+        backend_id = ""
+        if payment.backend_id and payment.backend != "offline":
+            try:
+                backend_id = backend.refund(intent_id=payment.backend_id, money=money)
+            except BackendError as error:
+                raise PaymentRefused(str(error)) from error
+        row = Refund.objects.create(
+            payment=payment,
+            amount=money.amount,
+            currency=money.currency,
+            reason=reason[:200],
+            backend_id=backend_id,
+            by=booking_services.signed_in_or_none(actor),
+            created_at=now,
+        )
+        payment.refunded += money.amount
+        payment.state = (
+            Payment.State.REFUNDED
+            if payment.refunded == payment.amount
+            else Payment.State.PARTLY_REFUNDED
+        )
+        payment.save(update_fields=["refunded", "state"])
+        _audit(
+            "payment_refunded",
+            payment,
+            actor=actor,
+            now=now,
+            reason=reason,
+            refunded=str(money.amount),
+        )
+    return row
+
+
+def charge_fee(
+    *,
+    appointment: Appointment,
+    actor: Actor,
+    now: datetime,
+    method: str,
+    backend: PaymentBackend | None = None,
+) -> Payment | None:
+    """The late-cancel or no-show fee of the terms the visit was booked under, charged once.
+    None when a prepaid course session was used up instead (payments.courses)."""
+    if appointment.status == Appointment.Status.NO_SHOW:
+        fee, field = Payment.Fee.NO_SHOW, "no_show_fee"
+    elif appointment.status == Appointment.Status.CANCELLED and appointment.late_cancellation:
+        fee, field = Payment.Fee.LATE_CANCEL, "late_cancel_fee"
+    else:
+        raise PaymentRefused("Only a no-show or a late cancellation has a fee.")
+    terms = terms_of(appointment, now=now)
+    if courses.use_prepaid_session(appointment=appointment, reason=fee, actor=actor, now=now):
+        return None
+    money = terms.money(field)
+    if not money:
+        raise PaymentRefused("The terms this visit was booked under have no such fee.")
+    return record_payment(
+        appointment=appointment,
+        kind=Payment.Kind.FEE,
+        method=method,
+        money=money,
+        actor=actor,
+        now=now,
+        fee=fee,
+        backend=backend,
+        note=Payment.Fee(fee).label,
+    )
+
+
+def save_card(
+    *, patient: Patient, method_id: str, now: datetime, backend: PaymentBackend | None = None
+) -> SavedCard:
+    backend = backend or get_backend()
+    try:
+        card = backend.save_card(method_id, email=patient.email)
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    saved, _ = SavedCard.objects.update_or_create(
+        patient=patient,
+        defaults={
+            "backend": backend.name,
+            "customer_id": card.customer_id,
+            "method_id": card.method_id,
+            "brand": card.brand,
+            "last4": card.last4,
+            "saved_at": now,
+        },
+    )
+    audit(
+        actor=None,
+        action="card_saved",
+        patient=patient,
+        changes={"card": f"{card.brand} {card.last4}"},
+        now=now,
+    )
+    return saved
+
+
+def remove_card(
+    *, patient: Patient, now: datetime, actor: Actor = None, backend: PaymentBackend | None = None
+) -> bool:
+    """Forget the patient's card on file (and detach it at the processor). False if none."""
+    backend = backend or get_backend()
+    card = SavedCard.objects.filter(patient=patient).first()
+    if card is None:
+        return False
+    if backend.online and card.backend == backend.name:
+        backend.forget_card(card.method_id)
+    card.delete()
+    audit(
+        actor=actor,
+        action="card_removed",
+        patient=patient,
+        changes={"card": f"{card.brand} {card.last4}"},
+        now=now,
+    )
+    return True
+
+
+def sell_course(
+    *,
+    plan: TreatmentPlan,
+    method: str,
+    actor: Actor,
+    now: datetime,
+    backend: PaymentBackend | None = None,
+) -> Payment:
+    """Take a course's price up front (payments.courses.course_price)."""
+    if courses.course_payment(plan) is not None:
+        raise PaymentRefused("This course is already paid.")
+    return record_payment(
+        plan=plan,
+        kind=Payment.Kind.COURSE,
+        method=method,
+        money=courses.course_price(plan),
+        actor=actor,
+        now=now,
+        backend=backend,
+        note=f"{plan.sessions} sessions paid up front",
+    )
+
+
+def end_course(
+    *,
+    plan: TreatmentPlan,
+    reason: str,
+    medical: bool,
+    actor: Actor,
+    now: datetime,
+    backend: PaymentBackend | None = None,
+) -> Refund | None:
+    """Refund a prepaid course that stops: its unused sessions pro rata, or everything still
+    held when it stopped for a medical reason (a later screening says "not now")."""
+    payment = courses.course_payment(plan)
+    if payment is None:
+        return None
+    if medical:
+        money = payment.refundable
+    else:
+        left = courses.balance(plan)
+        money = left.remaining_value if left else Money.zero(payment.currency)
+    if not money:
+        return None
+    return refund(
+        payment=payment, money=money, reason=reason, actor=actor, now=now, backend=backend
+    )
+
+
+def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> int:
+    """Let go of visits whose online deposit was not paid within PAYMENT_HOLD_MINUTES: the
+    intent is cancelled and the time freed. Returns how many visits were let go."""
+    backend = backend or get_backend()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
+    stale = list(
+        Payment.objects.filter(
+            kind=Payment.Kind.DEPOSIT, state=Payment.State.PENDING, created_at__lt=cutoff
+        ).select_related("appointment")
+    )
+    released = 0
+    for payment in stale:
+        # The processor may have taken it a moment ago: ask before letting go.
+        if payment.backend_id and backend.online:
+            payment = settle_from_backend(payment, now=now, backend=backend)
+            if payment.state != Payment.State.PENDING:
+                continue
+            backend.cancel(payment.backend_id)
+        payment = _settle(payment.pk, "canceled", now=now, backend=backend)
+        appointment = payment.appointment
+        if payment.state == Payment.State.CANCELLED and appointment and appointment.is_active:
+            booking_services.cancel_appointment(
+                appointment=appointment,
+                now=now,
+                staff=True,
+                reason="The deposit was not paid in time.",
+            )
+            released += 1
+    return released
+
+
+def ledger_total(payments) -> Decimal:
+    """Paid minus refunded over a queryset of payments, in their one currency."""
+    total = Decimal(0)
+    for amount, refunded in payments.filter(state__in=TAKEN_STATES).values_list(
+        "amount", "refunded"
+    ):
+        total += amount - refunded
+    return total

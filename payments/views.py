@@ -1,0 +1,134 @@
+"""The processor's webhook and the patient's deposit page."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.roles import patient_of
+from payments import services
+from payments.backends import ForgedEvent, get_backend
+from payments.models import Payment, SavedCard
+
+
+@csrf_exempt  # Stripe signs the body instead; a forged or replayed-tampered body is a 400.
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    backend = get_backend()
+    try:
+        event = backend.read_event(request.body, request.headers.get("Stripe-Signature", ""))
+    except ForgedEvent:
+        return HttpResponseBadRequest("The signature does not match this endpoint's secret.")
+    if not isinstance(event.get("id"), str):
+        return HttpResponseBadRequest("An event needs an id.")
+    seen_before = not services.apply_event(event, now=timezone.now(), backend=backend)
+    return HttpResponse("already seen" if seen_before else "ok", content_type="text/plain")
+
+
+def _own_payment(request: HttpRequest, pk: int) -> Payment:
+    patient = patient_of(request.user)
+    if patient is None:
+        raise Http404("No such payment.")
+    return get_object_or_404(
+        Payment.objects.select_related("appointment__treatment", "location"),
+        pk=pk,
+        patient=patient,
+    )
+
+
+@login_required
+def pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deposit for a visit: Stripe Elements confirms the intent in the browser; the
+    page then asks our server, which asks Stripe (`settle_from_backend`)."""
+    payment = _own_payment(request, pk)
+    if request.GET.get("returned"):
+        payment = services.settle_from_backend(payment, now=timezone.now())
+    response = render(
+        request,
+        "payments/pay.html",
+        {
+            "payment": payment,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "stripe_js": settings.STRIPE_JS_URL,
+        },
+    )
+    # Stripe.js, its card frame and its API calls come from Stripe (tests: a localstripe).
+    stripe_origins = sorted({_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_BASE)})
+    response._csp_update = {  # type: ignore[attr-defined]
+        "script-src": stripe_origins,
+        "frame-src": stripe_origins,
+        "connect-src": stripe_origins,
+    }
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@login_required
+@require_POST
+def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card step of the deposit page (static/js/pay.js), JSON in and out:
+    `step=setup` gives a SetupIntent secret; `step=pay&setup_intent=seti_...` charges the card
+    Stripe says that SetupIntent saved. 409 with a message when it cannot."""
+    payment = _own_payment(request, pk)
+    backend = get_backend()
+    step = request.POST.get("step")
+    try:
+        if payment.state != Payment.State.PENDING:
+            raise services.PaymentRefused("This payment is already settled.")
+        if step == "setup":
+            return JsonResponse({"client_secret": backend.start_card_setup()})
+        if step == "pay":
+            intent = services.pay_pending(
+                payment,
+                setup_id=request.POST.get("setup_intent", ""),
+                now=timezone.now(),
+                backend=backend,
+            )
+            if intent.status == "requires_action":
+                return JsonResponse(
+                    {"next": "authenticate", "client_secret": payment.client_secret}
+                )
+            return JsonResponse({"next": "done"})
+    except services.PaymentRefused as error:
+        return JsonResponse({"error": error.message}, status=error.status_code)
+    return JsonResponse({"error": "Unknown step."}, status=400)
+
+
+@never_cache
+@login_required
+def my_payments(request: HttpRequest) -> HttpResponse:
+    """The patient's payments, refunds and card on file (which they may remove)."""
+    patient = patient_of(request.user)
+    if patient is None:
+        raise Http404("No patient record for this account.")
+    if request.method == "POST":
+        if services.remove_card(patient=patient, now=timezone.now(), actor=request.user):
+            messages.success(request, "Your card is removed.")
+        return redirect("my_payments")
+    payments = (
+        Payment.objects.filter(patient=patient)
+        .exclude(state=Payment.State.CANCELLED)
+        .select_related("appointment__treatment", "location")
+        .prefetch_related("refunds")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "payments/my_payments.html",
+        {
+            "payments": payments,
+            "card": SavedCard.objects.filter(patient=patient).first(),
+            "online": get_backend().online,
+        },
+    )
