@@ -29,6 +29,10 @@ missing_packages() {
   command -v make >/dev/null || missing+=(make)
   # makemessages and msgfmt: tests/test_languages.py checks the Spanish catalogue is complete.
   command -v msgfmt >/dev/null && command -v xgettext >/dev/null || missing+=(gettext)
+  # WeasyPrint (signed consent PDFs) draws text with Pango.
+  compgen -G "${LIB_DIR:-/usr/lib}/*/libpango-1.0.so.0" >/dev/null ||
+    compgen -G "${LIB_DIR:-/usr/lib}/libpango-1.0.so.0" >/dev/null ||
+    missing+=(libpango-1.0-0 libpangoft2-1.0-0)
   "${PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   echo "${missing[*]}"
 }

@@ -31,6 +31,10 @@ def fake_machine(tmp_path: Path, *, missing: tuple[str, ...] = (), contrib: bool
         script("python3", "exit 1")
     script("apt-get", f'echo "$*" >> {tmp_path / "apt-get.log"}')
     script("id", 'echo "$FAKE_UID"')
+    pango = tmp_path / "lib" / "x86_64-linux-gnu"
+    pango.mkdir(parents=True)
+    if "pango" not in missing:
+        (pango / "libpango-1.0.so.0").write_text("")
     extension = tmp_path / "share" / "16" / "extension"
     extension.mkdir(parents=True)
     if contrib:
@@ -41,7 +45,12 @@ def fake_machine(tmp_path: Path, *, missing: tuple[str, ...] = (), contrib: bool
 def run_packages_step(tmp_path: Path, bin_dir: Path, *, uid: int) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["/bin/bash", str(SCRIPT), "packages"],
-        env={"PATH": str(bin_dir), "FAKE_UID": str(uid), "PG_SHARE": str(tmp_path / "share")},
+        env={
+            "PATH": str(bin_dir),
+            "FAKE_UID": str(uid),
+            "PG_SHARE": str(tmp_path / "share"),
+            "LIB_DIR": str(tmp_path / "lib"),
+        },
         capture_output=True,
         text=True,
         timeout=30,
@@ -63,6 +72,7 @@ def apt_get_calls(tmp_path: Path) -> list[str]:
         ((), False, "postgresql-contrib"),
         (("chromium", "redis-server"), True, "chromium redis-server"),
         (("xgettext",), True, "gettext"),
+        (("pango",), True, "libpango-1.0-0 libpangoft2-1.0-0"),
     ],
 )
 def test_as_root_it_installs_exactly_the_missing_packages(tmp_path, missing, contrib, packages):
