@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, Patient
+from photos.models import photo_storage  # the clinical files' storage (docs/photos.md)
 from treatments.models import Treatment
 
 
@@ -107,8 +108,10 @@ class ConsentSignature(models.Model):
     text_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the exact text shown.")
     text_shown = models.TextField(help_text="The exact text shown (sanitised HTML).")
     answers = models.JSONField(default=dict, help_text="Checkbox statement: ticked or not.")
-    signature_image = models.FileField(upload_to=signature_image_path)
-    pdf = models.FileField(upload_to=signature_pdf_path, blank=True)
+    # Kept where the photos are: the disk under MEDIA_ROOT by default, the private, encrypted
+    # S3 bucket once AWS_STORAGE_BUCKET_NAME is set; streamed only by consent.views.
+    signature_image = models.FileField(upload_to=signature_image_path, storage=photo_storage)
+    pdf = models.FileField(upload_to=signature_pdf_path, blank=True, storage=photo_storage)
     signed_at = models.DateTimeField(db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)

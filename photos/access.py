@@ -3,8 +3,8 @@
 - front desk (and superusers): every photo;
 - an aesthetician: photos of patients on their own schedule (any visit of that patient with
   them, past or booked), as with charts;
-- a patient: their own photos that staff marked shareable, once the photo release is given
-  (`photos.services.release_given`);
+- a patient: their own photos that staff marked shareable (their own record: the photo
+  release, `photos.services.release_given`, governs use beyond the record, not this);
 - anybody else, and anonymous visitors: none.
 """
 
@@ -13,9 +13,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from accounts.roles import is_aesthetician, is_front_desk, patient_of
 from booking.models import Appointment, Patient
 from photos.models import Photo
-from photos.services import release_given
 
-__all__ = ["release_given", "visible_photos", "can_view", "may_see_patient"]
+__all__ = ["visible_photos", "can_view", "may_see_patient"]
 
 
 def visible_photos(user) -> QuerySet[Photo]:
@@ -29,7 +28,7 @@ def visible_photos(user) -> QuerySet[Photo]:
         )
         return photos.filter(Exists(treats))
     patient = patient_of(user)
-    if patient is not None and release_given(patient):
+    if patient is not None:
         return photos.filter(patient=patient, shareable=True)
     return photos.none()
 

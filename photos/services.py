@@ -7,7 +7,6 @@ anything in it fails the files already written are deleted again, so a failure l
 neither a row without its file nor a file without its row.
 """
 
-import importlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from booking.services import BookingError
 from booking.services.audit import Actor, audit, signed_in_or_none
 from charts.models import Zone
 from charts.services import chart_refusal
+from consent import services as consent_services
 from photos import images
 from photos.models import Photo, PhotoView, photo_storage
 
@@ -55,15 +55,8 @@ class PhotoLinkExpired(BookingError):
 
 def release_given(patient: Patient) -> bool:
     """Whether `patient` agreed that their photos may be shown to them and used beyond the
-    record. The single place the consent app's photo release plugs in: when
-    `consent.services.photo_release_given(patient)` exists, its answer counts; until then the
-    staff-set `Photo.shareable` flag alone decides (this returns True)."""
-    try:
-        consent_services = importlib.import_module("consent.services")
-    except ImportError:
-        return True
-    check = getattr(consent_services, "photo_release_given", None)
-    return True if check is None else bool(check(patient))
+    record: their latest signed photo release (consent.services.photo_release_given)."""
+    return consent_services.photo_release_given(patient)
 
 
 @dataclass(frozen=True)

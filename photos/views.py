@@ -98,6 +98,7 @@ def visit_photos(request, pk: int):
             "form": form,
             "can_upload": can_upload,
             "photos": photos,
+            "release_given": services.release_given(appointment.patient),
         },
         status=status,
     )

@@ -354,17 +354,27 @@ def test_the_patient_sees_only_shareable_photos_of_their_own_course(client, plan
     assert client.get(reverse("photos:my_progress", args=[plan.pk])).status_code == 404
 
 
-def test_release_given_is_the_plug_for_the_consent_app(plan_and_visits, monkeypatch):
-    import types
-
-    from photos import access
+def test_the_photo_release_is_shown_to_staff_and_is_the_consent_apps(
+    client, plan_and_visits, front_desk, now
+):
+    from tests.consent_helpers import consent_form, sign_version
 
     plan, (first, _) = plan_and_visits
     add_photo(first, shareable=True)
+    sign_in(client, front_desk)
+    url = reverse("photos:visit", args=[first.pk])
+    assert photos.release_given(first.patient) is False
+    assert "No photo release" in client.get(url).content.decode()
+    release = consent_form(
+        None,
+        now=now,
+        title="Photo release",
+        checkboxes="My photos may be used.",
+        photo_release=True,
+    )
+    sign_version(release, first.patient, now=now)
     assert photos.release_given(first.patient) is True
-    fake = types.SimpleNamespace(photo_release_given=lambda patient: False)
-    monkeypatch.setattr(photos.importlib, "import_module", lambda name: fake)
-    assert access.visible_photos(first.patient.user).count() == 0
+    assert "Photo release signed" in client.get(url).content.decode()
 
 
 # --- export -------------------------------------------------------------------------------

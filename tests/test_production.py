@@ -163,8 +163,9 @@ def test_nothing_is_kept_on_a_web_process_disk_or_in_its_memory():
     }
     if settings.REDIS_URL:
         assert "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
-    # Clinical photos are the one upload: they go through the "photos" storage, a shared S3
-    # bucket once AWS_STORAGE_BUCKET_NAME is set (docs/photos.md), never a model's own default.
+    # Clinical files (photos, signed consents) are the only uploads: they go through the
+    # "photos" storage, a shared S3 bucket once AWS_STORAGE_BUCKET_NAME is set
+    # (docs/photos.md), never a model's own default.
     from photos.models import photo_storage
 
     uploads = [
