@@ -7,13 +7,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from booking import dates
 from booking.phones import PhoneField
 
 
-def form_helper(*fields, submit: str | None = None) -> FormHelper:
+def form_helper(*fields, submit: str | Promise | None = None) -> FormHelper:
+    """A crispy layout of `fields`; `submit` (often a lazy translation) names the button."""
     helper = FormHelper()
     helper.form_tag = False
     helper.layout = Layout(*fields)

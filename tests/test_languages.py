@@ -16,12 +16,15 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
+from booking import services
 from booking.models import Patient
+from booking.services.windows import out_of_window_reason
 from notifications import dispatch as dispatcher
 from notifications import planning, rendering, sms
 from notifications.models import Notification
 from tests import factories
 from tests.helpers import at, book, sign_in
+from treatments import protocols
 from treatments.models import ScreeningRule, Treatment
 
 Kind = Notification.Kind
@@ -349,3 +352,112 @@ def test_patient_pages_have_no_english_left_in_spanish(signed_in, clinic, patien
         if left:
             leftovers[url] = sorted(left)
     assert leftovers == {}
+
+
+def rule_texts(rules) -> set[str]:
+    """The screening questions as the clinic wrote them (content, English when no Spanish)."""
+    texts = set()
+    for rule in rules:
+        texts |= {rule.question_en, rule.condition_en or "", rule.explanation_en or ""}
+        texts.add(f": {rule.explanation_en}")  # "Who it is not for": condition: explanation
+        texts.add(f"{rule.condition_en}: {rule.explanation_en}")
+    return {text for text in texts if text}
+
+
+def through_the_booking_flow(client, clinic, start) -> dict[str, str]:
+    """The booking flow's pages, by name, once a time is chosen and the screening answered."""
+    treatment, location = clinic["treatment"], clinic["location"]
+    times = reverse("book_times", args=[treatment.slug, location.slug]) + "?with=any"
+    client.post(times, {"start": start.isoformat()})
+    return {
+        "start": reverse("book_start"),
+        "location": reverse("book_location", args=[treatment.slug]),
+        "provider": reverse("book_provider", args=[treatment.slug, location.slug]),
+        "times": times,
+        "screening": reverse("book_screening"),
+    }
+
+
+def test_the_booking_flow_and_my_pages_have_no_english_left_in_spanish(
+    signed_in, clinic, patient, frozen, screening_rules
+):
+    """The booking flow (start, where, with whom, times, health questions, review), my
+    appointments, a visit, my details and a treatment: all in Spanish but names."""
+    visit = book(clinic, patient, at(THURSDAY, 10), frozen, staff=True)
+    treatment = clinic["treatment"]
+    midtown = factories.LocationFactory(name="Midtown")  # so "where?" is a question
+    other = factories.ProviderFactory(locations=[midtown], treatments=[treatment])
+    factories.RoomFactory(location=midtown, treatments=[treatment])
+    names = names_of(clinic, patient) | rule_texts(screening_rules)
+    names |= {midtown.name, midtown.address, other.display_name}
+    names |= {f"{treatment.visit_minutes} min", f"{treatment.duration_minutes} min"}
+    names |= {f"${treatment.price:.0f}", patient.email, f"← {treatment.name}"}
+    names.add(f"{treatment.name} · skinclinic")  # the treatment page's title
+    flow = through_the_booking_flow(signed_in, clinic, at(date(2027, 3, 9), 11))
+    signed_in.post(reverse("book_screening"), {f"q_{r.code}": "no" for r in screening_rules})
+    urls = [
+        *flow.values(),
+        reverse("book_review"),
+        reverse("my_appointments"),
+        reverse("visit_detail", args=[visit.pk]),
+        reverse("my_details"),
+        treatment.get_absolute_url(),
+    ]
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(signed_in, url)
+        assert '<html lang="es">' in spanish
+        left = untranslated(english, spanish, names)
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}
+
+
+def test_the_sign_in_pages_have_no_english_left_in_spanish(client, db):
+    """Sign in, sign in with a code (before and after asking for one), sign up."""
+    factories.PatientFactory(email="lucia@example.com")
+    urls = [reverse("login"), reverse("code_sign_in"), reverse("sign_up")]
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(client, url)
+        left = untranslated(english, spanish, set())
+        if left:
+            leftovers[url] = sorted(left)
+    client.post(reverse("switch_language"), {"language": "es"})
+    asked = client.post(reverse("code_sign_in"), {"email": "lucia@example.com"}, follow=True)
+    page = asked.content.decode()
+    assert "Revisa tu correo o tu teléfono" in page and "Check your email" not in page
+    assert "Código del correo" in page
+    assert leftovers == {}
+
+
+def test_a_spanish_patient_is_refused_in_spanish(signed_in, clinic, patient, frozen):
+    """A time outside the aesthetician's hours, chosen by hand: the refusal is in Spanish,
+    and an English patient still reads it in English."""
+    treatment, location = clinic["treatment"], clinic["location"]
+    times = reverse("book_times", args=[treatment.slug, location.slug]) + "?with=any"
+    late = at(THURSDAY, 21).isoformat()  # after hours (the day ends at 17:00)
+    signed_in.post(reverse("switch_language"), {"language": "es"})
+    spanish = signed_in.post(times, {"start": late}, follow=True).content.decode()
+    assert "Ese horario está fuera del horario de trabajo de la esteticista." in spanish
+    signed_in.post(reverse("switch_language"), {"language": "en"})
+    english = signed_in.post(times, {"start": late}, follow=True).content.decode()
+    assert "That time is outside the aesthetician&#x27;s working hours." in english
+
+
+def test_a_course_window_refusal_reads_in_spanish_with_spanish_dates(db):
+    """The service's own message: Spanish words and Spanish day-month order."""
+    session = protocols.PlannedSession(
+        number=2,
+        kind=protocols.INITIAL,
+        earliest=date(2027, 3, 30),
+        target=date(2027, 4, 6),
+        latest=date(2027, 4, 13),
+        fixed=None,
+    )
+    with translation.override("es"), pytest.raises(services.OutsideWindow) as refused:
+        out_of_window_reason(session, date(2027, 5, 1), staff=False, reason="")
+    assert refused.value.message == "La sesión 2 debe ser entre el 30 mar y el 13 abr 2027."
+    with pytest.raises(services.OutsideWindow) as english:
+        out_of_window_reason(session, date(2027, 5, 1), staff=False, reason="")
+    assert english.value.message == "Session 2 must be between Mar 30 and Apr 13, 2027."
