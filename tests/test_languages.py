@@ -461,3 +461,30 @@ def test_a_course_window_refusal_reads_in_spanish_with_spanish_dates(db):
     with pytest.raises(services.OutsideWindow) as english:
         out_of_window_reason(session, date(2027, 5, 1), staff=False, reason="")
     assert english.value.message == "Session 2 must be between Mar 30 and Apr 13, 2027."
+
+
+def test_the_account_pages_have_no_english_left_in_spanish(client, signed_in, patient, db):
+    """Resetting a password, two-step sign-in (off, then setting it up), apps signed in."""
+    anonymous = type(client)()
+    urls = [
+        reverse("password_reset"),
+        reverse("password_reset_done"),
+        reverse("password_reset_complete"),
+        reverse("sign_up_sent"),
+    ]
+    leftovers = {}
+    for url in urls:
+        left = untranslated(*both_languages(anonymous, url), set())
+        if left:
+            leftovers[url] = sorted(left)
+    for url in [reverse("two_factor"), reverse("two_factor_setup"), reverse("account_tokens")]:
+        english, spanish = both_languages(signed_in, url)
+        assert '<html lang="es">' in spanish
+        secret = re.search(r'id="secret">([^<]+)<', spanish)
+        names = {patient.first_name, patient.full_name} | ({secret.group(1)} if secret else set())
+        left = untranslated(english, spanish, names)
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}
+    setup = signed_in.get(reverse("two_factor_setup")).content.decode()
+    assert "Configura la verificación en dos pasos" in setup and "Set up" not in setup
