@@ -488,3 +488,37 @@ def test_the_account_pages_have_no_english_left_in_spanish(client, signed_in, pa
     assert leftovers == {}
     setup = signed_in.get(reverse("two_factor_setup")).content.decode()
     assert "Configura la verificación en dos pasos" in setup and "Set up" not in setup
+
+
+def test_a_course_reads_in_spanish(signed_in, clinic, patient, frozen):
+    """A course: my appointments with its progress, booking the next session, a session's
+    visit page with its window, and the photo progress page."""
+    from booking import services
+
+    plan = services.start_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=4,
+        first_start=at(date(2027, 3, 2), 10),
+        now=frozen,
+    ).plan
+    first = plan.appointments.get()
+    urls = [
+        reverse("my_appointments"),
+        reverse("plan_next", args=[plan.pk]),
+        reverse("visit_detail", args=[first.pk]),
+        reverse("photos:my_progress", args=[plan.pk]),
+    ]
+    names = names_of(clinic, patient) | {f"{clinic['treatment'].name} · skinclinic"}
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(signed_in, url)
+        assert '<html lang="es">' in spanish
+        left = untranslated(english, spanish, names)
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}
+    page = signed_in.get(reverse("my_appointments")).content.decode()
+    assert "0 de 4 sesiones hechas, 1 reservada." in page
+    assert "Siguiente: Sesión 2 de 4" in page and "entre el 30 mar y el 13 abr 2027" in page
