@@ -400,6 +400,7 @@ def test_the_booking_flow_and_my_pages_have_no_english_left_in_spanish(
         reverse("book_review"),
         reverse("my_appointments"),
         reverse("visit_detail", args=[visit.pk]),
+        reverse("book_done", args=[visit.pk]),
         reverse("my_details"),
         treatment.get_absolute_url(),
     ]
@@ -508,6 +509,7 @@ def test_a_course_reads_in_spanish(signed_in, clinic, patient, frozen):
         reverse("my_appointments"),
         reverse("plan_next", args=[plan.pk]),
         reverse("visit_detail", args=[first.pk]),
+        reverse("book_done", args=[first.pk]),
         reverse("photos:my_progress", args=[plan.pk]),
     ]
     names = names_of(clinic, patient) | {f"{clinic['treatment'].name} · skinclinic"}
@@ -522,3 +524,20 @@ def test_a_course_reads_in_spanish(signed_in, clinic, patient, frozen):
     page = signed_in.get(reverse("my_appointments")).content.decode()
     assert "0 de 4 sesiones hechas, 1 reservada." in page
     assert "Siguiente: Sesión 2 de 4" in page and "entre el 30 mar y el 13 abr 2027" in page
+
+
+@pytest.mark.parametrize(
+    ("yes_to", "page"),
+    [("active_infection", "book_not_now"), ("keloid_history", "book_consult_first")],
+)
+def test_a_screening_that_stops_the_booking_reads_in_spanish(
+    signed_in, clinic, patient, frozen, screening_rules, consultation, yes_to, page
+):
+    through_the_booking_flow(signed_in, clinic, at(date(2027, 3, 9), 11))
+    answers = {f"q_{r.code}": "yes" if r.code == yes_to else "no" for r in screening_rules}
+    response = signed_in.post(reverse("book_screening"), answers)
+    assert response["Location"] == reverse(page)
+    names = names_of(clinic, patient) | rule_texts(screening_rules)
+    english, spanish = both_languages(signed_in, reverse(page))
+    assert '<html lang="es">' in spanish and "Reservar una consulta" in spanish
+    assert untranslated(english, spanish, names) == set()
