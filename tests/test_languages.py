@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
@@ -541,3 +542,20 @@ def test_a_screening_that_stops_the_booking_reads_in_spanish(
     english, spanish = both_languages(signed_in, reverse(page))
     assert '<html lang="es">' in spanish and "Reservar una consulta" in spanish
     assert untranslated(english, spanish, names) == set()
+
+
+def test_the_confirm_link_page_reads_in_spanish(client, clinic, spanish, now):
+    """The page a reminder's "confirm" link opens, before and after confirming, and once
+    the visit has moved."""
+    with time_machine.travel(now, tick=False):
+        appointment = book(clinic, spanish, at(THURSDAY, 10), now, staff=True)
+        url = reverse("visit_confirm", args=[rendering.confirm_token(appointment)])
+        names = names_of(clinic, spanish)
+        assert untranslated(*both_languages(client, url), names) == set()
+        page = client.get(url).content.decode()
+        assert "Sí, asistiré" in page and "el jueves 4 de marzo a las 10:00." in page
+        done = client.post(url, follow=True).content.decode()
+        assert "Gracias, tu cita está confirmada." in done
+        services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 14), now=now)
+        moved = client.get(url).content.decode()
+        assert "Esta cita cambió de horario desde que te enviamos el enlace." in moved
