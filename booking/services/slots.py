@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from booking import availability, queries
+from booking import availability, formats, queries
 from booking.models import Appointment, ClosedDay, Location
 from booking.services.errors import BookingError, PatientBusy, SlotTaken
 from treatments.models import Treatment
@@ -50,9 +50,16 @@ def patient_busy(appointment: Appointment) -> PatientBusy | None:
         return None
     when = clash.location.local(clash.start)
     return PatientBusy(
-        f"This patient already has a visit then: {clash.treatment} at {clash.location}, "
-        f"{when:%a %b} {when.day} at {when:%-I:%M %p}. One person cannot be at two visits at "
-        "once."
+        _(
+            "This patient already has a visit then: %(treatment)s at %(location)s, %(day)s at "
+            "%(time)s. One person cannot be at two visits at once."
+        )
+        % {
+            "treatment": clash.treatment,
+            "location": clash.location,
+            "day": formats.short_date(when),
+            "time": formats.clock(when),
+        }
     )
 
 
@@ -68,7 +75,7 @@ def save_holding_time(appointment: Appointment) -> None:
         constraint = _violated_exclusion(error)
         if constraint == PATIENT_OVERLAP_CONSTRAINT:
             raise patient_busy(appointment) or PatientBusy(
-                "This patient already has a visit at that time."
+                _("This patient already has a visit at that time.")
             ) from error
         if constraint is not None:
             raise SlotTaken(_("That time was just taken. Please choose another time.")) from error
