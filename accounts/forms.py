@@ -7,12 +7,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from booking import dates
 from booking.phones import PhoneField
 
 
-def form_helper(*fields, submit: str | None = None) -> FormHelper:
+def form_helper(*fields, submit: str | Promise | None = None) -> FormHelper:
+    """A crispy layout of `fields`; `submit` (often a lazy translation) names the button."""
     helper = FormHelper()
     helper.form_tag = False
     helper.layout = Layout(*fields)
@@ -27,23 +30,23 @@ class DateOfBirthField(forms.DateField):
     def validate(self, value):
         super().validate(value)
         if value and not (dates.in_range(value) and value <= date.today()):  # noqa: DTZ011
-            raise forms.ValidationError("Please check your date of birth.")
+            raise forms.ValidationError(_("Please check your date of birth."))
 
 
 class SignUpForm(forms.Form):
     first_name = forms.CharField(
-        max_length=60, widget=forms.TextInput({"autocomplete": "given-name"})
+        label=_("First name"), max_length=60, widget=forms.TextInput({"autocomplete": "given-name"})
     )
     last_name = forms.CharField(
-        max_length=60, widget=forms.TextInput({"autocomplete": "family-name"})
+        label=_("Last name"), max_length=60, widget=forms.TextInput({"autocomplete": "family-name"})
     )
-    email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
-    phone = PhoneField(help_text="So we can reach you about your visit.")
-    date_of_birth = DateOfBirthField()
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput({"autocomplete": "email"}))
+    phone = PhoneField(label=_("Phone"), help_text=_("So we can reach you about your visit."))
+    date_of_birth = DateOfBirthField(label=_("Date of birth"))
     email_consent = forms.BooleanField(
-        label="Email me reminders and aftercare", required=False, initial=True
+        label=_("Email me reminders and aftercare"), required=False, initial=True
     )
-    sms_consent = forms.BooleanField(label="Text me reminders", required=False)
+    sms_consent = forms.BooleanField(label=_("Text me reminders"), required=False)
 
     FIELDS = (
         Div(
@@ -57,7 +60,7 @@ class SignUpForm(forms.Form):
         "email_consent",
         "sms_consent",
     )
-    helper = form_helper(*FIELDS, submit="Create my account")
+    helper = form_helper(*FIELDS, submit=_("Create my account"))
     # Inside the booking's review form, whose buttons confirm the booking.
     inline_helper = form_helper(*FIELDS)
 
@@ -68,13 +71,14 @@ class SignUpForm(forms.Form):
 class SignInForm(AuthenticationForm):
     """Patients sign in with their email; staff with their username."""
 
-    helper = form_helper("username", "password", submit="Sign in")
+    helper = form_helper("username", "password", submit=_("Sign in"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Email"
+        self.fields["username"].label = _("Email")
+        self.fields["password"].label = _("Password")
         self.fields["username"].widget.attrs.update({"autocomplete": "email"})
-        self.error_messages["invalid_login"] = (
+        self.error_messages["invalid_login"] = _(
             "That email and password do not match an account. Please try again."
         )
 
@@ -83,23 +87,23 @@ class SignInForm(AuthenticationForm):
 
 
 class ChoosePasswordForm(SetPasswordForm):
-    helper = form_helper("new_password1", "new_password2", submit="Save and continue")
+    helper = form_helper("new_password1", "new_password2", submit=_("Save and continue"))
 
 
 class ConfirmEmailForm(SetPasswordForm):
     """The emailed link's page: confirming the address is the button; a password is optional
     (without one, the patient signs in with an emailed code)."""
 
-    helper = form_helper("new_password1", "new_password2", submit="Confirm my email")
+    helper = form_helper("new_password1", "new_password2", submit=_("Confirm my email"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("new_password1", "new_password2"):
             self.fields[name].required = False
-        self.fields["new_password1"].label = "Password (optional)"
-        self.fields[
-            "new_password1"
-        ].help_text = "Leave it empty to sign in with a code we email you instead."
+        self.fields["new_password1"].label = _("Password (optional)")
+        self.fields["new_password1"].help_text = _(
+            "Leave it empty to sign in with a code we email you instead."
+        )
 
     def _blank(self) -> bool:
         data = self.data
@@ -109,7 +113,7 @@ class ConfirmEmailForm(SetPasswordForm):
         if self._blank():
             return self.cleaned_data
         if not self.data.get("new_password2"):
-            self.add_error("new_password2", "Please type the password a second time.")
+            self.add_error("new_password2", _("Please type the password a second time."))
         return super().clean()
 
     def save(self, commit=True):
@@ -125,8 +129,8 @@ class ConfirmEmailForm(SetPasswordForm):
 class RequestCodeForm(forms.Form):
     """A returning patient's email, to send them a one-time sign-in code."""
 
-    email = forms.EmailField(widget=forms.EmailInput({"autocomplete": "email"}))
-    helper = form_helper("email", submit="Email me a sign-in code")
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput({"autocomplete": "email"}))
+    helper = form_helper("email", submit=_("Email me a sign-in code"))
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -134,44 +138,46 @@ class RequestCodeForm(forms.Form):
 
 class EmailCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the email",
+        label=_("Code from the email"),
         max_length=12,
         widget=forms.TextInput(
             {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
     )
-    helper = form_helper("code", submit="Sign in and continue")
+    helper = form_helper("code", submit=_("Sign in and continue"))
 
 
 class CodeForm(forms.Form):
     """The second sign-in step: a 6-digit authenticator code, or a recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        help_text=_(
+            "The 6-digit code your authenticator app shows, or one of your recovery codes."
+        ),
         widget=forms.TextInput(
             {"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
         ),
     )
 
-    helper = form_helper("code", submit="Continue")
+    helper = form_helper("code", submit=_("Continue"))
 
 
 class ConfirmAuthenticatorForm(forms.Form):
     code = forms.CharField(
-        label="Code from the app",
+        label=_("Code from the app"),
         max_length=16,
-        help_text="The 6-digit code the app shows now for skinclinic.",
+        help_text=_("The 6-digit code the app shows now for skinclinic."),
         widget=forms.TextInput(
             {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
     )
 
-    helper = form_helper("code", submit="Turn on two-step sign-in")
+    helper = form_helper("code", submit=_("Turn on two-step sign-in"))
 
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split())
         if not (code.isdigit() and len(code) == 6):
-            raise forms.ValidationError("Enter the 6 digits the app shows.")
+            raise forms.ValidationError(_("Enter the 6 digits the app shows."))
         return code

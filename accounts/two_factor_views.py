@@ -17,6 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
@@ -72,20 +74,31 @@ def verify(request: HttpRequest) -> HttpResponse:
                     left = two_factor.recovery_codes_left(user)
                     messages.warning(
                         request,
-                        f"You used a recovery code; {left} left. "
-                        "Make new ones from Two-step sign-in when you can.",
+                        _(
+                            "You used a recovery code; %(left)s left. "
+                            "Make new ones from Two-step sign-in when you can."
+                        )
+                        % {"left": left},
                     )
                 return redirect(_next_url(request))
             if check.locked_until is not None:
                 wait = math.ceil((check.locked_until - timezone.now()).total_seconds())
-                seconds = f"{max(1, wait)} second{'s' if wait > 1 else ''}"
+                seconds = max(1, wait)
                 form.add_error(
-                    "code", f"Too many wrong codes. Wait {seconds}, then enter the newest code."
+                    "code",
+                    ngettext(
+                        "Too many wrong codes. Wait %(seconds)s second, then enter the newest "
+                        "code.",
+                        "Too many wrong codes. Wait %(seconds)s seconds, then enter the newest "
+                        "code.",
+                        seconds,
+                    )
+                    % {"seconds": seconds},
                 )
             else:
                 form.add_error(
                     "code",
-                    "That code is not right, or was already used. Enter the newest code.",
+                    _("That code is not right, or was already used. Enter the newest code."),
                 )
         status = 400
     return render(
@@ -124,7 +137,9 @@ def setup(request: HttpRequest) -> HttpResponse:
                 if signing_in or request.POST.get("next"):
                     target = f"{target}?{urlencode({'next': _next_url(request)})}"
                 return redirect(target)
-            form.add_error("code", "That code does not match. Enter the newest code the app shows.")
+            form.add_error(
+                "code", _("That code does not match. Enter the newest code the app shows.")
+            )
         status = 400
     return render(
         request,
@@ -186,5 +201,5 @@ def turn_off(request: HttpRequest) -> HttpResponse:
     except two_factor.CannotTurnOff as error:
         messages.error(request, str(error))
         return redirect("two_factor")
-    messages.success(request, "Two-step sign-in is off. Your password alone signs you in.")
+    messages.success(request, _("Two-step sign-in is off. Your password alone signs you in."))
     return redirect("two_factor")

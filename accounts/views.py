@@ -23,6 +23,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts import landing, login_codes, tokens, two_factor
 from accounts.forms import (
@@ -137,7 +138,7 @@ def code_sign_in(request):
             return too_many_requests(request, "sign-in")
         if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
             return redirect(landing.after_sign_in_url(request))
-        code_form.add_error("code", "That code is not right or has expired. Ask for a new one.")
+        code_form.add_error("code", _("That code is not right or has expired. Ask for a new one."))
     return render(
         request,
         "registration/code_sign_in.html",
@@ -195,7 +196,7 @@ def activate(request, uidb64, token):
         except services.SignUpClosed:
             return _link_closed(request)  # a second tab used the link a moment ago
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your account is ready.")
+        messages.success(request, _("Welcome! Your account is ready."))
         return redirect(landing.after_sign_in_url(request))
     return render(request, "registration/activate.html", {"form": form})
 
@@ -281,10 +282,12 @@ def api_tokens(request):
         key = request.POST.get("revoke", "")
         if key == "all":
             count = tokens.revoke_all_tokens(request.user)
-            messages.success(request, f"Signed out of {count} app(s) and device(s).")
+            messages.success(
+                request, _("Signed out of %(count)s app(s) and device(s).") % {"count": count}
+            )
         elif key and tokens.revoke_token(request.user, key):
-            messages.success(request, "That app or device is signed out.")
+            messages.success(request, _("That app or device is signed out."))
         else:
-            messages.error(request, "That token was already revoked or has expired.")
+            messages.error(request, _("That token was already revoked or has expired."))
         return redirect("account_tokens")
     return render(request, "accounts/tokens.html", {"tokens": tokens.live_tokens(request.user)})

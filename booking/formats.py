@@ -36,6 +36,21 @@ def month_day(value: date | datetime | None) -> str:
     return _format(value, pgettext("date format: December 3", "F j"))
 
 
+def abbr_month_day(value: date | datetime | None) -> str:
+    """Dec 3 (a window of days in a sentence)."""
+    return _format(value, pgettext("date format: Dec 3", "M j"))
+
+
+def abbr_date(value: date | datetime | None) -> str:
+    """Dec 3, 2026."""
+    return _format(value, pgettext("date format: Dec 3, 2026", "M j, Y"))
+
+
+def abbr_weekday_date(value: date | datetime | None) -> str:
+    """Tue, Dec 3 (a week of free times)."""
+    return _format(value, pgettext("date format: Tue, Dec 3", "D, M j"))
+
+
 def compact_date(value: date | datetime | None) -> str:
     """Tue, Dec 3, 2026 (a list of visits)."""
     return _format(value, pgettext("date format: Tue, Dec 3, 2026", "D, M j, Y"))

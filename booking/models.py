@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField  # type: ignore[import-untyped]
 
 from booking.phones import E164_PATTERN
@@ -423,12 +424,14 @@ class TreatmentPlan(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked"
-    CONFIRMED = "confirmed"
-    CHECKED_IN = "checked_in", "Checked in"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show", "No-show"
+    """Labels in the reader's language: patients see them on their visits."""
+
+    BOOKED = "booked", pgettext_lazy("visit status", "Booked")
+    CONFIRMED = "confirmed", pgettext_lazy("visit status", "Confirmed")
+    CHECKED_IN = "checked_in", pgettext_lazy("visit status", "Checked in")
+    COMPLETED = "completed", pgettext_lazy("visit status", "Completed")
+    CANCELLED = "cancelled", pgettext_lazy("visit status", "Cancelled")
+    NO_SHOW = "no_show", pgettext_lazy("visit status", "No-show")
 
 
 # The one definition of which visits hold time (an aesthetician, a room, a patient). The

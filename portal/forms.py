@@ -7,6 +7,7 @@ from datetime import date, datetime
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Div, Field
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DateOfBirthField, form_helper
 from booking import services
@@ -15,7 +16,7 @@ from booking.models import Patient
 from booking.phones import PhoneField
 from treatments import screening
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class ScreeningForm(forms.Form):
@@ -36,18 +37,18 @@ class ScreeningForm(forms.Form):
                 choices=YES_NO,
                 widget=forms.RadioSelect,
                 initial=None if answer is None else ("yes" if answer.yes else "no"),
-                error_messages={"required": "Please answer yes or no."},
+                error_messages={"required": _("Please answer yes or no.")},
             )
             layout.append(InlineRadios(f"q_{rule.code}"))
             if rule.lookback_days:
                 self.fields[f"when_{rule.code}"] = forms.DateField(
-                    label="If yes, when did you last take it? (leave empty if you still do)",
+                    label=_("If yes, when did you last take it? (leave empty if you still do)"),
                     required=False,
                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                     initial=answer.last_occurred if answer else None,
                 )
                 layout.append(Div(Field(f"when_{rule.code}"), css_class="ms-md-4"))
-        self.helper = form_helper(*layout, submit="Continue")
+        self.helper = form_helper(*layout, submit=_("Continue"))
 
     def answers(self) -> list[screening.Answer]:
         return [
@@ -64,13 +65,13 @@ class ScreeningForm(forms.Form):
         for rule in self.rules:
             when = cleaned.get(f"when_{rule.code}")
             if when and when > date.today():  # noqa: DTZ011 - a calendar date the patient typed
-                self.add_error(f"when_{rule.code}", "That date is in the future.")
+                self.add_error(f"when_{rule.code}", _("That date is in the future."))
         return cleaned
 
 
 class ContactDetailsForm(forms.ModelForm):
-    date_of_birth = DateOfBirthField()
-    phone = PhoneField(required=False)
+    date_of_birth = DateOfBirthField(label=_("Date of birth"))
+    phone = PhoneField(label=_("Phone"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,8 +88,10 @@ class ContactDetailsForm(forms.ModelForm):
             "sms_consent",
         ]
         labels = {
-            "email_consent": "Email me reminders and aftercare",
-            "sms_consent": "Text me reminders",
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "email_consent": _("Email me reminders and aftercare"),
+            "sms_consent": _("Text me reminders"),
         }
 
     helper = form_helper(
@@ -101,7 +104,7 @@ class ContactDetailsForm(forms.ModelForm):
         "date_of_birth",
         "email_consent",
         "sms_consent",
-        submit="Save my details",
+        submit=_("Save my details"),
     )
 
 
@@ -114,9 +117,9 @@ class ChooseTimeForm(forms.Form):
         try:
             start = datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError:
-            raise forms.ValidationError("Please pick one of the times shown.") from None
+            raise forms.ValidationError(_("Please pick one of the times shown.")) from None
         if start.tzinfo is None or not in_range(start):
-            raise forms.ValidationError("Please pick one of the times shown.")
+            raise forms.ValidationError(_("Please pick one of the times shown."))
         return start
 
 

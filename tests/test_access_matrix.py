@@ -10,6 +10,7 @@ nothing.
 """
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -19,11 +20,14 @@ from django.urls.converters import IntConverter
 from booking import services
 from booking.models import Appointment, TreatmentPlan, WaitlistEntry
 from notifications.models import CallBackRequest, Notification
+from payments import services as payments
+from payments.models import Payment
 from photos.models import Photo
 from tests import factories
 from tests.consent_helpers import consent_form, sign_version
 from tests.helpers import NEW_YORK, sign_in
 from tests.photo_helpers import add_photo
+from treatments.money import Money
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=NEW_YORK)
 SECRET_NAME = "Quartermaine"  # patient A's surname: must never show to anyone else
@@ -50,6 +54,8 @@ OBJECTS = {
     "photos/": "photo",
     "call-backs/": "call_back",
     "consents/": "consent",
+    "pay/": "payment",
+    "payments/": "payment",
 }
 
 
@@ -61,7 +67,7 @@ def owners(route: str) -> set[str]:
         return {"aesthetician_a", "front_desk"}
     if route.startswith("staff/"):
         return {"front_desk"}
-    if route.startswith(("my/", "book/")):
+    if route.startswith(("my/", "book/", "pay/")):
         return {"patient_a"}
     raise AssertionError(f"{route}: say who may open it in tests/test_access_matrix.py")
 
@@ -145,6 +151,14 @@ def world(clinic, front_desk, settings, tmp_path):
     consent = sign_version(
         consent_form(clinic["treatment"], now=NOW), patient_a, now=NOW, appointment=appointment
     )
+    payment = payments.record_payment(
+        appointment=appointment,
+        kind=Payment.Kind.SESSION,
+        method=Payment.Method.CASH,
+        money=Money(Decimal("175.50"), "USD"),
+        actor=front_desk,
+        now=NOW,
+    )
     return {
         "users": {
             "patient_a": patient_a.user,
@@ -164,6 +178,7 @@ def world(clinic, front_desk, settings, tmp_path):
             "photo": photo.pk,
             "call_back": call_back.pk,
             "consent": consent.pk,
+            "payment": payment.pk,
         },
     }
 
@@ -179,6 +194,7 @@ def snapshot(world) -> tuple:
         Photo.objects.filter(pk=ids["photo"]).values_list("shareable").get(),
         Photo.objects.filter(patient_id=ids["patient"]).count(),
         CallBackRequest.objects.filter(pk=ids["call_back"]).values_list("called_back_at").get(),
+        Payment.objects.filter(pk=ids["payment"]).values_list("state", "refunded").get(),
         factories.PatientFactory._meta.model.objects.filter(pk=ids["patient"])
         .values_list("first_name", "last_name", "email", "phone", "notes")
         .get(),

@@ -10,18 +10,22 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
+from booking import services
 from booking.models import Patient
+from booking.services.windows import out_of_window_reason
 from notifications import dispatch as dispatcher
 from notifications import planning, rendering, sms
 from notifications.models import Notification
 from tests import factories
 from tests.helpers import at, book, sign_in
+from treatments import protocols
 from treatments.models import ScreeningRule, Treatment
 
 Kind = Notification.Kind
@@ -349,3 +353,209 @@ def test_patient_pages_have_no_english_left_in_spanish(signed_in, clinic, patien
         if left:
             leftovers[url] = sorted(left)
     assert leftovers == {}
+
+
+def rule_texts(rules) -> set[str]:
+    """The screening questions as the clinic wrote them (content, English when no Spanish)."""
+    texts = set()
+    for rule in rules:
+        texts |= {rule.question_en, rule.condition_en or "", rule.explanation_en or ""}
+        texts.add(f": {rule.explanation_en}")  # "Who it is not for": condition: explanation
+        texts.add(f"{rule.condition_en}: {rule.explanation_en}")
+    return {text for text in texts if text}
+
+
+def through_the_booking_flow(client, clinic, start) -> dict[str, str]:
+    """The booking flow's pages, by name, once a time is chosen and the screening answered."""
+    treatment, location = clinic["treatment"], clinic["location"]
+    times = reverse("book_times", args=[treatment.slug, location.slug]) + "?with=any"
+    client.post(times, {"start": start.isoformat()})
+    return {
+        "start": reverse("book_start"),
+        "location": reverse("book_location", args=[treatment.slug]),
+        "provider": reverse("book_provider", args=[treatment.slug, location.slug]),
+        "times": times,
+        "screening": reverse("book_screening"),
+    }
+
+
+def test_the_booking_flow_and_my_pages_have_no_english_left_in_spanish(
+    signed_in, clinic, patient, frozen, screening_rules
+):
+    """The booking flow (start, where, with whom, times, health questions, review), my
+    appointments, a visit, my details and a treatment: all in Spanish but names."""
+    visit = book(clinic, patient, at(THURSDAY, 10), frozen, staff=True)
+    treatment = clinic["treatment"]
+    midtown = factories.LocationFactory(name="Midtown")  # so "where?" is a question
+    other = factories.ProviderFactory(locations=[midtown], treatments=[treatment])
+    factories.RoomFactory(location=midtown, treatments=[treatment])
+    names = names_of(clinic, patient) | rule_texts(screening_rules)
+    names |= {midtown.name, midtown.address, other.display_name}
+    names |= {f"{treatment.visit_minutes} min", f"{treatment.duration_minutes} min"}
+    names |= {f"${treatment.price:.0f}", patient.email, f"← {treatment.name}"}
+    names.add(f"{treatment.name} · skinclinic")  # the treatment page's title
+    flow = through_the_booking_flow(signed_in, clinic, at(date(2027, 3, 9), 11))
+    signed_in.post(reverse("book_screening"), {f"q_{r.code}": "no" for r in screening_rules})
+    urls = [
+        *flow.values(),
+        reverse("book_review"),
+        reverse("my_appointments"),
+        reverse("visit_detail", args=[visit.pk]),
+        reverse("book_done", args=[visit.pk]),
+        reverse("my_details"),
+        treatment.get_absolute_url(),
+    ]
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(signed_in, url)
+        assert '<html lang="es">' in spanish
+        left = untranslated(english, spanish, names)
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}
+
+
+def test_the_sign_in_pages_have_no_english_left_in_spanish(client, db):
+    """Sign in, sign in with a code (before and after asking for one), sign up."""
+    factories.PatientFactory(email="lucia@example.com")
+    urls = [reverse("login"), reverse("code_sign_in"), reverse("sign_up")]
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(client, url)
+        left = untranslated(english, spanish, set())
+        if left:
+            leftovers[url] = sorted(left)
+    client.post(reverse("switch_language"), {"language": "es"})
+    asked = client.post(reverse("code_sign_in"), {"email": "lucia@example.com"}, follow=True)
+    page = asked.content.decode()
+    assert "Revisa tu correo o tu teléfono" in page and "Check your email" not in page
+    assert "Código del correo" in page
+    assert leftovers == {}
+
+
+def test_a_spanish_patient_is_refused_in_spanish(signed_in, clinic, patient, frozen):
+    """A time outside the aesthetician's hours, chosen by hand: the refusal is in Spanish,
+    and an English patient still reads it in English."""
+    treatment, location = clinic["treatment"], clinic["location"]
+    times = reverse("book_times", args=[treatment.slug, location.slug]) + "?with=any"
+    late = at(THURSDAY, 21).isoformat()  # after hours (the day ends at 17:00)
+    signed_in.post(reverse("switch_language"), {"language": "es"})
+    spanish = signed_in.post(times, {"start": late}, follow=True).content.decode()
+    assert "Ese horario está fuera del horario de trabajo de la esteticista." in spanish
+    signed_in.post(reverse("switch_language"), {"language": "en"})
+    english = signed_in.post(times, {"start": late}, follow=True).content.decode()
+    assert "That time is outside the aesthetician&#x27;s working hours." in english
+
+
+def test_a_course_window_refusal_reads_in_spanish_with_spanish_dates(db):
+    """The service's own message: Spanish words and Spanish day-month order."""
+    session = protocols.PlannedSession(
+        number=2,
+        kind=protocols.INITIAL,
+        earliest=date(2027, 3, 30),
+        target=date(2027, 4, 6),
+        latest=date(2027, 4, 13),
+        fixed=None,
+    )
+    with translation.override("es"), pytest.raises(services.OutsideWindow) as refused:
+        out_of_window_reason(session, date(2027, 5, 1), staff=False, reason="")
+    assert refused.value.message == "La sesión 2 debe ser entre el 30 mar y el 13 abr 2027."
+    with pytest.raises(services.OutsideWindow) as english:
+        out_of_window_reason(session, date(2027, 5, 1), staff=False, reason="")
+    assert english.value.message == "Session 2 must be between Mar 30 and Apr 13, 2027."
+
+
+def test_the_account_pages_have_no_english_left_in_spanish(client, signed_in, patient, db):
+    """Resetting a password, two-step sign-in (off, then setting it up), apps signed in."""
+    anonymous = type(client)()
+    urls = [
+        reverse("password_reset"),
+        reverse("password_reset_done"),
+        reverse("password_reset_complete"),
+        reverse("sign_up_sent"),
+    ]
+    leftovers = {}
+    for url in urls:
+        left = untranslated(*both_languages(anonymous, url), set())
+        if left:
+            leftovers[url] = sorted(left)
+    for url in [reverse("two_factor"), reverse("two_factor_setup"), reverse("account_tokens")]:
+        english, spanish = both_languages(signed_in, url)
+        assert '<html lang="es">' in spanish
+        secret = re.search(r'id="secret">([^<]+)<', spanish)
+        names = {patient.first_name, patient.full_name} | ({secret.group(1)} if secret else set())
+        left = untranslated(english, spanish, names)
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}
+    setup = signed_in.get(reverse("two_factor_setup")).content.decode()
+    assert "Configura la verificación en dos pasos" in setup and "Set up" not in setup
+
+
+def test_a_course_reads_in_spanish(signed_in, clinic, patient, frozen):
+    """A course: my appointments with its progress, booking the next session, a session's
+    visit page with its window, and the photo progress page."""
+    from booking import services
+
+    plan = services.start_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=4,
+        first_start=at(date(2027, 3, 2), 10),
+        now=frozen,
+    ).plan
+    first = plan.appointments.get()
+    urls = [
+        reverse("my_appointments"),
+        reverse("plan_next", args=[plan.pk]),
+        reverse("visit_detail", args=[first.pk]),
+        reverse("book_done", args=[first.pk]),
+        reverse("photos:my_progress", args=[plan.pk]),
+    ]
+    names = names_of(clinic, patient) | {f"{clinic['treatment'].name} · skinclinic"}
+    leftovers = {}
+    for url in urls:
+        english, spanish = both_languages(signed_in, url)
+        assert '<html lang="es">' in spanish
+        left = untranslated(english, spanish, names)
+        if left:
+            leftovers[url] = sorted(left)
+    assert leftovers == {}
+    page = signed_in.get(reverse("my_appointments")).content.decode()
+    assert "0 de 4 sesiones hechas, 1 reservada." in page
+    assert "Siguiente: Sesión 2 de 4" in page and "entre el 30 mar y el 13 abr 2027" in page
+
+
+@pytest.mark.parametrize(
+    ("yes_to", "page"),
+    [("active_infection", "book_not_now"), ("keloid_history", "book_consult_first")],
+)
+def test_a_screening_that_stops_the_booking_reads_in_spanish(
+    signed_in, clinic, patient, frozen, screening_rules, consultation, yes_to, page
+):
+    through_the_booking_flow(signed_in, clinic, at(date(2027, 3, 9), 11))
+    answers = {f"q_{r.code}": "yes" if r.code == yes_to else "no" for r in screening_rules}
+    response = signed_in.post(reverse("book_screening"), answers)
+    assert response["Location"] == reverse(page)
+    names = names_of(clinic, patient) | rule_texts(screening_rules)
+    english, spanish = both_languages(signed_in, reverse(page))
+    assert '<html lang="es">' in spanish and "Reservar una consulta" in spanish
+    assert untranslated(english, spanish, names) == set()
+
+
+def test_the_confirm_link_page_reads_in_spanish(client, clinic, spanish, now):
+    """The page a reminder's "confirm" link opens, before and after confirming, and once
+    the visit has moved."""
+    with time_machine.travel(now, tick=False):
+        appointment = book(clinic, spanish, at(THURSDAY, 10), now, staff=True)
+        url = reverse("visit_confirm", args=[rendering.confirm_token(appointment)])
+        names = names_of(clinic, spanish)
+        assert untranslated(*both_languages(client, url), names) == set()
+        page = client.get(url).content.decode()
+        assert "Sí, asistiré" in page and "el jueves 4 de marzo a las 10:00." in page
+        done = client.post(url, follow=True).content.decode()
+        assert "Gracias, tu cita está confirmada." in done
+        services.reschedule_appointment(appointment=appointment, start=at(THURSDAY, 14), now=now)
+        moved = client.get(url).content.decode()
+        assert "Esta cita cambió de horario desde que te enviamos el enlace." in moved

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 INITIAL = "initial"
 MAINTENANCE = "maintenance"
 
@@ -151,23 +154,42 @@ def describe(rules: ProtocolRules) -> str:
     if rules.max_sessions > 1:
         low, high = rules.interval_min_days, rules.interval_max_days
         if low % 7 == 0 and high % 7 == 0:
-            parts.append(_range(low // 7, high // 7, "week") + " apart")
+            parts.append(_range(low // 7, high // 7, "week"))
         else:
-            parts.append(_range(low, high, "day") + " apart")
+            parts.append(_range(low, high, "day"))
     text = ", ".join(parts)
     offsets = rules.maintenance_offsets_months
     if offsets:
         *head, last = (str(offset) for offset in offsets)
-        listed = f"{', '.join(head)} and {last}" if head else last
-        text += f", then maintenance at {listed} {_plural(offsets[-1], 'month')}"
+        listed = (
+            _("%(first)s and %(last)s") % {"first": ", ".join(head), "last": last} if head else last
+        )
+        text += ngettext(
+            ", then maintenance at %(months)s month",
+            ", then maintenance at %(months)s months",
+            offsets[-1],
+        ) % {"months": listed}
     return text
 
 
 def _range(low: int, high: int, unit: str) -> str:
-    if low == high:
-        return f"{low} {_plural(low, unit)}"
-    return f"{low} to {high} {_plural(high, unit)}"
-
-
-def _plural(count: int, unit: str) -> str:
-    return unit if count == 1 else unit + "s"
+    """ "3 to 5 sessions", "4 to 6 weeks apart", "28 days apart", in the active language."""
+    if unit == "session":
+        text = (
+            ngettext("%(high)s session", "%(high)s sessions", high)
+            if low == high
+            else ngettext("%(low)s to %(high)s session", "%(low)s to %(high)s sessions", high)
+        )
+    elif unit == "week":
+        text = (
+            ngettext("%(high)s week apart", "%(high)s weeks apart", high)
+            if low == high
+            else ngettext("%(low)s to %(high)s week apart", "%(low)s to %(high)s weeks apart", high)
+        )
+    else:
+        text = (
+            ngettext("%(high)s day apart", "%(high)s days apart", high)
+            if low == high
+            else ngettext("%(low)s to %(high)s day apart", "%(low)s to %(high)s days apart", high)
+        )
+    return text % {"low": low, "high": high}

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from booking import events, queries
 from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
@@ -239,11 +240,18 @@ def check_online_notice(appointment: Appointment, *, now: datetime) -> None:
     """Patients cannot cancel or move a visit online inside the location's notice."""
     location = appointment.location
     if appointment.is_inside_notice(now):
-        phone = f" on {location.phone}" if location.phone else ""
-        raise InsideNotice(
-            f"Visits can be changed online up to {location.cancellation_notice_hours} hours "
-            f"ahead. Please call {location}{phone}."
-        )
+        hours = location.cancellation_notice_hours
+        if location.phone:
+            message = _(
+                "Visits can be changed online up to %(hours)s hours ahead. "
+                "Please call %(location)s on %(phone)s."
+            ) % {"hours": hours, "location": location, "phone": location.phone}
+        else:
+            message = _(
+                "Visits can be changed online up to %(hours)s hours ahead. "
+                "Please call %(location)s."
+            ) % {"hours": hours, "location": location}
+        raise InsideNotice(message)
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -272,7 +280,7 @@ def reschedule_appointment(
     give a reason."""
     appointment = _locked(appointment)
     if not appointment.is_active:
-        raise BookingError("Only a booked visit can be moved.")
+        raise BookingError(_("Only a booked visit can be moved."))
     if not staff:
         check_online_notice(appointment, now=now)
     check_bookable(appointment.treatment, appointment.location, start)
@@ -335,7 +343,7 @@ def cancel_appointment(
     only staff can make (a patient is asked to call)."""
     appointment = _locked(appointment)
     if not appointment.is_active:
-        raise BookingError("This visit is not booked, so it cannot be cancelled.")
+        raise BookingError(_("This visit is not booked, so it cannot be cancelled."))
     if not staff:
         check_online_notice(appointment, now=now)
     before = appointment.status

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
 
 from booking import queries
 from booking.models import BookingDraft, Hold, Location, Provider
@@ -36,7 +37,7 @@ __all__ = [
 
 HOLD_MINUTES = 10
 DRAFT_LIFETIME = timedelta(days=3)
-TAKEN = "Someone else is booking that time right now. Please choose another time."
+TAKEN = gettext_lazy("Someone else is booking that time right now. Please choose another time.")
 
 
 def new_draft(*, data: dict[str, Any], now: datetime) -> BookingDraft:
@@ -92,7 +93,7 @@ def hold_time(
             hold.save()
     except IntegrityError as error:
         if _violated_exclusion(error) is not None:
-            raise SlotTaken(TAKEN) from error
+            raise SlotTaken(str(TAKEN)) from error
         raise
     draft.updated_at = now
     draft.save(update_fields=["updated_at"])

@@ -4,6 +4,7 @@ limit holds whichever door they come through (web flow, API) and on every web pr
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from booking.models import AuditEntry, Location, Patient
 from booking.services.errors import TooManyBookings
@@ -29,8 +30,15 @@ def check_booking_limit(*, patient: Patient, location: Location, now: datetime) 
         .count()
     )
     if made >= bookings_per_hour():
-        phone = f" on {location.phone}" if location.phone else ""
-        raise TooManyBookings(
-            f"You have made {made} bookings in the last hour, the most we take online. "
-            f"Please call {location}{phone} to book more."
-        )
+        values = {"made": made, "location": location, "phone": location.phone}
+        if location.phone:
+            message = _(
+                "You have made %(made)s bookings in the last hour, the most we take online. "
+                "Please call %(location)s on %(phone)s to book more."
+            )
+        else:
+            message = _(
+                "You have made %(made)s bookings in the last hour, the most we take online. "
+                "Please call %(location)s to book more."
+            )
+        raise TooManyBookings(message % values)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from booking import availability, queries, schedule
+from booking import availability, formats, queries, schedule
 from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
 from booking.services.appointments import admit, book_appointment, place, record_admission
 from booking.services.audit import Actor, signed_in_or_none
@@ -51,7 +52,7 @@ def propose_plan(
     `exclude_draft` is the booking draft asking, whose own held time counts as free."""
     protocol = treatment.protocol_or_none
     if protocol is None:
-        raise BookingError("This treatment is not a course of sessions.")
+        raise BookingError(_("This treatment is not a course of sessions."))
     rules = protocol.rules
     if isinstance(first_start, datetime):
         check_bookable(treatment, location, first_start)
@@ -187,7 +188,8 @@ def book_plan(
             )
         except BookingError as error:
             raise SessionNotPlaced(
-                f"Session {session.number} could not be booked: {error}",
+                _("Session %(number)s could not be booked: %(reason)s")
+                % {"number": session.number, "reason": error},
                 session_number=session.number,
             ) from error
     record_admission(admission, appointment=visits[0], actor=booked_by, now=now)
@@ -196,8 +198,15 @@ def book_plan(
 
 def _not_placed(session: protocols.PlannedSession) -> SessionNotPlaced:
     return SessionNotPlaced(
-        f"Session {session.number} could not be placed: nothing is free between "
-        f"{session.earliest:%b %-d} and {session.latest:%b %-d}.",
+        _(
+            "Session %(number)s could not be placed: nothing is free between %(earliest)s "
+            "and %(latest)s."
+        )
+        % {
+            "number": session.number,
+            "earliest": formats.abbr_month_day(session.earliest),
+            "latest": formats.abbr_month_day(session.latest),
+        },
         session_number=session.number,
     )
 
@@ -205,7 +214,7 @@ def _not_placed(session: protocols.PlannedSession) -> SessionNotPlaced:
 def _course_protocol(treatment: Treatment, sessions: int) -> Protocol:
     protocol = treatment.protocol_or_none
     if protocol is None:
-        raise BookingError("This treatment is not a course of sessions.")
+        raise BookingError(_("This treatment is not a course of sessions."))
     problem = protocols.session_count_problem(protocol.rules, sessions)
     if problem:
         raise BookingError(problem)
@@ -280,10 +289,10 @@ def book_plan_session(
         .get(pk=plan.pk)
     )
     if plan.status != TreatmentPlan.Status.ACTIVE:
-        raise BookingError("This course is no longer active.")
+        raise BookingError(_("This course is no longer active."))
     session = schedule.next_session(plan)
     if session is None:
-        raise BookingError("Every session of this course is already booked.")
+        raise BookingError(_("Every session of this course is already booked."))
     out_of_window = out_of_window_reason(
         session if session.number > 1 else None,
         local_date(plan.location, start),
@@ -335,7 +344,7 @@ def book_remaining_sessions(
             )
         )
     if not booked:
-        raise BookingError("Every session of this course is already booked.")
+        raise BookingError(_("Every session of this course is already booked."))
     return booked
 
 

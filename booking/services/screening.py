@@ -11,6 +11,8 @@ the patient completed.
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.utils.translation import gettext as _
+
 from booking import queries
 from booking.models import Location, Patient, ScreeningAnswer
 from booking.services.errors import InvalidAnswers, ScreeningRequired
@@ -129,17 +131,27 @@ def check_screening(
     result = evaluate_answers(patient, treatment, given, today)
     if result.unanswered:
         raise ScreeningRequired(
-            f"Please answer today's health questions for {treatment} before booking: they "
-            "are asked again before every visit."
+            _(
+                "Please answer today's health questions for %(treatment)s before booking: they "
+                "are asked again before every visit."
+            )
+            % {"treatment": treatment}
         )
     if result.outcome == screening.Outcome.NOT_NOW:
         raise ScreeningRequired(
-            f"{treatment} is not safe for you right now. Please book a consultation instead, "
-            "and we will plan it with you."
+            _(
+                "%(treatment)s is not safe for you right now. Please book a consultation "
+                "instead, and we will plan it with you."
+            )
+            % {"treatment": treatment}
         )
     if result.needs_consultation:
         raise ScreeningRequired(
-            f"Please book a consultation first; after it the clinic can clear you for {treatment}."
+            _(
+                "Please book a consultation first; after it the clinic can clear you for "
+                "%(treatment)s."
+            )
+            % {"treatment": treatment}
         )
     return result
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from booking.models import PendingSignUp
 from booking.services.errors import SignUpClosed
@@ -32,7 +33,7 @@ __all__ = [
     "start_sign_up",
 ]
 
-LINK_CLOSED = "This link has expired or was already used."
+LINK_CLOSED = gettext_lazy("This link has expired or was already used.")
 
 
 class SignUpOutcome(enum.Enum):
@@ -120,7 +121,7 @@ def complete_sign_up(user: User, *, now: datetime) -> None:
     account becomes active and takes over a record the front desk made by phone."""
     pending = PendingSignUp.objects.select_for_update().filter(user=user).first()
     if pending is None or pending.has_expired(now):
-        raise SignUpClosed(LINK_CLOSED)
+        raise SignUpClosed(str(LINK_CLOSED))
     pending.delete()
     user.is_active = True
     user.save()

@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
-from booking import availability, queries
+from booking import availability, formats, queries
 from booking.models import Appointment, ClosedDay, Location
 from booking.services.errors import BookingError, PatientBusy, SlotTaken
 from treatments.models import Treatment
@@ -49,9 +50,16 @@ def patient_busy(appointment: Appointment) -> PatientBusy | None:
         return None
     when = clash.location.local(clash.start)
     return PatientBusy(
-        f"This patient already has a visit then: {clash.treatment} at {clash.location}, "
-        f"{when:%a %b} {when.day} at {when:%-I:%M %p}. One person cannot be at two visits at "
-        "once."
+        _(
+            "This patient already has a visit then: %(treatment)s at %(location)s, %(day)s at "
+            "%(time)s. One person cannot be at two visits at once."
+        )
+        % {
+            "treatment": clash.treatment,
+            "location": clash.location,
+            "day": formats.short_date(when),
+            "time": formats.clock(when),
+        }
     )
 
 
@@ -67,10 +75,10 @@ def save_holding_time(appointment: Appointment) -> None:
         constraint = _violated_exclusion(error)
         if constraint == PATIENT_OVERLAP_CONSTRAINT:
             raise patient_busy(appointment) or PatientBusy(
-                "This patient already has a visit at that time."
+                _("This patient already has a visit at that time.")
             ) from error
         if constraint is not None:
-            raise SlotTaken("That time was just taken. Please choose another time.") from error
+            raise SlotTaken(_("That time was just taken. Please choose another time.")) from error
         raise
 
 
@@ -102,7 +110,7 @@ def closed_day_problem(location: Location, start: datetime) -> str | None:
 
 
 def closed_message(name: str) -> str:
-    return f"The clinic is closed that day ({name})."
+    return _("The clinic is closed that day (%(name)s).") % {"name": name}
 
 
 def _why_not_free(
@@ -111,17 +119,19 @@ def _why_not_free(
     """Tell apart "taken" from "not a bookable time at all", and say which."""
     provider = schedules.provider(provider_id)
     if provider is None:
-        return BookingError("This aesthetician does not offer this treatment here.")
+        return BookingError(_("This aesthetician does not offer this treatment here."))
     if not schedules.rooms:
-        return BookingError("No room here can host this treatment.")
+        return BookingError(_("No room here can host this treatment."))
     rules = rules_for(schedules, staff=staff)
     if start <= now:
-        return BookingError("That time has already passed. Please choose a later time.")
+        return BookingError(_("That time has already passed. Please choose a later time."))
     if start < now + timedelta(minutes=rules.min_notice_minutes):
         hours = rules.min_notice_minutes / 60
-        return BookingError(f"Online bookings need at least {hours:g} hours' notice.")
+        return BookingError(
+            _("Online bookings need at least %(hours)s hours' notice.") % {"hours": f"{hours:g}"}
+        )
     if start > now + timedelta(days=rules.horizon_days):
-        return BookingError(f"Bookings open {rules.horizon_days} days ahead.")
+        return BookingError(_("Bookings open %(days)s days ahead.") % {"days": rules.horizon_days})
     if (holiday := closed_day_name(start, schedules)) is not None:
         return BookingError(closed_message(holiday))
     idle = replace(provider, busy=())
@@ -144,13 +154,16 @@ def _why_not_free(
         )
 
     if not fits(require_step=False):
-        return BookingError("That time is outside the aesthetician's working hours.")
+        return BookingError(_("That time is outside the aesthetician's working hours."))
     if not staff and not fits(require_step=True):
         return BookingError(
-            f"Visits start every {rules.step_minutes} minutes on the hour "
-            "(10:00, 10:15...). Please pick one of the times shown."
+            _(
+                "Visits start every %(minutes)s minutes on the hour "
+                "(10:00, 10:15...). Please pick one of the times shown."
+            )
+            % {"minutes": rules.step_minutes}
         )
-    return SlotTaken("That time is already taken. Please choose another time.")
+    return SlotTaken(_("That time is already taken. Please choose another time."))
 
 
 def find_slot(
@@ -183,7 +196,7 @@ def find_slot(
     if provider_id is not None:
         raise _why_not_free(start, schedules, provider_id, staff=staff, now=now)
     if not schedules.providers:
-        raise BookingError("Nobody offers this treatment at this location.")
+        raise BookingError(_("Nobody offers this treatment at this location."))
     # "Anyone": taken if it was bookable with someone, else the first aesthetician's reason.
     reasons = [
         _why_not_free(start, schedules, p.provider_id, staff=staff, now=now)
@@ -229,9 +242,9 @@ def local_date(location: Location, instant: datetime) -> date:
 
 def check_bookable(treatment: Treatment, location: Location, start: datetime) -> None:
     if not treatment.is_active:
-        raise BookingError("This treatment is not offered at the moment.")
+        raise BookingError(_("This treatment is not offered at the moment."))
     if start.tzinfo is None:
-        raise BookingError("Give the time with its time zone.")
+        raise BookingError(_("Give the time with its time zone."))
 
 
 @dataclass

@@ -3,7 +3,9 @@ outside only with a reason, which is recorded on the visit."""
 
 from datetime import date
 
-from booking import schedule
+from django.utils.translation import gettext as _
+
+from booking import formats, schedule
 from booking.models import Appointment
 from booking.services.errors import OutsideWindow
 from treatments import protocols
@@ -16,10 +18,11 @@ def out_of_window_reason(
     and staff must give the reason that is then recorded."""
     if window is None or window.contains(day):
         return ""
-    explanation = (
-        f"Session {window.number} must be between {window.earliest:%b %-d} and "
-        f"{window.latest:%b %-d, %Y}."
-    )
+    explanation = _("Session %(number)s must be between %(earliest)s and %(latest)s.") % {
+        "number": window.number,
+        "earliest": formats.abbr_month_day(window.earliest),
+        "latest": formats.abbr_date(window.latest),
+    }
     if not staff:
         raise OutsideWindow(explanation)
     if not reason.strip():
@@ -36,11 +39,15 @@ def move_reason(appointment: Appointment, new_day: date, *, staff: bool, reason:
     later = schedule.later_session_pushed_out(appointment, new_day)
     if later is None:
         return recorded
-    explanation = (
-        f"Moving this visit would put session {later.number}, booked on "
-        f"{later.fixed:%b %-d}, outside its window ({later.earliest:%b %-d} to "
-        f"{later.latest:%b %-d}). Move that session first."
-    )
+    explanation = _(
+        "Moving this visit would put session %(number)s, booked on %(fixed)s, outside its "
+        "window (%(earliest)s to %(latest)s). Move that session first."
+    ) % {
+        "number": later.number,
+        "fixed": formats.abbr_month_day(later.fixed),
+        "earliest": formats.abbr_month_day(later.earliest),
+        "latest": formats.abbr_month_day(later.latest),
+    }
     if not staff:
         raise OutsideWindow(explanation)
     if not reason.strip():

@@ -6,6 +6,7 @@ treatment %}` (used by payments/_terms.html) on the patient's review page.
 
 from django import template
 from django.middleware.csrf import get_token
+from django.utils import translation
 
 from payments import courses
 from payments.backends import get_backend
@@ -51,7 +52,7 @@ def payment_terms(location, treatment) -> dict:
     terms = terms_for(location, treatment)
     online = get_backend().online
     return {
-        "sentence": terms.sentence(online=online),
+        "sentence": terms.sentence(translation.get_language() or "en", online=online),
         "online": online,
         "deposit": terms.deposit,
     }

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -27,7 +28,7 @@ from accounts.forms import EmailCodeForm, RequestCodeForm, SignUpForm
 from accounts.ratelimit import over_limit, too_many_requests
 from accounts.roles import own_or_404, patient_of
 from accounts.views import CODE_EMAIL, send_booking_welcome, send_login_code, signed_in_with_code
-from booking import availability, queries, schedule, services
+from booking import availability, formats, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
 from consent import services as consent_services
 from payments import flow as payments_flow
@@ -153,7 +154,7 @@ def book_times(request, slug, location_slug):
     if request.method == "POST":
         form = ChooseTimeForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Please pick one of the times shown.")
+            messages.error(request, _("Please pick one of the times shown."))
             return redirect(request.get_full_path())
         try:
             save_draft(
@@ -258,7 +259,7 @@ def book_consultation(request):
     draft = load_draft(request)
     consultation = _consultation()
     if consultation is None:
-        messages.info(request, "Please call us to book a consultation.")
+        messages.info(request, _("Please call us to book a consultation."))
         return redirect("locations")
     location_slug = draft.location.slug if draft else None
     if location_slug is None or not _offering(consultation).filter(slug=location_slug).exists():
@@ -292,7 +293,7 @@ def book_account(request):
             return too_many_requests(request, "sign-in")
         if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
             return redirect("book_review")
-        code_form.add_error("code", "That code is not right or has expired. Ask for a new one.")
+        code_form.add_error("code", _("That code is not right or has expired. Ask for a new one."))
     return render(
         request,
         "portal/book_account.html",
@@ -319,7 +320,7 @@ def _token(request) -> str | None:
 def book_continue(request, token):
     """The "continue on another device" and emailed links: open the draft in this browser."""
     if not resume(request, token):
-        return start_over(request, "That booking link has expired. Let's start again.")
+        return start_over(request, _("That booking link has expired. Let's start again."))
     draft = load_draft(request)
     if draft is None:
         return start_over(request)
@@ -467,7 +468,7 @@ def book_review(request):
     now = timezone.now()
     today = draft.location.local(now).date()
     if draft.answers is None or not screening.answers_are_current(draft.answered_on, today=today):
-        messages.info(request, "Please confirm your health answers for today.")
+        messages.info(request, _("Please confirm your health answers for today."))
         return redirect("book_screening")
     result = _screen(draft, patient, today)
     detour = _route_after_screening(result)
@@ -514,7 +515,7 @@ def book_review(request):
         new_patient = False
         if details is not None:
             if not details.is_valid():
-                problem = "Please check your details below."
+                problem = _("Please check your details below.")
             elif over_limit(request, "sign-up"):
                 return too_many_requests(request, "sign-up")
             else:
@@ -522,13 +523,15 @@ def book_review(request):
                 if patient is None:
                     messages.info(
                         request,
-                        "That email has an account with us, so we sent a sign-in code to it. "
-                        "Type the code to book with your account.",
+                        _(
+                            "That email has an account with us, so we sent a sign-in code to it. "
+                            "Type the code to book with your account."
+                        ),
                     )
                     return redirect("book_account")
                 new_patient = True
         elif patient is None:
-            problem = "Please sign out of the staff account to book as a patient."
+            problem = _("Please sign out of the staff account to book as a patient.")
         if patient is not None:
             try:
                 booked = confirm_booking(
@@ -601,7 +604,10 @@ def _why_not_bookable(draft: Draft, *, now: datetime, window) -> str | None:
     """Check the chosen time is still free: "taken" only when someone else holds a time that
     was on offer; otherwise why it cannot be booked (past, outside hours...), or None."""
     if window and not window[0] <= draft.local_start.date() <= window[1]:
-        return f"Please pick a time between {window[0]:%b %-d} and {window[1]:%b %-d}."
+        return _("Please pick a time between %(earliest)s and %(latest)s.") % {
+            "earliest": formats.month_day(window[0]),
+            "latest": formats.month_day(window[1]),
+        }
     refusal = services.why_not_bookable(
         treatment=draft.treatment,
         location=draft.location,

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import patient_of
 from booking import services
@@ -186,7 +187,7 @@ def forget_draft(request) -> None:
         BookingDraft.objects.filter(pk=token).delete()  # its holds go with it
 
 
-def start_over(request, message="Let's start your booking again."):
+def start_over(request, message=None):
     forget_draft(request)
-    messages.info(request, message)
+    messages.info(request, message or _("Let's start your booking again."))
     return redirect("book_start")

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts.roles import own_or_404, patient_of, patient_required
@@ -57,9 +58,10 @@ def _plan_progress(plan: TreatmentPlan, today: date) -> PlanProgress:
     label = ""
     if upcoming:
         label = (
-            f"Session {upcoming.number} of {plan.sessions}"
+            _("Session %(number)s of %(sessions)s")
+            % {"number": upcoming.number, "sessions": plan.sessions}
             if upcoming.kind == protocols.INITIAL
-            else "Maintenance session"
+            else _("Maintenance session")
         )
     horizon = today + timedelta(days=plan.location.booking_horizon_days)
     bookable_now = upcoming is not None and upcoming.earliest <= horizon
@@ -129,7 +131,7 @@ def visit_cancel(request, pk):
     appointment = own_or_404(patient_visits(patient), pk=pk)
     now = timezone.now()
     if not appointment.is_active:
-        messages.info(request, "This visit is not booked any more.")
+        messages.info(request, _("This visit is not booked any more."))
         return redirect("visit_detail", pk=pk)
     too_late = appointment.is_inside_notice(now)
     if request.method == "POST" and not too_late:
@@ -140,7 +142,7 @@ def visit_cancel(request, pk):
         except services.BookingError as error:
             messages.error(request, error.message)
             return redirect("visit_detail", pk=pk)
-        messages.success(request, "Your visit is cancelled. We hope to see you soon.")
+        messages.success(request, _("Your visit is cancelled. We hope to see you soon."))
         return redirect("my_appointments")
     return render(
         request,
@@ -173,10 +175,10 @@ def visit_reschedule(request, pk):
             except services.BookingError as error:
                 problem = error.message
             else:
-                messages.success(request, "Your visit has been moved.")
+                messages.success(request, _("Your visit has been moved."))
                 return redirect("visit_detail", pk=pk)
         else:
-            problem = "Please pick one of the times shown."
+            problem = _("Please pick one of the times shown.")
     week = None
     if not too_late:
         week = build_week(
@@ -216,13 +218,13 @@ def plan_next(request, pk):
     )
     session = schedule.next_session(plan)
     if session is None:
-        messages.info(request, "Every session of this course is already booked.")
+        messages.info(request, _("Every session of this course is already booked."))
         return redirect("my_appointments")
     provider = plan.provider if request.GET.get("with") != ANY else None
     if request.method == "POST":
         form = ChooseTimeForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Please pick one of the times shown.")
+            messages.error(request, _("Please pick one of the times shown."))
             return redirect(request.get_full_path())
         try:
             save_draft(
@@ -278,7 +280,7 @@ def my_details(request):
             email_consent=False,
             sms_consent=False,
         )
-        messages.success(request, "Done: we will not send you reminders any more.")
+        messages.success(request, _("Done: we will not send you reminders any more."))
         return redirect("my_details")
     before = services.snapshot(patient, ContactDetailsForm.Meta.fields)
     form = ContactDetailsForm(request.POST or None, instance=patient)
@@ -290,6 +292,6 @@ def my_details(request):
             now=timezone.now(),
             action="details_edited_online",
         )
-        messages.success(request, "Your details are saved.")
+        messages.success(request, _("Your details are saved."))
         return redirect("my_details")
     return render(request, "portal/my_details.html", {"form": form, "patient": patient})
