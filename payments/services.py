@@ -18,7 +18,7 @@ from booking import services as booking_services
 from booking.models import Appointment, Patient, TreatmentPlan
 from booking.services import BookingError, audit
 from booking.services.audit import Actor
-from payments import courses
+from payments import courses, receipts
 from payments.backends import BackendError, Intent, PaymentBackend, get_backend
 from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
 from payments.policy import freeze_terms
@@ -30,6 +30,7 @@ __all__ = [
     "apply_event",
     "book_with_deposit",
     "charge_fee",
+    "email_receipt",
     "end_course",
     "sell_course",
     "record_payment",
@@ -142,6 +143,8 @@ def record_payment(
         except IntegrityError as error:
             raise PaymentRefused("This fee has already been charged.") from error
         _audit("payment_taken", payment, actor=actor, now=now, method=method, kind=kind)
+        if payment.state == Payment.State.SUCCEEDED:
+            receipts.payment_receipt(payment, now=now)
     return payment
 
 
@@ -251,6 +254,8 @@ def _settle(
             return payment
         payment.save(update_fields=["state", "succeeded_at", "failure"])
         _audit(f"payment_{payment.state}", payment, actor=None, now=now)
+        if payment.state == Payment.State.SUCCEEDED:
+            receipts.payment_receipt(payment, now=now)
         orphan = (
             payment.state == Payment.State.SUCCEEDED
             and payment.appointment is not None
@@ -367,7 +372,21 @@ def refund(
             reason=reason,
             refunded=str(money.amount),
         )
+        receipts.refund_receipt(row, now=now)
     return row
+
+
+def email_receipt(*, payment: Payment, actor: Actor, now: datetime) -> int:
+    """Email the patient a copy of a payment's receipt (and its refunds'), through the
+    outbox; audited. Returns how many receipts were queued."""
+    if payment.state not in TAKEN_STATES:
+        raise PaymentRefused("Only a payment that was taken has a receipt.")
+    if not payment.patient.email:
+        raise PaymentRefused("The patient has no email address.")
+    with transaction.atomic():
+        queued = receipts.send_copy(payment, now=now)
+        _audit("receipt_emailed", payment, actor=actor, now=now, receipts=queued)
+    return queued
 
 
 def charge_fee(
