@@ -317,7 +317,9 @@ def waitlist_offer(*, patient: Patient, location: Location, start: datetime, now
     )
 
 
-def receipt(*, key: str, patient: Patient, location: Location, context: dict, now: datetime) -> None:
+def receipt(
+    *, key: str, patient: Patient, location: Location, context: dict, now: datetime
+) -> None:
     """Queue an email receipt, due now. `context` is the receipt as it stands (amount,
     currency, what for, when, method, card's last 4; see payments.receipts), so the message
     says what happened even if the payment changes later. `key` names the payment or refund

@@ -18,13 +18,8 @@ _CARD_METHODS = (Payment.Method.ONLINE, Payment.Method.CARD_ON_FILE)
 
 
 def _snapshot(payment: Payment) -> dict:
-    treatment = (
-        payment.appointment.treatment
-        if payment.appointment_id
-        else payment.plan.treatment
-        if payment.plan_id
-        else None
-    )
+    appointment, plan = payment.appointment, payment.plan
+    treatment = appointment.treatment if appointment else plan.treatment if plan else None
     last4 = ""
     if payment.method in _CARD_METHODS:
         card = SavedCard.objects.filter(patient_id=payment.patient_id).first()
@@ -36,9 +31,7 @@ def _snapshot(payment: Payment) -> dict:
         "method": payment.method,
         "last4": last4,
         "treatment": treatment.name if treatment else "",
-        "sessions": payment.plan.sessions
-        if payment.kind == Payment.Kind.COURSE and payment.plan_id
-        else None,
+        "sessions": plan.sessions if plan and payment.kind == Payment.Kind.COURSE else None,
     }
 
 

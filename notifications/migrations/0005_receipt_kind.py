@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0004_call_backs_and_bounced_emails'),
+        ("notifications", "0004_call_backs_and_bounced_emails"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('confirmation', 'Confirmation'), ('reminder_long', 'Reminder (long)'), ('reminder_short', 'Reminder (short)'), ('aftercare', 'Aftercare'), ('next_session', 'Book your next session'), ('window_closing', 'Window closing'), ('maintenance_recall', 'Maintenance recall'), ('waitlist_offer', 'Waitlist offer'), ('cancelled', 'Cancellation notice'), ('rescheduled', 'Reschedule notice'), ('receipt', 'Receipt')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("confirmation", "Confirmation"),
+                    ("reminder_long", "Reminder (long)"),
+                    ("reminder_short", "Reminder (short)"),
+                    ("aftercare", "Aftercare"),
+                    ("next_session", "Book your next session"),
+                    ("window_closing", "Window closing"),
+                    ("maintenance_recall", "Maintenance recall"),
+                    ("waitlist_offer", "Waitlist offer"),
+                    ("cancelled", "Cancellation notice"),
+                    ("rescheduled", "Reschedule notice"),
+                    ("receipt", "Receipt"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
