@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import patient_of
 from booking.models import Appointment
-from payments import services
+from payments import courses, services
 from payments.backends import BackendError, ForgedEvent, get_backend
 from payments.models import BookingTerms, Payment, SavedCard
 
@@ -177,6 +177,7 @@ def my_payments(request: HttpRequest) -> HttpResponse:
         {
             "payments": payments,
             "card": SavedCard.objects.filter(patient=patient).first(),
+            "courses": courses.balances_of(patient),
             "online": get_backend().online,
         },
     )
