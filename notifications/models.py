@@ -96,6 +96,7 @@ class Notification(models.Model):
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
         CANCELLED = "cancelled", "Cancellation notice"
         RESCHEDULED = "rescheduled", "Reschedule notice"
+        RECEIPT = "receipt"
 
     class Channel(models.TextChoices):
         EMAIL = "email"

@@ -22,6 +22,8 @@ Status = Notification.Status
 # Aftercare is medical detail, so it never goes by SMS.
 CHANNELS = {kind: (Channel.EMAIL, Channel.SMS) for kind in Kind}
 CHANNELS[Kind.AFTERCARE] = (Channel.EMAIL,)
+# A receipt names what was paid for: email only.
+CHANNELS[Kind.RECEIPT] = (Channel.EMAIL,)
 
 # Messages about one appointment at one start time.
 APPOINTMENT_KINDS = (Kind.CONFIRMATION, Kind.REMINDER_LONG, Kind.REMINDER_SHORT, Kind.RESCHEDULED)
@@ -311,5 +313,27 @@ def waitlist_offer(*, patient: Patient, location: Location, start: datetime, now
             location.zone,
             context={"location": location.pk},
         ),
+        patient=patient,
+    )
+
+
+def receipt(
+    *, key: str, patient: Patient, location: Location, context: dict, now: datetime
+) -> None:
+    """Queue an email receipt, due now. `context` is the receipt as it stands (amount,
+    currency, what for, when, method, card's last 4; see payments.receipts), so the message
+    says what happened even if the payment changes later. `key` names the payment or refund
+    (and, for a copy the desk sends again, the instant it was asked for)."""
+    _write(
+        [
+            _Planned(
+                key=key,
+                kind=Kind.RECEIPT,
+                channel=channel,
+                due_at=now,
+                context={**context, "location": location.pk},
+            )
+            for channel in CHANNELS[Kind.RECEIPT]
+        ],
         patient=patient,
     )

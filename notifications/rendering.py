@@ -29,6 +29,23 @@ SUBJECTS = {
     Kind.WAITLIST_OFFER: _("A time you wanted is free"),
     Kind.CANCELLED: _("Your visit is cancelled"),
     Kind.RESCHEDULED: _("Your visit has moved"),
+    Kind.RECEIPT: _("Your receipt"),
+}
+
+# What a receipt says it was for, and how it was paid (payments.models.Payment's kinds,
+# fees and methods), in the patient's language.
+RECEIPT_FOR = {
+    "deposit": _("Deposit"),
+    "session": _("Session"),
+    "course": _("Course paid up front"),
+    "late_cancel": _("Late-cancel fee"),
+    "no_show": _("No-show fee"),
+}
+RECEIPT_METHODS = {
+    "online": _("Card online"),
+    "card_on_file": _("Card on file"),
+    "cash": _("Cash"),
+    "terminal": _("Card terminal"),
 }
 
 
@@ -131,10 +148,31 @@ def email_context(notification: Notification) -> dict:
     if notification.context.get("earliest"):
         context["earliest"] = date.fromisoformat(notification.context["earliest"])
         context["latest"] = date.fromisoformat(notification.context["latest"])
+    if notification.kind == Kind.RECEIPT:
+        context["receipt"] = receipt_context(notification.context, tz)
     if notification.kind == Kind.REMINDER_LONG and appointment:
         path = reverse("visit_confirm", args=[confirm_token(appointment)])
         context["confirm_url"] = settings.SITE_URL.rstrip("/") + path
     return context
+
+
+def receipt_context(saved: dict, tz: ZoneInfo) -> dict:
+    """A receipt's lines from the snapshot payments.receipts queued, the time on the
+    location's wall clock (naive, for the template filters)."""
+    at = datetime.fromisoformat(saved["at"]).astimezone(tz).replace(tzinfo=None)
+    what = saved.get("fee") or saved.get("kind", "")
+    return {
+        "refund": saved.get("refund", False),
+        "number": saved.get("number", ""),
+        "amount": saved["amount"],
+        "currency": saved["currency"],
+        "what": RECEIPT_FOR.get(what, what),
+        "treatment": saved.get("treatment", ""),
+        "sessions": saved.get("sessions"),
+        "at": at,
+        "method": RECEIPT_METHODS.get(saved.get("method", ""), saved.get("method", "")),
+        "last4": saved.get("last4", ""),
+    }
 
 
 def _course_visits(appointment: Appointment):

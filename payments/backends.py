@@ -73,7 +73,7 @@ class PaymentBackend(Protocol):
 
     def card_of_setup(self, setup_id: str) -> str: ...
 
-    def pay_with(self, intent_id: str, method_id: str) -> Intent: ...
+    def pay_with(self, intent_id: str, method_id: str, *, customer: str = "") -> Intent: ...
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class OfflineBackend:
     def card_of_setup(self, setup_id: str) -> str:
         raise BackendError("Online payments are off: you pay at the clinic.")
 
-    def pay_with(self, intent_id: str, method_id: str) -> Intent:
+    def pay_with(self, intent_id: str, method_id: str, *, customer: str = "") -> Intent:
         raise BackendError("Online payments are off: you pay at the clinic.")
 
 
@@ -204,11 +204,14 @@ class StripeBackend:
         method = setup.payment_method
         return method if isinstance(method, str) else method.id
 
-    def pay_with(self, intent_id: str, method_id: str) -> Intent:
+    def pay_with(self, intent_id: str, method_id: str, *, customer: str = "") -> Intent:
         """Confirm a PaymentIntent with a saved card (status may be requires_action: 3-D
-        Secure, finished by the browser)."""
+        Secure, finished by the browser); `customer` when the card is kept on file."""
+        params: dict[str, Any] = {"payment_method": method_id}
+        if customer:
+            params["customer"] = customer
         try:
-            self.client.v1.payment_intents.update(intent_id, params={"payment_method": method_id})
+            self.client.v1.payment_intents.update(intent_id, params=cast(Any, params))
             return self._intent(self.client.v1.payment_intents.confirm(intent_id))
         except stripe.CardError as error:
             raise BackendError(error.user_message or "The card was declined.") from error

@@ -10,15 +10,23 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 
-from booking.models import Appointment, TreatmentPlan
+from booking.models import Appointment, Patient, TreatmentPlan
 from booking.services import audit
 from booking.services.audit import Actor
 from payments.models import TAKEN_STATES, Payment, PrepaidSessionUse
 from payments.policy import policy_for
 from treatments.money import Money
 
-__all__ = ["CourseBalance", "balance", "course_payment", "course_price", "use_prepaid_session"]
+__all__ = [
+    "CourseBalance",
+    "balance",
+    "balances_of",
+    "course_payment",
+    "course_price",
+    "use_prepaid_session",
+]
 
 
 def course_price(plan: TreatmentPlan) -> Money:
@@ -51,17 +59,47 @@ def balance(plan: TreatmentPlan) -> CourseBalance | None:
     if payment is None:
         return None
     completed = plan.appointments.filter(status=Appointment.Status.COMPLETED).count()
-    used = min(plan.sessions, completed + PrepaidSessionUse.objects.filter(plan=plan).count())
+    return _balance(payment, plan.sessions, completed, plan.used_sessions.count())
+
+
+def balances_of(patient: Patient) -> list[tuple[TreatmentPlan, CourseBalance]]:
+    """Each course the patient paid up front with its balance, oldest first. One query,
+    whatever the number of courses."""
+    payments = (
+        Payment.objects.filter(
+            patient=patient, kind=Payment.Kind.COURSE, state__in=TAKEN_STATES, plan__isnull=False
+        )
+        .select_related("plan__treatment", "plan__location")
+        .annotate(
+            completed=Count(
+                "plan__appointments",
+                filter=Q(plan__appointments__status=Appointment.Status.COMPLETED),
+                distinct=True,
+            ),
+            prepaid_used=Count("plan__used_sessions", distinct=True),
+        )
+        .order_by("created_at")
+    )
+    return [
+        (p.plan, _balance(p, p.plan.sessions, p.completed, p.prepaid_used))
+        for p in payments
+        if p.plan is not None
+    ]
+
+
+def _balance(payment: Payment, sessions: int, completed: int, prepaid_used: int) -> CourseBalance:
+    plan_sessions = sessions
+    used = min(plan_sessions, completed + prepaid_used)
     paid = Money(payment.amount - payment.refunded, payment.currency)
-    value_used = Money(payment.amount * used / plan.sessions, payment.currency)
+    value_used = Money(payment.amount * used / plan_sessions, payment.currency)
     remaining = Money(
         max(payment.amount - value_used.amount - payment.refunded, Decimal(0)), payment.currency
     )
     return CourseBalance(
-        sessions=plan.sessions,
+        sessions=plan_sessions,
         paid=paid,
         used=used,
-        remaining_sessions=plan.sessions - used,
+        remaining_sessions=plan_sessions - used,
         remaining_value=remaining,
     )
 

@@ -78,6 +78,26 @@ def refund_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @front_desk_required
 @require_POST
+def email_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("patient", "location"), pk=pk)
+    back = (
+        redirect("desk:appointment", pk=payment.appointment_id)
+        if payment.appointment_id
+        else redirect("desk:plan", pk=payment.plan_id)
+        if payment.plan_id
+        else redirect("takings")
+    )
+    try:
+        services.email_receipt(payment=payment, actor=request.user, now=timezone.now())
+    except services.PaymentRefused as error:
+        messages.error(request, f"No receipt sent: {error.message}")
+    else:
+        messages.success(request, f"A receipt is on its way to {payment.patient.email}.")
+    return back
+
+
+@front_desk_required
+@require_POST
 def charge_fee(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = get_object_or_404(Appointment.objects.select_related("location"), pk=pk)
     form = FeeForm(request.POST)

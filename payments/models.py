@@ -140,6 +140,12 @@ class BookingTerms(models.Model):
     late_cancel_fee = amount_field()
     no_show_fee = amount_field()
     card_on_file_required = models.BooleanField(default=False)
+    card_due_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Booked online under terms that need a card on file: a card must be saved "
+        "by then, or the visit is let go (cleared once one is).",
+    )
     refund_rule = models.CharField(max_length=16, choices=RefundRule.choices)
     notice_hours = models.PositiveIntegerField()
     prepaid_session_covers_fee = models.BooleanField(default=True)

@@ -18,7 +18,7 @@ from booking import services as booking_services
 from booking.models import Appointment, Patient, TreatmentPlan
 from booking.services import BookingError, audit
 from booking.services.audit import Actor
-from payments import courses
+from payments import courses, receipts
 from payments.backends import BackendError, Intent, PaymentBackend, get_backend
 from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
 from payments.policy import freeze_terms
@@ -30,12 +30,14 @@ __all__ = [
     "apply_event",
     "book_with_deposit",
     "charge_fee",
+    "email_receipt",
     "end_course",
     "sell_course",
     "record_payment",
     "refund",
     "release_unpaid",
     "remove_card",
+    "ask_for_card",
     "save_card",
     "settle_from_backend",
     "start_deposit",
@@ -142,6 +144,8 @@ def record_payment(
         except IntegrityError as error:
             raise PaymentRefused("This fee has already been charged.") from error
         _audit("payment_taken", payment, actor=actor, now=now, method=method, kind=kind)
+        if payment.state == Payment.State.SUCCEEDED:
+            receipts.payment_receipt(payment, now=now)
     return payment
 
 
@@ -207,7 +211,16 @@ def pay_pending(
     backend = backend or get_backend()
     try:
         method = backend.card_of_setup(setup_id)
-        intent = backend.pay_with(payment.backend_id, method)
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    customer = ""
+    visit = payment.appointment
+    if visit is not None and terms_of(visit, now=now).card_on_file_required:
+        # The terms keep a card on file: the deposit's card is the one kept.
+        card = save_card(patient=payment.patient, method_id=method, now=now, backend=backend)
+        method, customer = card.method_id, card.customer_id
+    try:
+        intent = backend.pay_with(payment.backend_id, method, customer=customer)
     except BackendError as error:
         raise PaymentRefused(str(error)) from error
     if intent.status in ("succeeded", "canceled"):
@@ -251,6 +264,8 @@ def _settle(
             return payment
         payment.save(update_fields=["state", "succeeded_at", "failure"])
         _audit(f"payment_{payment.state}", payment, actor=None, now=now)
+        if payment.state == Payment.State.SUCCEEDED:
+            receipts.payment_receipt(payment, now=now)
         orphan = (
             payment.state == Payment.State.SUCCEEDED
             and payment.appointment is not None
@@ -367,7 +382,21 @@ def refund(
             reason=reason,
             refunded=str(money.amount),
         )
+        receipts.refund_receipt(row, now=now)
     return row
+
+
+def email_receipt(*, payment: Payment, actor: Actor, now: datetime) -> int:
+    """Email the patient a copy of a payment's receipt (and its refunds'), through the
+    outbox; audited. Returns how many receipts were queued."""
+    if payment.state not in TAKEN_STATES:
+        raise PaymentRefused("Only a payment that was taken has a receipt.")
+    if not payment.patient.email:
+        raise PaymentRefused("The patient has no email address.")
+    with transaction.atomic():
+        queued = receipts.send_copy(payment, now=now)
+        _audit("receipt_emailed", payment, actor=actor, now=now, receipts=queued)
+    return queued
 
 
 def charge_fee(
@@ -405,6 +434,23 @@ def charge_fee(
     )
 
 
+def ask_for_card(
+    *, appointment: Appointment, now: datetime, backend: PaymentBackend | None = None
+) -> bool:
+    """The patient booked online under terms that keep a card on file and has none: the
+    visit is held for PAYMENT_HOLD_MINUTES while they save one (`save_card`), then let go by
+    `release_unpaid`. False when no card is needed (offline, not required, one on file)."""
+    backend = backend or get_backend()
+    terms = terms_of(appointment, now=now)
+    if not (backend.online and terms.card_on_file_required and appointment.is_active):
+        return False
+    if SavedCard.objects.filter(patient_id=appointment.patient_id, backend=backend.name).exists():
+        return False
+    terms.card_due_by = now + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
+    terms.save(update_fields=["card_due_by"])
+    return True
+
+
 def save_card(
     *, patient: Patient, method_id: str, now: datetime, backend: PaymentBackend | None = None
 ) -> SavedCard:
@@ -413,6 +459,9 @@ def save_card(
         card = backend.save_card(method_id, email=patient.email)
     except BackendError as error:
         raise PaymentRefused(str(error)) from error
+    BookingTerms.objects.filter(appointment__patient=patient, card_due_by__isnull=False).update(
+        card_due_by=None
+    )
     saved, _ = SavedCard.objects.update_or_create(
         patient=patient,
         defaults={
@@ -532,6 +581,31 @@ def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> i
                 reason="The deposit was not paid in time.",
             )
             released += 1
+    return released + _release_cardless(now=now, backend=backend)
+
+
+def _release_cardless(*, now: datetime, backend: PaymentBackend) -> int:
+    """The card-on-file half of `release_unpaid`: visits whose card was not saved by
+    `card_due_by` are let go the same way as an unpaid deposit's."""
+    if not backend.online:
+        return 0
+    released = 0
+    late = BookingTerms.objects.filter(card_due_by__lt=now).select_related("appointment")
+    for terms in late:
+        appointment = terms.appointment
+        terms.card_due_by = None
+        terms.save(update_fields=["card_due_by"])
+        if appointment is None or not appointment.is_active:
+            continue
+        if SavedCard.objects.filter(patient_id=appointment.patient_id).exists():
+            continue
+        booking_services.cancel_appointment(
+            appointment=appointment,
+            now=now,
+            staff=True,
+            reason="No card was saved in time.",
+        )
+        released += 1
     return released
 
 

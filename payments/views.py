@@ -13,9 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.roles import patient_of
-from payments import services
-from payments.backends import ForgedEvent, get_backend
-from payments.models import Payment, SavedCard
+from booking.models import Appointment
+from payments import courses, services
+from payments.backends import BackendError, ForgedEvent, get_backend
+from payments.models import BookingTerms, Payment, SavedCard
 
 
 @csrf_exempt  # Stripe signs the body instead; a forged or replayed-tampered body is a 400.
@@ -43,6 +44,60 @@ def _own_payment(request: HttpRequest, pk: int) -> Payment:
     )
 
 
+def _stripe_csp(response: HttpResponse) -> HttpResponse:
+    # Stripe.js, its card frame and its API calls come from Stripe (tests: a localstripe).
+    stripe_origins = sorted({_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_BASE)})
+    response._csp_update = {  # type: ignore[attr-defined]
+        "script-src": stripe_origins,
+        "frame-src": stripe_origins,
+        "connect-src": stripe_origins,
+    }
+    return response
+
+
+@login_required
+def keep_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the card the terms ask to keep on file (no deposit due): a SetupIntent that
+    Stripe Elements confirms in the browser (static/js/keep_card.js); our server then asks
+    Stripe which card it saved. GET shows the page; POST is the JSON card step."""
+    patient = patient_of(request.user)
+    if patient is None:
+        raise Http404("No such visit.")
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("treatment", "location"), pk=pk, patient=patient
+    )
+    terms = BookingTerms.objects.filter(appointment=appointment).first()
+    card = SavedCard.objects.filter(patient=patient).first()
+    if request.method == "POST":
+        backend = get_backend()
+        step = request.POST.get("step")
+        try:
+            if step == "setup":
+                return JsonResponse({"client_secret": backend.start_card_setup()})
+            if step == "save":
+                method = backend.card_of_setup(request.POST.get("setup_intent", ""))
+                services.save_card(patient=patient, method_id=method, now=timezone.now())
+                return JsonResponse({"next": "done"})
+        except services.PaymentRefused as error:
+            return JsonResponse({"error": error.message}, status=error.status_code)
+        except BackendError as error:
+            return JsonResponse({"error": str(error)}, status=409)
+        return JsonResponse({"error": "Unknown step."}, status=400)
+    return _stripe_csp(
+        render(
+            request,
+            "payments/keep_card.html",
+            {
+                "appointment": appointment,
+                "terms": terms,
+                "card": card,
+                "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                "stripe_js": settings.STRIPE_JS_URL,
+            },
+        )
+    )
+
+
 @login_required
 def pay(request: HttpRequest, pk: int) -> HttpResponse:
     """The deposit for a visit: Stripe Elements confirms the intent in the browser; the
@@ -59,14 +114,7 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
             "stripe_js": settings.STRIPE_JS_URL,
         },
     )
-    # Stripe.js, its card frame and its API calls come from Stripe (tests: a localstripe).
-    stripe_origins = sorted({_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_BASE)})
-    response._csp_update = {  # type: ignore[attr-defined]
-        "script-src": stripe_origins,
-        "frame-src": stripe_origins,
-        "connect-src": stripe_origins,
-    }
-    return response
+    return _stripe_csp(response)
 
 
 def _origin(url: str) -> str:
@@ -129,6 +177,7 @@ def my_payments(request: HttpRequest) -> HttpResponse:
         {
             "payments": payments,
             "card": SavedCard.objects.filter(patient=patient).first(),
+            "courses": courses.balances_of(patient),
             "online": get_backend().online,
         },
     )

@@ -145,3 +145,57 @@ def test_the_desk_sells_the_course_and_sees_the_balance_on_the_plan_page(
 
     assert "Took $1,260.00 for the course." in after
     assert "Paid $1,260.00 up front · 0 of 4 sessions used" in after
+
+
+def test_a_late_cancel_by_the_desk_uses_a_session_the_patient_sees(
+    course, patient, now, front_desk, client, django_assert_num_queries
+):
+    import time_machine
+
+    from tests.helpers import sign_in
+
+    services.sell_course(plan=course, method="cash", actor=front_desk, now=now, backend=OFFLINE)
+    first = course.appointments.order_by("start")[0]
+    late = first.start - timedelta(hours=3)  # inside the 48-hour notice
+
+    booking_services.cancel_appointment(appointment=first, now=late, staff=True)
+
+    first.refresh_from_db()
+    assert first.late_cancellation
+    # The session is used up already: the desk's fee button charges nothing.
+    fee = services.charge_fee(
+        appointment=first, actor=front_desk, now=late, method="cash", backend=OFFLINE
+    )
+    assert fee is None and not Payment.objects.filter(kind=Payment.Kind.FEE).exists()
+    with time_machine.travel(now, tick=False):
+        sign_in(client, patient.user)
+        page = client.get("/my/payments/").content.decode()
+    assert "1 prepaid session used" in page
+    assert "3 of 4 left" in page
+    assert "$1,260.00 paid up front" in page
+
+
+def test_a_patients_courses_are_read_in_one_query(clinic, patient, now, front_desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def plan(week):
+        made = booking_services.book_plan(
+            patient=patient,
+            treatment=clinic["treatment"],
+            location=clinic["location"],
+            sessions=4,
+            first_start=at(TUESDAY + timedelta(weeks=week), 10),
+            now=now,
+            staff=True,
+        )
+        services.sell_course(plan=made, method="cash", actor=front_desk, now=now, backend=OFFLINE)
+
+    plan(0)
+    with CaptureQueriesContext(connection) as one:
+        assert len(courses.balances_of(patient)) == 1
+    plan(20)
+    plan(40)
+    with CaptureQueriesContext(connection) as three:
+        assert len(courses.balances_of(patient)) == 3
+    assert len(one) == len(three) == 1

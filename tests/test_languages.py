@@ -113,6 +113,21 @@ def english_phrases() -> set[str]:
     return phrases
 
 
+# What payments.receipts queues for a card payment of a course paid up front.
+RECEIPT = {
+    "number": "P-1",
+    "amount": "1260.00",
+    "currency": "USD",
+    "kind": "course",
+    "fee": "",
+    "method": "card_on_file",
+    "last4": "4242",
+    "treatment": "Microneedling",
+    "sessions": 4,
+    "at": "2027-03-01T13:00:00+00:00",
+}
+
+
 def every_message(clinic, patient, now):
     appointment = book(clinic, patient, at(THURSDAY, 10), now, staff=True)
     for kind in Kind:
@@ -130,6 +145,7 @@ def every_message(clinic, patient, now):
                     "location": clinic["location"].pk,
                     "earliest": "2027-03-25",
                     "latest": "2027-04-01",
+                    **(RECEIPT if kind == Kind.RECEIPT else {}),
                 },
                 due_at=now,
             )

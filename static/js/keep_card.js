@@ -1,0 +1,41 @@
+// The card-on-file page (templates/payments/keep_card.html): Stripe Elements keeps the card
+// number in Stripe's hands; a SetupIntent saves it, and our server asks Stripe (never this
+// page) which card was saved.
+(function () {
+  "use strict";
+  var form = document.getElementById("card-form");
+  if (!form || typeof Stripe === "undefined") { return; }
+  var stripe = Stripe(form.dataset.key);
+  var card = stripe.elements().create("card");
+  card.mount("#card-element");
+  var errors = document.getElementById("card-errors");
+  var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+
+  function post(fields) {
+    return fetch(form.dataset.setupUrl, {
+      method: "POST",
+      headers: {"X-CSRFToken": csrf},
+      body: new URLSearchParams(fields),
+      credentials: "same-origin"
+    }).then(function (r) { return r.json(); });
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    errors.textContent = "";
+    var button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      var setup = await post({step: "setup"});
+      if (setup.error) { throw new Error(setup.error); }
+      var saved = await stripe.confirmCardSetup(setup.client_secret, {payment_method: {card: card}});
+      if (saved.error) { throw new Error(saved.error.message || "The card was not accepted."); }
+      var kept = await post({step: "save", setup_intent: saved.setupIntent.id});
+      if (kept.error) { throw new Error(kept.error); }
+      window.location.assign(form.dataset.returnUrl);
+    } catch (problem) {
+      errors.textContent = problem.message;
+      button.disabled = false;
+    }
+  });
+})();
