@@ -255,7 +255,14 @@ PDF_STYLESHEET = Path(__file__).with_name("pdf.css")
 
 def pdf_document(signature: ConsentSignature, png: bytes):
     """The laid-out pages of `signature`'s PDF (a weasyprint Document)."""
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import CSS, HTML  # slow import; only signing needs it
+
+    # Importing weasyprint turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process,
+    # which would let a half-uploaded photo through photos.images: put it back.
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     return HTML(string=pdf_html(signature, png)).render(
         stylesheets=[CSS(filename=str(PDF_STYLESHEET))]

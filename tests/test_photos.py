@@ -2,6 +2,7 @@
 they are not photos, stored through the storage API, shown only through short-lived links
 to those who may see them, and laid side by side across a course."""
 
+import contextlib
 import io
 import json
 import zipfile
@@ -429,3 +430,17 @@ def test_photo_pages_and_the_export_are_never_cached(client, plan_and_visits, fr
         assert response.status_code == 200
         directives = {d.strip() for d in response["Cache-Control"].split(",")}
         assert {"no-store", "private"} <= directives
+
+
+def test_a_consent_pdf_made_earlier_does_not_let_a_truncated_photo_through():
+    """weasyprint turns Pillow's LOAD_TRUNCATED_IMAGES on when imported (consent PDFs)."""
+    from PIL import ImageFile
+
+    from consent.services import pdf_document
+
+    with contextlib.suppress(Exception):  # only weasyprint's import matters here
+        pdf_document(None, b"")  # type: ignore[arg-type]
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    with pytest.raises(images.UnreadableImage, match="could not be read to the end"):
+        data = truncated_jpeg()
+        images.process(io.BytesIO(data), size=len(data))
