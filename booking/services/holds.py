@@ -37,6 +37,9 @@ __all__ = [
 HOLD_MINUTES = 10
 DRAFT_LIFETIME = timedelta(days=3)
 TAKEN = "Someone else is booking that time right now. Please choose another time."
+BOOKED = "That time was just taken. Please choose another time."
+# The database's refusal of a hold over an active appointment (trigger, migration 0019).
+BOOKED_CONSTRAINT = "hold_not_booked"
 
 
 def new_draft(*, data: dict[str, Any], now: datetime) -> BookingDraft:
@@ -91,7 +94,10 @@ def hold_time(
         with transaction.atomic():
             hold.save()
     except IntegrityError as error:
-        if _violated_exclusion(error) is not None:
+        constraint = _violated_exclusion(error)
+        if constraint == BOOKED_CONSTRAINT:
+            raise SlotTaken(BOOKED) from error
+        if constraint is not None:
             raise SlotTaken(TAKEN) from error
         raise
     draft.updated_at = now
