@@ -2,6 +2,7 @@
 PostgreSQL decides it (triggers of booking migration 0019), whichever door books: the desk,
 the API, the admin, another patient, or a raw ORM write."""
 
+import functools
 import threading
 import time
 from datetime import date, timedelta
@@ -72,9 +73,7 @@ def test_the_desk_cannot_book_a_time_another_patient_holds(clinic, patient, now)
     assert not Appointment.objects.exists()
 
 
-def test_the_database_refuses_a_visit_over_a_live_hold_even_past_the_services(
-    clinic, patient, now
-):
+def test_the_database_refuses_a_visit_over_a_live_hold_even_past_the_services(clinic, patient, now):
     _hold(clinic, at(TUESDAY, 10), now)
 
     # A raw ORM insert: no availability check at all, the trigger refuses it.
@@ -154,7 +153,10 @@ def test_a_booking_waits_for_an_uncommitted_hold_and_is_then_refused(clinic, pat
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=hold_and_commit_late), threading.Thread(target=book_meanwhile)]
+    threads = [
+        threading.Thread(target=hold_and_commit_late),
+        threading.Thread(target=book_meanwhile),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -165,36 +167,37 @@ def test_a_booking_waits_for_an_uncommitted_hold_and_is_then_refused(clinic, pat
     assert not Appointment.objects.exists()
 
 
+def _race(*actions) -> list[str]:
+    """Run `actions` in threads released together; "won" or "taken" for each."""
+    barrier, outcomes = threading.Barrier(len(actions)), []
+
+    def attempt(action):
+        try:
+            barrier.wait()
+            action()
+            outcomes.append("won")
+        except services.SlotTaken:
+            outcomes.append("taken")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_hold_and_a_desk_booking_racing_for_one_slot_one_wins(clinic, patient, now):
     """Through the real services, started together, on three slots: each time one wins."""
-    for hour in (10, 13, 15):
-        barrier, outcomes = threading.Barrier(2), []
+    for start in (at(TUESDAY, 10), at(TUESDAY, 13), at(TUESDAY, 15)):
+        outcomes = _race(
+            functools.partial(_hold, clinic, start, now),
+            functools.partial(book, clinic, patient, start, now, staff=True),
+        )
 
-        def attempt(action):
-            try:
-                barrier.wait()
-                action()
-                outcomes.append("won")
-            except services.SlotTaken:
-                outcomes.append("taken")
-            finally:
-                connection.close()
-
-        start = at(TUESDAY, hour)
-        threads = [
-            threading.Thread(target=attempt, args=(lambda: _hold(clinic, start, now),)),
-            threading.Thread(
-                target=attempt,
-                args=(lambda: book(clinic, patient, start, now, staff=True),),
-            ),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-        assert sorted(outcomes) == ["taken", "won"], hour
-        assert Hold.objects.filter(start=start).count() + Appointment.objects.filter(
-            start=start
-        ).count() == 1
+        assert outcomes == ["taken", "won"], start
+        kept = Hold.objects.filter(start=start).count()
+        assert kept + Appointment.objects.filter(start=start).count() == 1

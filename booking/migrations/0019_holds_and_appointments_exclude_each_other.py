@@ -72,7 +72,7 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-"""
+"""  # noqa: S608 - module constants only, no input
 
 HOLD_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION booking_hold_not_booked() RETURNS trigger
@@ -104,7 +104,7 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-"""
+"""  # noqa: S608 - module constants only, no input
 
 TRIGGERS = [
     APPOINTMENT_FUNCTION,
