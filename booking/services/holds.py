@@ -2,11 +2,13 @@
 
 A patient who picks a time gets a `booking.models.Hold` on the aesthetician and room it needs
 (numbing and cleanup included) for HOLD_MINUTES; everyone else's availability leaves it out.
-Two drafts cannot hold one slot: the hold's exclusion constraints (migration 0015) decide and
-the loser gets SlotTaken. An expired hold is ignored at once and deleted before any new hold
-is placed and by the periodic sweep (notifications' beat runs `sweep_expired`). Choosing
-another time, starting over or booking releases the draft's hold; the booking deletes it in
-the booking's own transaction (`booking_from_draft`), so the slot is never free in between.
+Two drafts cannot hold one slot: the hold's exclusion constraints (migration 0017) decide and
+the loser gets SlotTaken; a hold and an appointment cannot overlap either (triggers of
+migration 0019, refusals mapped to SlotTaken). An expired hold is ignored at once and deleted
+before any new hold is placed and by the periodic sweep (notifications' beat runs
+`sweep_expired`). Choosing another time, starting over or booking releases the draft's hold;
+the booking deletes it in the booking's own transaction (`booking_from_draft`), so the slot
+is never free in between.
 """
 
 import secrets
