@@ -12,6 +12,7 @@ from .models import (
     Appointment,
     AuditEntry,
     ClosedDay,
+    Hold,
     Location,
     Patient,
     Provider,
@@ -289,4 +290,34 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Hold)
+class HoldAdmin(admin.ModelAdmin):
+    """Times patients are booking online right now (booking.services.holds): to see, not to
+    edit; a hold ends by itself at `expires_at` or when the patient books or leaves."""
+
+    list_display = ["location", "provider", "room", "start_local", "expires_local"]
+    list_filter = ["location"]
+    list_select_related = ["location", "provider__user", "room"]
+    ordering = ["start"]
+    readonly_fields = [f.name for f in Hold._meta.fields if f.name != "draft"]
+    exclude = ["draft"]  # the draft's token continues the booking: never shown
+
+    @admin.display(description="start", ordering="start")
+    def start_local(self, hold: Hold) -> str:
+        return f"{hold.location.local(hold.start):%Y-%m-%d %H:%M %Z}"
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires_local(self, hold: Hold) -> str:
+        return f"{hold.location.local(hold.expires_at):%H:%M:%S %Z}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -698,7 +698,8 @@ class Hold(models.Model):
     [provider_start, held_until) for the aesthetician), until `expires_at`.
 
     Two holds never overlap on one aesthetician or one room: PostgreSQL exclusion constraints
-    (migration 0015) decide, so two drafts racing for one slot cannot both win. An expired hold
+    (migration 0017) decide, so two drafts racing for one slot cannot both win; a live hold and
+    an active appointment never overlap either (triggers, migration 0019). An expired hold
     is ignored by availability and deleted before a new hold is placed (and by a periodic
     sweep). Write through booking.services.holds.
     """

@@ -2,11 +2,13 @@
 
 A patient who picks a time gets a `booking.models.Hold` on the aesthetician and room it needs
 (numbing and cleanup included) for HOLD_MINUTES; everyone else's availability leaves it out.
-Two drafts cannot hold one slot: the hold's exclusion constraints (migration 0015) decide and
-the loser gets SlotTaken. An expired hold is ignored at once and deleted before any new hold
-is placed and by the periodic sweep (notifications' beat runs `sweep_expired`). Choosing
-another time, starting over or booking releases the draft's hold; the booking deletes it in
-the booking's own transaction (`booking_from_draft`), so the slot is never free in between.
+Two drafts cannot hold one slot: the hold's exclusion constraints (migration 0017) decide and
+the loser gets SlotTaken; a hold and an appointment cannot overlap either (triggers of
+migration 0019, refusals mapped to SlotTaken). An expired hold is ignored at once and deleted
+before any new hold is placed and by the periodic sweep (notifications' beat runs
+`sweep_expired`). Choosing another time, starting over or booking releases the draft's hold;
+the booking deletes it in the booking's own transaction (`booking_from_draft`), so the slot
+is never free in between.
 """
 
 import secrets
@@ -38,6 +40,9 @@ __all__ = [
 HOLD_MINUTES = 10
 DRAFT_LIFETIME = timedelta(days=3)
 TAKEN = gettext_lazy("Someone else is booking that time right now. Please choose another time.")
+BOOKED = gettext_lazy("That time was just taken. Please choose another time.")
+# The database's refusal of a hold over an active appointment (trigger, migration 0019).
+BOOKED_CONSTRAINT = "hold_not_booked"
 
 
 def new_draft(*, data: dict[str, Any], now: datetime) -> BookingDraft:
@@ -92,7 +97,10 @@ def hold_time(
         with transaction.atomic():
             hold.save()
     except IntegrityError as error:
-        if _violated_exclusion(error) is not None:
+        constraint = _violated_exclusion(error)
+        if constraint == BOOKED_CONSTRAINT:
+            raise SlotTaken(str(BOOKED)) from error
+        if constraint is not None:
             raise SlotTaken(str(TAKEN)) from error
         raise
     draft.updated_at = now

@@ -2,7 +2,8 @@
 that turns the database's no-overlap constraint into a clear message.
 
 Overlaps are checked in Python for a clear message, but the database decides: on PostgreSQL
-the exclusion constraints of migrations 0002 (aesthetician, room) and 0007 (patient); on
+the exclusion constraints of migrations 0002 (aesthetician, room) and 0007 (patient), and the
+triggers of 0019 (no visit over a live online hold, booking.services.holds); on
 SQLite every transaction takes the write lock when it begins (settings: transaction_mode
 IMMEDIATE), so check-then-insert cannot interleave.
 """
@@ -11,10 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking import availability, formats, queries
-from booking.models import Appointment, ClosedDay, Location
+from booking.models import Appointment, ClosedDay, Hold, Location
 from booking.services.errors import BookingError, PatientBusy, SlotTaken
 from treatments.models import Treatment
 
@@ -33,6 +36,31 @@ def _violated_exclusion(error: IntegrityError) -> str | None:
 
 
 PATIENT_OVERLAP_CONSTRAINT = "appointment_patient_no_overlap"
+# The database's refusal of a visit over a live online hold (trigger, migration 0019).
+HELD_CONSTRAINT = "appointment_not_held_online"
+
+
+def _sweep_expired_holds_over(appointment: Appointment) -> int:
+    """Delete the holds over the visit's time that have expired by this server's clock. The
+    database judges expiry by its own clock (now()); where that lags (clock skew), a hold this
+    side already let go must not refuse the visit."""
+    deleted, _ = (
+        Hold.objects.filter(expires_at__lte=timezone.now())
+        .filter(
+            Q(
+                provider_id=appointment.provider_id,
+                provider_start__lt=appointment.held_until,
+                held_until__gt=appointment.provider_start,
+            )
+            | Q(
+                room_id=appointment.room_id,
+                start__lt=appointment.held_until,
+                held_until__gt=appointment.start,
+            )
+        )
+        .delete()
+    )
+    return deleted
 
 
 def patient_busy(appointment: Appointment) -> PatientBusy | None:
@@ -65,7 +93,8 @@ def patient_busy(appointment: Appointment) -> PatientBusy | None:
 
 def save_holding_time(appointment: Appointment) -> None:
     """Save an active visit in a savepoint. Refuse it if the patient is busy then; turn the
-    database's no-overlap constraints into SlotTaken or PatientBusy."""
+    database's no-overlap constraints (and its refusal of a time held online) into SlotTaken
+    or PatientBusy."""
     if appointment.is_active and (busy := patient_busy(appointment)) is not None:
         raise busy
     try:
@@ -73,6 +102,8 @@ def save_holding_time(appointment: Appointment) -> None:
             appointment.save()
     except IntegrityError as error:
         constraint = _violated_exclusion(error)
+        if constraint == HELD_CONSTRAINT and _sweep_expired_holds_over(appointment):
+            return save_holding_time(appointment)  # once more: fewer holds each time
         if constraint == PATIENT_OVERLAP_CONSTRAINT:
             raise patient_busy(appointment) or PatientBusy(
                 _("This patient already has a visit at that time.")

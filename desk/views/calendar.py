@@ -21,6 +21,7 @@ from booking import services
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
+    Hold,
     Location,
     Provider,
     Room,
@@ -126,10 +127,53 @@ def _appointments_between(location, start, end, **filters) -> list[Visit]:
 ACTIVE = {str(status) for status in ACTIVE_STATUSES}
 
 
-def _rooms_full(location: Location, start: datetime, end: datetime, visits=None):
-    """When every active room of the location is held: a cell then is not free for anyone,
-    whatever an aesthetician's column shows. One query with the day's ``visits`` of every
-    room already loaded, two without."""
+@dataclass(frozen=True)
+class Held:
+    """A time a patient is booking online right now (booking.models.Hold): drawn as a block,
+    "Held online until 10:42", so the desk sees why that time is not free."""
+
+    pk: int
+    start: datetime
+    end: datetime
+    provider_id: int
+    room_id: int
+    treatment: str
+    numbing_minutes: int
+    provider: str
+    room: str
+    held_until: datetime
+    expires_at: datetime
+
+
+HELD_FIELDS = (
+    "pk",
+    "start",
+    "end",
+    "provider_id",
+    "room_id",
+    "treatment__name",
+    "treatment__numbing_minutes",
+    "provider__display_name",
+    "room__name",
+    "held_until",
+    "expires_at",
+)
+
+
+def _holds_between(location, start, end, now, **filters) -> list[Held]:
+    """The live holds over [start, end) at the location: one query, however many."""
+    rows = Hold.objects.filter(
+        location=location, start__lt=end, held_until__gt=start, expires_at__gt=now, **filters
+    ).values_list(*HELD_FIELDS)
+    return [Held(*row) for row in rows]
+
+
+def _rooms_full(
+    location: Location, start: datetime, end: datetime, visits=None, holds: list[Held] = ()
+):
+    """When every active room of the location is held (by visits or online ``holds``): a cell
+    then is not free for anyone, whatever an aesthetician's column shows. One query with the
+    day's ``visits`` of every room already loaded, two without."""
     rooms = list(
         Room.objects.filter(location=location, is_active=True).values_list("pk", flat=True)
     )
@@ -142,14 +186,17 @@ def _rooms_full(location: Location, start: datetime, end: datetime, visits=None)
     else:
         spans = [(v.room_id, v.start, v.held_until) for v in visits if v.status in ACTIVE]
     held = defaultdict(list)
-    for room_id, held_start, held_end in spans:
+    for room_id, held_start, held_end in [
+        *spans,
+        *((h.room_id, h.start, h.held_until) for h in holds),
+    ]:
         held[room_id].append((held_start, held_end))
     return calendar.all_held([held[pk] for pk in rooms])
 
 
-def _block(visit: Visit) -> calendar.Block:
+def _block(visit: Visit | Held) -> calendar.Block:
     return calendar.Block(
-        key=visit.pk,
+        key=-visit.pk if isinstance(visit, Held) else visit.pk,  # never an appointment's id
         start=visit.start,
         end=visit.end,
         numbing_minutes=visit.numbing_minutes,
@@ -158,10 +205,12 @@ def _block(visit: Visit) -> calendar.Block:
     )
 
 
-def _day_columns(location: Location, day: date, by: str):
-    """Columns for the day view in a fixed number of queries, however many people and visits."""
+def _day_columns(location: Location, day: date, by: str, now: datetime):
+    """Columns for the day view in a fixed number of queries, however many people, visits
+    and holds."""
     start, end = _day_span(location, day, day)
     appointments = _appointments_between(location, start, end)
+    holds = _holds_between(location, start, end, now)
     if by == "room":
         rooms = Room.objects.filter(location=location, is_active=True)
         # A room is open while anyone works here: from the first start to the last end.
@@ -169,7 +218,7 @@ def _day_columns(location: Location, day: date, by: str):
         bounds = [(h.start_time, h.end_time) for h in hours]
         opening = ((min(b[0] for b in bounds), max(b[1] for b in bounds)),) if bounds else ()
         by_room = defaultdict(list)
-        for appointment in appointments:
+        for appointment in [*appointments, *holds]:
             by_room[appointment.room_id].append(_block(appointment))
         return [
             calendar.ColumnInput(
@@ -198,9 +247,9 @@ def _day_columns(location: Location, day: date, by: str):
     ).values_list("provider_id", "start", "end"):
         away[provider_id].append((off_start, off_end))
     by_provider = defaultdict(list)
-    for appointment in appointments:
+    for appointment in [*appointments, *holds]:
         by_provider[appointment.provider_id].append(_block(appointment))
-    full = _rooms_full(location, start, end, appointments)
+    full = _rooms_full(location, start, end, appointments, holds)
     return [
         calendar.ColumnInput(
             key=f"provider-{p.pk}",
@@ -216,10 +265,11 @@ def _day_columns(location: Location, day: date, by: str):
     ]
 
 
-def _week_columns(location: Location, monday: date, provider: Provider):
+def _week_columns(location: Location, monday: date, provider: Provider, now: datetime):
     days = [monday + timedelta(days=n) for n in range(7)]
     start, end = _day_span(location, days[0], days[-1])
     appointments = _appointments_between(location, start, end, provider=provider)
+    holds = _holds_between(location, start, end, now)  # all rooms: they fill rooms too
     hours = defaultdict(list)
     for h in WorkingHours.objects.filter(provider=provider, location=location):
         hours[h.weekday].append((h.start_time, h.end_time))
@@ -229,9 +279,9 @@ def _week_columns(location: Location, monday: date, provider: Provider):
         )
     )
     by_day = defaultdict(list)
-    for appointment in appointments:
+    for appointment in [*appointments, *(h for h in holds if h.provider_id == provider.pk)]:
         by_day[location.local(appointment.start).date()].append(_block(appointment))
-    full = _rooms_full(location, start, end)
+    full = _rooms_full(location, start, end, holds=holds)
     return [
         calendar.ColumnInput(
             key=f"day-{day:%Y-%m-%d}",
@@ -283,7 +333,12 @@ def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) 
         f'<span class="visually-hidden">Book {c.clock}, {label}</span></a>'
         for c in column.cells
     ]
-    blocks = [block_html(placed, ctx) for placed in column.blocks]
+    blocks = [
+        hold_html(placed, ctx)
+        if isinstance(placed.block.payload, Held)
+        else block_html(placed, ctx)
+        for placed in column.blocks
+    ]
     return mark_safe("".join(shades + cells + blocks))  # noqa: S308 - every value is escaped
 
 
@@ -359,11 +414,37 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
     return numbing_html + "".join(parts)
 
 
+def hold_html(placed: calendar.PlacedBlock, ctx: BlockContext) -> str:
+    """A time held online: "Held online until 10:42", over the room and aesthetician time it
+    keeps (numbing and cleanup included); no patient named, nothing to click."""
+    h = placed.block.payload
+    assert isinstance(h, Held)
+    zone = ctx.zone
+    start, end = h.start.astimezone(zone), h.end.astimezone(zone)
+    until = f"{h.expires_at.astimezone(zone):%H:%M}"
+    where = ""
+    if ctx.subtitle == "provider":
+        where = f" · {escape(h.provider)}"
+    elif ctx.subtitle == "room":
+        where = f" · {escape(h.room)}"
+    title = (
+        f"{start:%H:%M}–{end:%H:%M} {h.treatment} · {h.provider} · {h.room} · a patient is "
+        f"booking this online; held until {until}"
+    )
+    return (
+        f'<div class="cal-hold gr-{placed.row} gs-{placed.rows} l{placed.lane}of{placed.lanes}" '
+        f'data-hold="{h.pk}" title="{escape(title)}">'
+        f'<span class="cal-hold-label">Held online until {until}</span> '
+        f'<span class="cal-hold-what">{start:%H:%M}–{end:%H:%M}{where} · '
+        f"{escape(h.treatment)}</span></div>"
+    )
+
+
 def _grid_for(location: Location, day: date, view: str, by: str, provider, now: datetime):
     if view == "week":
-        columns = _week_columns(location, day - timedelta(days=day.weekday()), provider)
+        columns = _week_columns(location, day - timedelta(days=day.weekday()), provider, now)
     else:
-        columns = _day_columns(location, day, by)
+        columns = _day_columns(location, day, by, now)
     return calendar.build(columns, location.zone, now=now, show_now_on=location.local(now).date())
 
 
