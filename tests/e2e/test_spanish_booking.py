@@ -11,6 +11,7 @@ from django.utils import timezone
 from booking.models import TreatmentPlan
 from notifications import dispatch as dispatcher
 from notifications import sms
+from notifications.models import Notification
 from tests.e2e.test_patient_booking import check, open_clinic  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("isolated_cache")]
@@ -56,7 +57,8 @@ def test_a_spanish_speaking_patient_books_a_course_and_hears_back_in_spanish(
     phone.get_by_role("button", name="Reservar ya las 4 sesiones").wait_for()
     check(phone)
     assert "Total del tratamiento" in phone.locator("#course-total").inner_text()
-    phone.get_by_label("Nombre", exact=True).fill("Lucía")
+    assert phone.locator("label[for=id_first_name]").inner_text().startswith("Nombre")
+    phone.locator("#id_first_name").fill("Lucía")
     phone.get_by_label("Apellidos").fill("Guerrero")
     phone.locator("#id_email").fill("lucia@example.com")
     phone.get_by_label("Teléfono").fill("+1 404 555 0142")
@@ -76,6 +78,9 @@ def test_a_spanish_speaking_patient_books_a_course_and_hears_back_in_spanish(
     # ... and so are the course confirmation email and SMS the dispatcher sends.
     dispatcher.dispatch_due(clock=timezone.now, budget_seconds=30)
     confirmation = next(m for m in mail.outbox if m.subject == "Tu cita está reservada")
-    assert "Tu tratamiento de Microneedling está reservado: 4 citas" in confirmation.body
+    assert "Tu tratamiento de Microneedling está reservado, 4 citas" in confirmation.body
+    # No SMS at night: the confirmation text waits for the morning in Atlanta.
+    text = Notification.objects.get(patient=plan.patient, kind="confirmation", channel="sms")
+    dispatcher.dispatch_due(clock=lambda: text.due_at, budget_seconds=30)
     texts = [message.body for message in sms.MemorySMSBackend.outbox]
     assert any("tus 4 citas en" in text and "BAJA" in text for text in texts), texts
