@@ -11,7 +11,7 @@ IMMEDIATE), so check-then-insert cannot interleave.
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,6 +111,15 @@ def save_holding_time(appointment: Appointment) -> None:
         if constraint is not None:
             raise SlotTaken(_("That time was just taken. Please choose another time.")) from error
         raise
+    except OperationalError as error:
+        # Two courses saved at once that cross the same aesthetician and room in opposite
+        # order can deadlock on the hold triggers' locks; PostgreSQL cancels one of them.
+        if getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
+            raise SlotTaken(_("That time was just taken. Please choose another time.")) from error
+        raise
+
+
+DEADLOCK_DETECTED = "40P01"
 
 
 def rules_for(
