@@ -472,7 +472,30 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(start__lt=end, held_until__gt=start)
 
 
-class Appointment(models.Model):
+class HeldTimes:
+    """The times a visit keeps busy, for Appointment and Hold: the room [start, held_until),
+    the aesthetician [provider_start, held_until)."""
+
+    treatment: Treatment
+    start: datetime
+    provider_start: datetime
+    end: datetime
+    held_until: datetime
+
+    def set_times(self, start: datetime) -> None:
+        """Fill end and the held times from the start and the treatment's timings.
+
+        The arithmetic is done in UTC: adding minutes to a local time would add wall-clock
+        minutes and be an hour off across a DST change."""
+        treatment = self.treatment
+        start = start.astimezone(UTC)
+        self.start = start
+        self.provider_start = start + timedelta(minutes=treatment.numbing_minutes)
+        self.end = start + timedelta(minutes=treatment.visit_minutes)
+        self.held_until = self.end + timedelta(minutes=treatment.cleanup_minutes)
+
+
+class Appointment(HeldTimes, models.Model):
     """One visit. The room is held [start, held_until), the aesthetician
     [provider_start, held_until): numbing needs a room, not a person; held_until includes the
     cleanup buffer. Write through booking.services, which keep those fields right.
@@ -568,18 +591,6 @@ class Appointment(models.Model):
     def is_inside_notice(self, now: datetime) -> bool:
         """Closer to the visit than the location's cancellation notice."""
         return self.start - now < timedelta(hours=self.location.cancellation_notice_hours)
-
-    def set_times(self, start: datetime) -> None:
-        """Fill end and the held times from the start and the treatment's timings.
-
-        The arithmetic is done in UTC: adding minutes to a local time would add wall-clock
-        minutes and be an hour off across a DST change."""
-        treatment = self.treatment
-        start = start.astimezone(UTC)
-        self.start = start
-        self.provider_start = start + timedelta(minutes=treatment.numbing_minutes)
-        self.end = start + timedelta(minutes=treatment.visit_minutes)
-        self.held_until = self.end + timedelta(minutes=treatment.cleanup_minutes)
 
     def clean(self):
         errors = {}
@@ -692,7 +703,7 @@ class BookingDraft(models.Model):
         return f"booking draft {self.token[:6]}…"
 
 
-class Hold(models.Model):
+class Hold(HeldTimes, models.Model):
     """A time a patient picked and is still booking: the aesthetician and room are kept for
     them, the same intervals an appointment would hold ([start, held_until) for the room,
     [provider_start, held_until) for the aesthetician), until `expires_at`.
@@ -724,7 +735,7 @@ class Hold(models.Model):
                 name="hold_times_consistent",
             ),
         ]
-        # No-overlap between holds: exclusion constraints in migration 0015.
+        # No-overlap between holds: exclusion constraints in migration 0017.
 
     def __str__(self):
         return f"hold on {self.provider} at {self.start:%Y-%m-%d %H:%M} UTC"

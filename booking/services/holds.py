@@ -14,7 +14,7 @@ is never free in between.
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -79,20 +79,15 @@ def hold_time(
         exclude_draft=draft.pk,
     )
     slot = find_slot(start, schedules, provider.pk if provider else None, staff=False, now=now)
-    start = start.astimezone(UTC)
-    end = start + timedelta(minutes=treatment.visit_minutes)
     hold = Hold(
         draft=draft,
         treatment=treatment,
         location=location,
         provider_id=slot.provider_id,
         room_id=slot.room_id,
-        start=start,
-        end=end,
-        provider_start=start + timedelta(minutes=treatment.numbing_minutes),
-        held_until=end + timedelta(minutes=treatment.cleanup_minutes),
         expires_at=now + timedelta(minutes=minutes),
     )
+    hold.set_times(start)
     try:
         with transaction.atomic():
             hold.save()
