@@ -58,8 +58,8 @@ def _stripe_csp(response: HttpResponse) -> HttpResponse:
 @login_required
 def keep_card(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the card the terms ask to keep on file (no deposit due): a SetupIntent that
-    Stripe Elements confirms in the browser (static/js/keep_card.js); our server then asks
-    Stripe which card it saved. GET shows the page; POST is the JSON card step."""
+    Stripe Elements confirms in the browser (static/js/pay.js, its "save" step); our server
+    then asks Stripe which card it saved. GET shows the page; POST is the JSON card step."""
     patient = patient_of(request.user)
     if patient is None:
         raise Http404("No such visit.")

@@ -1,6 +1,8 @@
-// The deposit page (templates/payments/pay.html): Stripe Elements keeps the card number in
-// Stripe's hands. The card is saved through a SetupIntent, our server charges it (and asks
-// Stripe, never this page, whether that worked), and a 3-D Secure check runs if the bank asks.
+// The deposit page (templates/payments/pay.html) and the card-on-file page
+// (templates/payments/keep_card.html): Stripe Elements keeps the card number in Stripe's
+// hands, and a SetupIntent saves the card. Then the form's data-finish step runs on our
+// server: "pay" charges the saved card (asking Stripe, never this page, whether that worked;
+// a 3-D Secure check runs if the bank asks), "save" only records which card was saved.
 (function () {
   "use strict";
   var form = document.getElementById("card-form");
@@ -30,7 +32,7 @@
       if (setup.error) { throw new Error(setup.error); }
       var saved = await stripe.confirmCardSetup(setup.client_secret, {payment_method: {card: card}});
       if (saved.error) { throw new Error(saved.error.message || "The card was not accepted."); }
-      var paid = await post({step: "pay", setup_intent: saved.setupIntent.id});
+      var paid = await post({step: form.dataset.finish || "pay", setup_intent: saved.setupIntent.id});
       if (paid.error) { throw new Error(paid.error); }
       if (paid.next === "authenticate") {
         var checked = await stripe.confirmCardPayment(paid.client_secret);
