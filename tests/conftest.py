@@ -5,7 +5,7 @@ from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
-from tests.helpers import NEW_YORK, at, sign_in  # noqa: F401  (re-exported for older imports)
+from tests.helpers import NEW_YORK, at, local_server, sign_in  # noqa: F401  (re-exported for older imports)
 
 # Property tests judge behaviour, not speed: a busy CI machine must not fail them on time.
 hypothesis_settings.register_profile("skinclinic", deadline=None)
@@ -232,34 +232,12 @@ def media_root(settings, tmp_path_factory):
 def localstripe_url():
     """A real localstripe (a Stripe-compatible server) on a free port of 127.0.0.1 for the
     session; stopped afterwards."""
-    import socket
-    import subprocess
     import sys
-    import time
     from pathlib import Path
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    program = Path(sys.executable).parent / "localstripe"
-    server = subprocess.Popen(
-        [str(program), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"localstripe did not start on port {port}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    program = str(Path(sys.executable).parent / "localstripe")
+    with local_server("localstripe", lambda port: [program, "--port", str(port)]) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,12 +1,17 @@
 """Helpers every test module shares: one way to say a local time, one way to book, one way
 to sign someone in (with the second step when it applies)."""
 
+import socket
+import subprocess
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import django_otp
+import pytest
 from django.http import HttpRequest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -167,3 +172,28 @@ def captured_on_backend(backend, intent_ids) -> int:
             refunds = backend.client.v1.refunds.list(params={"payment_intent": intent_id})
             total -= sum(r.amount for r in refunds.auto_paging_iter())
     return total
+
+
+@contextmanager
+def local_server(name: str, command: Callable[[int], list[str]]) -> Iterator[str]:
+    """Start a real server (localstripe, moto_server) on a free port of 127.0.0.1, wait until
+    it accepts connections, and yield its base URL; stop it afterwards. `command(port)` is its
+    command line. Fails the test if it does not start within 20 seconds."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not start on port {port}")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -5,10 +5,7 @@ makes is signed and short-lived."""
 
 import io
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -21,18 +18,12 @@ from PIL import Image
 
 from photos import services as photos
 from photos.models import photo_storage
-from tests.helpers import NEW_YORK, sign_in
+from tests.helpers import NEW_YORK, local_server, sign_in
 from tests.photo_helpers import add_photo
 from tests.test_chart import book_visit
 
 BUCKET = "skinclinic-photos-test"
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _moto_server() -> str:
@@ -45,27 +36,11 @@ def _moto_server() -> str:
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    port = _free_port()
-    server = subprocess.Popen(
-        [_moto_server(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("moto_server did not start")
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    program = _moto_server()
+    with local_server(
+        "moto_server", lambda port: [program, "-H", "127.0.0.1", "-p", str(port)]
+    ) as url:
+        yield url
 
 
 @pytest.fixture
