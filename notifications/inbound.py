@@ -18,8 +18,10 @@ of the clinic's services) turns SMS off too. Numbers are matched exactly in E.16
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import formats, translation
+from django.utils.translation import pgettext_lazy
 
 from booking import services
 from booking.models import Appointment, Patient
@@ -51,24 +53,24 @@ SPANISH_OPT_OUT_WORDS = frozenset({"PARAR", "BAJA", "CANCELAR", "DETENER"})
 CONFIRM_WORDS = frozenset({"C"})
 CALL_BACK_WORDS = frozenset({"R"})
 
-# The answers, per language. Short (one SMS segment with the clinic's name) and free of
-# treatment names. Kept here, beside the keywords they explain.
+# The answers, rendered in the patient's language: short (one SMS segment with the clinic's
+# name) and free of treatment names. Their Spanish is in the catalogue under the context
+# "SMS reply" (it says "usted", as these texts always did; the pages say "tú").
 ANSWERS = {
-    "en": {
-        "help": "Reply C to confirm your next visit, R and we will call you, or STOP to opt out.",
-        "confirmed": "Thank you! Your visit at {clinic} on {date} at {time} is confirmed.",
-        "no_visit": "We found no upcoming visit to confirm. Reply R and we will call you.",
-        "call_back": "Thank you, we will call you soon.",
-        "opted_out": "You will get no more texts from us. Reply START to get them again.",
-    },
-    "es": {
-        "help": "Responda C para confirmar su próxima cita, R para que le llamemos, o PARAR "
-        "para no recibir más mensajes.",
-        "confirmed": "¡Gracias! Su cita en {clinic} el {date} a las {time} está confirmada.",
-        "no_visit": "No encontramos ninguna cita próxima. Responda R y le llamaremos.",
-        "call_back": "Gracias, le llamaremos pronto.",
-        "opted_out": "No le enviaremos más mensajes. Responda START para recibirlos de nuevo.",
-    },
+    "help": pgettext_lazy(
+        "SMS reply",
+        "Reply C to confirm your next visit, R and we will call you, or STOP to opt out.",
+    ),
+    "confirmed": pgettext_lazy(
+        "SMS reply", "Thank you! Your visit at {clinic} on {date} at {time} is confirmed."
+    ),
+    "no_visit": pgettext_lazy(
+        "SMS reply", "We found no upcoming visit to confirm. Reply R and we will call you."
+    ),
+    "call_back": pgettext_lazy("SMS reply", "Thank you, we will call you soon."),
+    "opted_out": pgettext_lazy(
+        "SMS reply", "You will get no more texts from us. Reply START to get them again."
+    ),
 }
 DATE_FORMATS = {"en": ("D M j", "g:i A"), "es": ("l j \\d\\e F", "H:i")}
 # "Attempt to send to unsubscribed recipient"
@@ -100,10 +102,14 @@ def _first_time(message_sid: str, event: str, now: datetime) -> bool:
 def language_of(patients: list[Patient]) -> str:
     """The language to answer in: the patient record's, when it has one we speak."""
     for patient in patients:
-        language = str(getattr(patient, "language", "") or "")[:2].lower()
-        if language in ANSWERS:
-            return language
-    return "en"
+        if patient.language in dict(settings.LANGUAGES):
+            return patient.language
+    return settings.LANGUAGE_CODE
+
+
+def answer(key: str, language: str) -> str:
+    with translation.override(language):
+        return str(ANSWERS[key])
 
 
 def next_visit(patients: list[Patient], now: datetime) -> Appointment | None:
@@ -121,7 +127,7 @@ def _confirmed(visit: Appointment, language: str) -> str:
     day, clock = DATE_FORMATS[language]
     with translation.override(language):
         local = visit.local_start
-        return ANSWERS[language]["confirmed"].format(
+        return str(ANSWERS["confirmed"]).format(
             clinic=visit.location.name,
             date=formats.date_format(local, day),
             time=formats.time_format(local, clock),
@@ -138,19 +144,18 @@ def record_reply(*, message_sid: str, sender: str, body: str, now: datetime) -> 
     word = _keyword(body)
     patients = services.patients_with_phone(sender)
     language = "es" if word in SPANISH_OPT_OUT_WORDS else language_of(patients)
-    answers = ANSWERS[language]
     consent = consent_from_reply(body)
     if consent is not None:
         services.set_sms_consent_by_phone(
             sender, consent=consent, now=now, reason=f"SMS reply {word[:20]}"
         )
-        return answers["opted_out"] if word in SPANISH_OPT_OUT_WORDS else ""
+        return answer("opted_out", language) if word in SPANISH_OPT_OUT_WORDS else ""
     if not patients:
-        return ANSWERS["en"]["help"]
+        return answer("help", "en")
     if word in CONFIRM_WORDS:
         visit = next_visit(patients, now)
         if visit is None:
-            return answers["no_visit"]
+            return answer("no_visit", language)
         services.confirm_appointment(
             appointment=visit, via="sms", now=now, reason=f"SMS reply {word}"
         )
@@ -170,8 +175,8 @@ def record_reply(*, message_sid: str, sender: str, body: str, now: datetime) -> 
                 reason=f"SMS reply {word}",
                 now=now,
             )
-        return answers["call_back"]
-    return answers["help"]
+        return answer("call_back", language)
+    return answer("help", language)
 
 
 @transaction.atomic
