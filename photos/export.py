@@ -9,7 +9,6 @@ Layout of the zip:
     photos/<date>_<zone>_<kind>_<id>.jpg
 """
 
-import importlib
 import json
 import tempfile
 import zipfile
@@ -22,29 +21,18 @@ from django.db import transaction
 from booking.models import Patient
 from booking.services.audit import Actor, audit, signed_in_or_none
 from charts.models import TreatmentChart
+from consent import services as consent_services
 from photos.models import Photo, PhotoView, photo_storage
 
 __all__ = ["consent_forms", "export_record"]
 
 
 def consent_forms(patient: Patient) -> list[tuple[str, bytes]]:
-    """(file name, PDF bytes) of the patient's signed consent forms. The hook the consent app
-    fills: `consent.services.signed_forms_for(patient)` returning (name, bytes) pairs or
-    objects with `pdf` (a FieldFile) and `pk`. Until it exists there are none."""
-    try:
-        consent_services = importlib.import_module("consent.services")
-    except ImportError:
-        return []
-    signed_forms_for = getattr(consent_services, "signed_forms_for", None)
-    if signed_forms_for is None:
-        return []
+    """(file name, PDF bytes) of the patient's signed consent forms."""
     forms = []
-    for item in signed_forms_for(patient):
-        if isinstance(item, tuple):
-            forms.append((str(item[0]), bytes(item[1])))
-        else:
-            with item.pdf.open("rb") as pdf:
-                forms.append((f"consent-{item.pk}.pdf", pdf.read()))
+    for signature in consent_services.signed_forms_for(patient):
+        with signature.pdf.open("rb") as pdf:
+            forms.append((f"consent-{signature.pk}.pdf", pdf.read()))
     return forms
 
 
