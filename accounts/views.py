@@ -123,22 +123,44 @@ def signed_in_with_code(request, code: str) -> bool:
     return True
 
 
-def code_sign_in(request):
-    """Sign in without a password: a 6-digit code by email (or SMS), then your landing page."""
+def code_steps(request, *, again: str, done, draft_token: str | None = None, email=True):
+    """The two steps of signing in with a one-time code, for every door that offers them:
+    ask for a code (counted as a sign-up attempt) and type it (counted as a sign-in). Returns
+    the two forms and the response to give, or None to show the forms again: `again` after a
+    code is sent, `done()` once signed in. `email` False: no code was asked for yet."""
     ask = RequestCodeForm(request.POST if "email" in request.POST else None)
     code_form = EmailCodeForm(request.POST if "code" in request.POST else None)
+    response = None
     if request.method == "POST" and ask.is_bound:
         if over_limit(request, "sign-up"):
-            return too_many_requests(request, "sign-up")
-        if ask.is_valid():
-            send_login_code(request, ask.cleaned_data["email"], by_sms="sms" in request.POST)
-            return redirect("code_sign_in")
-    elif request.method == "POST" and code_form.is_bound:
+            response = too_many_requests(request, "sign-up")
+        elif ask.is_valid():
+            send_login_code(
+                request,
+                ask.cleaned_data["email"],
+                by_sms="sms" in request.POST,
+                draft_token=draft_token,
+            )
+            response = redirect(again)
+    elif request.method == "POST" and code_form.is_bound and email:
         if over_limit(request, "sign-in"):
-            return too_many_requests(request, "sign-in")
-        if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
-            return redirect(landing.after_sign_in_url(request))
-        code_form.add_error("code", _("That code is not right or has expired. Ask for a new one."))
+            response = too_many_requests(request, "sign-in")
+        elif code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
+            response = redirect(done())
+        else:
+            code_form.add_error(
+                "code", _("That code is not right or has expired. Ask for a new one.")
+            )
+    return ask, code_form, response
+
+
+def code_sign_in(request):
+    """Sign in without a password: a 6-digit code by email (or SMS), then your landing page."""
+    ask, code_form, response = code_steps(
+        request, again="code_sign_in", done=lambda: landing.after_sign_in_url(request)
+    )
+    if response is not None:
+        return response
     return render(
         request,
         "registration/code_sign_in.html",

@@ -24,10 +24,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.forms import EmailCodeForm, RequestCodeForm, SignUpForm
+from accounts.forms import SignUpForm
 from accounts.ratelimit import over_limit, too_many_requests
 from accounts.roles import own_or_404, patient_of
-from accounts.views import CODE_EMAIL, send_booking_welcome, send_login_code, signed_in_with_code
+from accounts.views import (
+    CODE_EMAIL,
+    code_steps,
+    send_booking_welcome,
+    send_login_code,
+)
 from booking import availability, formats, queries, schedule, services
 from booking.models import Appointment, Location, Patient, Provider
 from consent import services as consent_services
@@ -280,20 +285,15 @@ def book_account(request):
     if patient_of(request.user):
         return redirect("book_review")
     email = request.session.get(CODE_EMAIL)
-    ask = RequestCodeForm(request.POST if "email" in request.POST else None)
-    code_form = EmailCodeForm(request.POST if "code" in request.POST else None)
-    if request.method == "POST" and ask.is_bound:
-        if over_limit(request, "sign-up"):
-            return too_many_requests(request, "sign-up")
-        if ask.is_valid():
-            _send_code(request, ask.cleaned_data["email"], by_sms="sms" in request.POST)
-            return redirect("book_account")
-    elif request.method == "POST" and code_form.is_bound and email:
-        if over_limit(request, "sign-in"):
-            return too_many_requests(request, "sign-in")
-        if code_form.is_valid() and signed_in_with_code(request, code_form.cleaned_data["code"]):
-            return redirect("book_review")
-        code_form.add_error("code", _("That code is not right or has expired. Ask for a new one."))
+    ask, code_form, response = code_steps(
+        request,
+        again="book_account",
+        done=lambda: "book_review",
+        draft_token=draft.token,
+        email=bool(email),
+    )
+    if response is not None:
+        return response
     return render(
         request,
         "portal/book_account.html",
