@@ -46,6 +46,14 @@ class AppointmentAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "status" in self.fields:
+            # A visit begins booked or confirmed; it is checked in, completed (with its consent
+            # checked) or marked a no-show on the staff pages, through change_status.
+            self.fields["status"].choices = [
+                (value, label)
+                for value, label in self.fields["status"].choices
+                if value in services.ADMIN_NEW_STATUSES
+            ]
         if "start" in self.fields:
             zone = settings.CLINIC_TIME_ZONE
             self.fields["start"].help_text = f"When the patient arrives, in {zone} time."

@@ -118,6 +118,53 @@ def test_the_admin_refuses_an_appointment_that_overlaps_another(client, clinic, 
     assert Appointment.objects.count() == 1
 
 
+def test_a_visit_added_in_the_admin_cannot_start_completed(client, clinic, patient, owner):
+    """Completing goes through change_status, whose listeners check the consent; an admin
+    form offering 'completed' for a new visit would skip that check."""
+    sign_in(client, owner)
+    page = client.get("/admin/booking/appointment/add/").content.decode()
+    assert 'value="booked"' in page
+    assert 'value="completed"' not in page
+
+    response = client.post(
+        "/admin/booking/appointment/add/",
+        {
+            "patient": patient.pk,
+            "treatment": clinic["treatment"].pk,
+            "location": clinic["location"].pk,
+            "provider": clinic["provider"].pk,
+            "room": clinic["room"].pk,
+            "start_0": "2027-03-02",
+            "start_1": "10:00:00",
+            "status": "completed",
+            "kind": "single",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_the_admin_save_service_refuses_a_new_visit_that_is_already_completed(
+    clinic, patient, owner, now
+):
+    visit = Appointment(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        provider=clinic["provider"],
+        room=clinic["room"],
+        start=now.replace(day=2, hour=15),
+        status=Appointment.Status.COMPLETED,
+    )
+
+    with pytest.raises(services.BookingError, match="starts booked or confirmed"):
+        services.record_admin_save(visit, actor=owner, changed=["status"], now=now)
+
+    assert not Appointment.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_admin_save_that_loses_a_race_gets_a_message_not_an_error(
     client, clinic, patient, now, monkeypatch

@@ -8,6 +8,7 @@ them; the names below are the public surface.
 """
 
 from booking.services.appointments import (
+    ADMIN_NEW_STATUSES,
     CHECK_IN_OPENS,
     admit,
     book_appointment,
@@ -144,6 +145,7 @@ __all__ = [
     "pending_sign_up",
     "phone_region",
     "propose_plan",
+    "ADMIN_NEW_STATUSES",
     "record_admin_save",
     "record_answers",
     "record_sign_up",

@@ -478,6 +478,11 @@ def overlap_problem(appointment: Appointment) -> str | None:
     return busy.message if busy else None
 
 
+# What a visit added in the Django admin may start as: every later status goes through
+# change_status, whose listeners (the consent check on completion, reminders) the admin skips.
+ADMIN_NEW_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
 def record_admin_save(
     appointment: Appointment,
     *,
@@ -490,6 +495,11 @@ def record_admin_save(
     after of each changed field). A new visit is screened as any staff booking: past a
     refusal only with `override_reason`."""
     stored = Appointment.objects.filter(pk=appointment.pk).first() if appointment.pk else None
+    if stored is None and appointment.status not in ADMIN_NEW_STATUSES:
+        raise BookingError(
+            "A new visit starts booked or confirmed; check it in, complete it or mark it a "
+            "no-show on the staff pages."
+        )
     appointment.set_times(appointment.start)
     with transaction.atomic():
         admission = None
