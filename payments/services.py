@@ -707,9 +707,7 @@ def _booked_with(appointment: Appointment) -> list[Appointment]:
     if appointment.plan_id is None or terms is None:
         return [appointment] if appointment.is_active else []
     return list(
-        Appointment.objects.filter(
-            plan_id=appointment.plan_id, terms__created_at=terms.created_at
-        )
+        Appointment.objects.filter(plan_id=appointment.plan_id, terms__created_at=terms.created_at)
         .active()
         .order_by("start")
     )
@@ -719,9 +717,7 @@ def _held_by(payment: Payment) -> list[Appointment]:
     """The active visits an online payment holds time for: a course paid up front holds
     every visit of its course; a deposit its visit and those booked with it."""
     if payment.kind == Payment.Kind.COURSE and payment.plan_id:
-        return list(
-            Appointment.objects.filter(plan_id=payment.plan_id).active().order_by("start")
-        )
+        return list(Appointment.objects.filter(plan_id=payment.plan_id).active().order_by("start"))
     return _booked_with(payment.appointment) if payment.appointment else []
 
 
@@ -785,9 +781,7 @@ def _release_cardless(*, now: datetime, backend: PaymentBackend) -> int:
             continue
         if SavedCard.objects.filter(patient_id=appointment.patient_id).exists():
             continue
-        released += _let_go(
-            _booked_with(appointment), reason="No card was saved in time.", now=now
-        )
+        released += _let_go(_booked_with(appointment), reason="No card was saved in time.", now=now)
     return released
 
 

@@ -144,8 +144,7 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "visit": first,
             "treatment": first.treatment if first else None,
-            "hold_until": payment.created_at
-            + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
+            "hold_until": payment.created_at + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "stripe_js": settings.STRIPE_JS_URL,
         },
