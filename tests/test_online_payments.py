@@ -160,9 +160,7 @@ def test_a_card_due_through_the_api_lets_the_whole_course_go_without_one(
     clinic, patient, card_policy, stripe_backend, frozen, settings
 ):
     settings.PAYMENT_HOLD_MINUTES = 10
-    response = api_for(patient.user).post(
-        f"{API}/plans/", body(clinic, sessions=3), format="json"
-    )
+    response = api_for(patient.user).post(f"{API}/plans/", body(clinic, sessions=3), format="json")
 
     due = response.json()["payment_due"]
     first = response.json()["appointments"][0]["id"]
