@@ -1,4 +1,5 @@
-"""The processor's webhook and the patient's deposit page."""
+"""The processor's webhook and the patient's pay pages (a deposit, a course paid up front,
+a card kept on file) and "My payments"."""
 
 from datetime import timedelta
 from functools import wraps
@@ -11,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -111,7 +113,7 @@ def keep_card(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"error": error.message}, status=error.status_code)
         except BackendError as error:
             return JsonResponse({"error": str(error)}, status=409)
-        return JsonResponse({"error": "Unknown step."}, status=400)
+        return JsonResponse({"error": _("Unknown step.")}, status=400)
     return _stripe_csp(
         render(
             request,
@@ -168,7 +170,7 @@ def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
     step = request.POST.get("step")
     try:
         if payment.state != Payment.State.PENDING:
-            raise services.PaymentRefused("This payment is already settled.")
+            raise services.PaymentRefused(_("This payment is already settled."))
         if step == "setup":
             return JsonResponse({"client_secret": backend.start_card_setup()})
         if step == "pay":
@@ -185,7 +187,7 @@ def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"next": "done"})
     except services.PaymentRefused as error:
         return JsonResponse({"error": error.message}, status=error.status_code)
-    return JsonResponse({"error": "Unknown step."}, status=400)
+    return JsonResponse({"error": _("Unknown step.")}, status=400)
 
 
 @never_cache
@@ -197,7 +199,7 @@ def my_payments(request: HttpRequest) -> HttpResponse:
         raise Http404("No patient record for this account.")
     if request.method == "POST":
         if services.remove_card(patient=patient, now=timezone.now(), actor=request.user):
-            messages.success(request, "Your card is removed.")
+            messages.success(request, _("Your card is removed."))
         return redirect("my_payments")
     payments = (
         Payment.objects.filter(patient=patient)

@@ -76,6 +76,18 @@ def course_choice(location, treatment, sessions, chosen=""):
     }
 
 
+@register.inclusion_tag("payments/_plan_paid.html")
+def plan_paid(plan):
+    """On the patient's course card: what is paid up front and what remains, or the course
+    payment still waiting (with its pay link). Nothing for a course paid session by session."""
+    return {
+        "left": courses.balance(plan),
+        "pending": plan.payments.filter(
+            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
+        ).first(),
+    }
+
+
 @register.inclusion_tag("payments/_course_money.html", takes_context=True)
 def course_money(context, plan):
     """A course's package: its up-front price, or what is paid and what remains."""

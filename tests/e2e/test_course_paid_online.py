@@ -2,7 +2,7 @@
 review page offers the course now (10% off) or session by session, the pay page takes the
 card through Stripe Elements (localstripe's Stripe.js), and the course is prepaid once the
 Stripe server, not the browser, says so. A visit cancelled late then uses up a prepaid
-session instead of a fee, and the patient sees it on "My payments"."""
+session instead of a fee, and the patient sees it on their course card and "My payments"."""
 
 import re
 from decimal import Decimal
@@ -94,6 +94,7 @@ def test_a_new_patient_pays_a_course_up_front_and_a_late_cancel_uses_a_session(
     phone.goto(link)
     phone.get_by_role("button", name="Confirm my email").click()
     phone.wait_for_url(re.compile("/my/"))
+    assert "$1,260.00 paid up front · 3 of 4 left" in phone.locator(".plan-paid").inner_text()
     phone.goto(base + "/my/payments/")
     phone.get_by_text("1 prepaid session used").wait_for()
     page = phone.content()
