@@ -268,6 +268,7 @@ def test_the_review_offers_the_course_now_or_session_by_session(
     assert "Pay for the course now: $1,260.00" in page
     assert "You save $140.00" in page
     assert "Pay session by session" in page and "A deposit of $70.00 now" in page
+    assert "A deposit of $70.00, or the whole course if you choose to pay it now" in page
 
 
 def test_paying_the_course_now_goes_to_the_pay_page_for_the_course(

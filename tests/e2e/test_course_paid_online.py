@@ -22,7 +22,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def test_a_new_patient_pays_a_course_up_front_and_a_late_cancel_uses_a_session(
-    live_server, phone, open_clinic, stripe_backend  # noqa: F811
+    live_server,
+    phone,
+    open_clinic,
+    stripe_backend,  # noqa: F811
 ):
     PaymentPolicy.objects.create(
         location=open_clinic["location"],
