@@ -17,13 +17,22 @@ from notifications.models import Notification
 from payments import courses, services
 from payments.models import Charge, Payment, PaymentPolicy
 from tests import factories
-from tests.helpers import at, book, captured_on_backend, card_method, sign_in
+from tests.helpers import (
+    at,
+    book,
+    captured_on_backend,
+    card_method,
+    deliver,
+    sign_in,
+    stripe_events,
+)
 from treatments.money import Money
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 API = "/api/v1"
 TUESDAY = date(2027, 3, 2)
+SECRET = "whsec_test_skinclinic"
 
 
 @pytest.fixture
@@ -154,6 +163,61 @@ def test_a_patient_pays_a_course_up_front_through_the_api(
     assert left is not None and left.paid.amount == Decimal("1260.00")
     assert (left.remaining_sessions, left.sessions) == (4, 4)
     assert captured_on_backend(stripe_backend, [course.backend_id]) == 126000
+
+
+def test_the_signed_webhook_alone_makes_the_course_prepaid(
+    client, clinic, patient, policy, stripe_backend, now
+):
+    plan = booking_services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=4,
+        first_start=at(TUESDAY, 10),
+        now=now,
+    )
+    due = services.online_due(
+        appointment=plan.appointments.order_by("start").first(), now=now, pay_course=True
+    )
+    assert due is not None and due.payment is not None
+    pay_in_browser(stripe_backend, due.payment.backend_id)
+    assert courses.balance(plan) is None  # the browser's word counts for nothing
+
+    [event] = [
+        e
+        for e in stripe_events(stripe_backend, due.payment.backend_id)
+        if e["type"] == "payment_intent.succeeded"
+    ]
+    assert deliver(client, event, SECRET).status_code == 200
+    assert deliver(client, event, SECRET).content == b"already seen"
+
+    left = courses.balance(plan)
+    assert left is not None and left.paid == Money(Decimal("1260.00"), "USD")
+    assert Payment.objects.get(pk=due.payment.pk).state == Payment.State.SUCCEEDED
+
+
+def test_a_course_paid_after_its_visits_were_let_go_is_refunded(
+    clinic, patient, policy, stripe_backend, now
+):
+    plan = booking_services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=at(TUESDAY, 10),
+        now=now,
+    )
+    course = services.sell_course(
+        plan=plan, method=Payment.Method.ONLINE, actor=None, now=now, backend=stripe_backend
+    )
+    for visit in plan.appointments.all():
+        booking_services.cancel_appointment(appointment=visit, now=now, staff=True)
+
+    pay_in_browser(stripe_backend, course.backend_id)
+    course = services.settle_from_backend(course, now=now, backend=stripe_backend)
+
+    assert course.state == Payment.State.REFUNDED
+    assert captured_on_backend(stripe_backend, [course.backend_id]) == 0
 
 
 def test_a_card_due_through_the_api_lets_the_whole_course_go_without_one(
