@@ -633,7 +633,14 @@ def sell_course(
     it succeeded."""
     if courses.course_payment(plan) is not None:
         raise PaymentRefused("This course is already paid.")
+    backend = backend or get_backend()
     if method != Payment.Method.ONLINE:
+        # Paid at the desk instead: the patient's online payment still waiting is withdrawn.
+        for waiting in plan.payments.filter(
+            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
+        ).exclude(method=Payment.Method.CARD_ON_FILE):
+            if _withdraw(waiting, now=now, backend=backend).state in TAKEN_STATES:
+                raise PaymentRefused("This course was just paid online.")
         return record_payment(
             plan=plan,
             kind=Payment.Kind.COURSE,
@@ -644,7 +651,6 @@ def sell_course(
             backend=backend,
             note=f"{plan.sessions} sessions paid up front",
         )
-    backend = backend or get_backend()
     if not backend.online:
         raise PaymentRefused("Online payments are off: the course is paid at the clinic.")
     pending = plan.payments.filter(kind=Payment.Kind.COURSE, state=Payment.State.PENDING).first()
@@ -653,12 +659,7 @@ def sell_course(
     money = courses.course_price(plan)
     with transaction.atomic():
         for deposit in plan.payments.filter(kind=Payment.Kind.DEPOSIT, state=Payment.State.PENDING):
-            if deposit.backend_id:
-                backend.cancel(deposit.backend_id)
-            deposit.state = Payment.State.CANCELLED
-            deposit.note = "Replaced by the course paid up front."
-            deposit.save(update_fields=["state", "note"])
-            _audit("payment_cancelled", deposit, actor=actor, now=now)
+            _withdraw(deposit, now=now, backend=backend)
         payment = Payment.objects.create(
             kind=Payment.Kind.COURSE,
             method=Payment.Method.ONLINE,
@@ -672,6 +673,17 @@ def sell_course(
             created_at=now,
         )
     return _attach_intent(payment, now=now, backend=backend)
+
+
+def _withdraw(payment: Payment, *, now: datetime, backend: PaymentBackend) -> Payment:
+    """Cancel a pending online payment that is no longer wanted (replaced, or paid another
+    way). The processor is asked first: one it took meanwhile comes back settled as taken."""
+    if payment.backend_id and backend.online:
+        payment = settle_from_backend(payment, now=now, backend=backend)
+        if payment.state != Payment.State.PENDING:
+            return payment
+        backend.cancel(payment.backend_id)
+    return _settle(payment.pk, "canceled", now=now, backend=backend)
 
 
 def end_course(

@@ -220,6 +220,33 @@ def test_a_course_paid_after_its_visits_were_let_go_is_refunded(
     assert captured_on_backend(stripe_backend, [course.backend_id]) == 0
 
 
+def test_a_course_sold_at_the_desk_withdraws_the_online_payment_waiting(
+    clinic, patient, front_desk, policy, stripe_backend, now
+):
+    plan = booking_services.book_plan(
+        patient=patient,
+        treatment=clinic["treatment"],
+        location=clinic["location"],
+        sessions=3,
+        first_start=at(TUESDAY, 10),
+        now=now,
+    )
+    online = services.sell_course(
+        plan=plan, method=Payment.Method.ONLINE, actor=None, now=now, backend=stripe_backend
+    )
+
+    desk = services.sell_course(
+        plan=plan, method=Payment.Method.CASH, actor=front_desk, now=now, backend=stripe_backend
+    )
+
+    online.refresh_from_db()
+    assert online.state == Payment.State.CANCELLED
+    intent = stripe_backend.client.v1.payment_intents.retrieve(online.backend_id)
+    assert intent.status == "canceled"
+    assert courses.course_payment(plan) == desk
+    assert services.ledger_total(Payment.objects.filter(plan=plan)) == Decimal("945.00")
+
+
 def test_a_card_due_through_the_api_lets_the_whole_course_go_without_one(
     clinic, patient, card_policy, stripe_backend, frozen, settings
 ):

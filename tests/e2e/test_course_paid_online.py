@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def test_a_new_patient_pays_a_course_up_front_and_a_late_cancel_uses_a_session(
     live_server,
     phone,
-    open_clinic,
-    stripe_backend,  # noqa: F811
+    open_clinic,  # noqa: F811 (the fixture imported above)
+    stripe_backend,
 ):
     PaymentPolicy.objects.create(
         location=open_clinic["location"],
