@@ -3,11 +3,13 @@ the API) and only those: a deposit, a whole course paid up front, or a card on f
 for PAYMENT_HOLD_MINUTES and then let go with every visit booked with it. Against
 localstripe; the staff doors book with nothing asked online."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -478,3 +480,40 @@ def test_a_double_click_on_email_a_receipt_queues_one_copy(
     with time_machine.travel(now + timedelta(minutes=2), tick=False):
         client.post(url)
     assert copies.count() == 2  # asked again later: a new copy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_emailing_one_receipt_at_once_queue_one_copy(clinic, patient, front_desk, now):
+    visit = book(clinic, patient, at(TUESDAY, 10), now, staff=True)
+    payment = services.record_payment(
+        appointment=visit,
+        kind=Payment.Kind.SESSION,
+        method=Payment.Method.CASH,
+        money=Money(Decimal("350.00"), "USD"),
+        actor=front_desk,
+        now=now,
+    )
+    ready = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press(instant):
+        try:
+            ready.wait()
+            services.email_receipt(payment=payment, actor=front_desk, now=instant)
+            outcomes.append("queued")
+        except services.PaymentRefused as error:
+            outcomes.append(error.message)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=press, args=(now + timedelta(milliseconds=ms),)) for ms in (1, 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["A copy of this receipt was sent a moment ago.", "queued"]
+    copies = Notification.objects.filter(key__startswith=f"receipt:payment:{payment.pk}:copy:")
+    assert copies.count() == 1
