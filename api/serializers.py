@@ -62,6 +62,17 @@ class PlanRequestSerializer(BookingRequestSerializer):
         required=False, min_value=1, max_value=50, help_text="Defaults to the protocol's."
     )
     patient = IdField(required=False, help_text="Front desk only: the patient to book for.")
+    pay = serializers.ChoiceField(
+        choices=[
+            ("sessions", "session by session (each visit's deposit, if its terms ask one)"),
+            ("course", "the whole course now, at the course price"),
+        ],
+        default="sessions",
+        required=False,
+        help_text="A patient booking for themselves: pay the course up front online "
+        "(`course`), or session by session (`sessions`, the default). Ignored for the front "
+        "desk and when online payments are off (the course is paid at the clinic).",
+    )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -345,6 +356,57 @@ class PlanSerializer(serializers.ModelSerializer):
     @extend_schema_field(AppointmentSerializer(many=True))
     def get_appointments(self, plan):
         return AppointmentSerializer(appointment_rows().filter(plan=plan), many=True).data
+
+
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, coerce_to_string=True, help_text='e.g. "70.00".'
+    )
+    currency = serializers.CharField(help_text="ISO 4217, e.g. USD.")
+
+
+class PaymentDueSerializer(serializers.Serializer):
+    """What a patient's own booking still owes online, before `due_by`; after it, the
+    visits it holds are let go. Pay with Stripe.js: `stripe.confirmCardPayment(client_secret)`
+    (3-D Secure included), or open `pay_url` in a browser; a card to keep on file is saved on
+    `pay_url`. The booking counts as paid when Stripe tells our server (its webhook), never
+    on the client's word."""
+
+    kind = serializers.ChoiceField(
+        choices=[("deposit", "deposit"), ("course", "course"), ("card", "card")],
+        help_text="`deposit` of the first visit, `course` paid up front, or `card` to keep "
+        "on file (nothing charged now).",
+    )
+    payment = serializers.IntegerField(allow_null=True, help_text="null for `card`.")
+    amount = MoneySerializer(allow_null=True, help_text="null for `card`.")
+    client_secret = serializers.CharField(
+        allow_blank=True, help_text="The PaymentIntent's client secret; empty for `card`."
+    )
+    publishable_key = serializers.CharField(help_text="For Stripe.js.")
+    pay_url = serializers.URLField(help_text="The patient's pay (or card) page.")
+    due_by = serializers.DateTimeField(help_text="UTC instant the time is held until.")
+
+
+class BookedAppointmentSerializer(AppointmentSerializer):
+    payment_due = serializers.SerializerMethodField()
+
+    class Meta(AppointmentSerializer.Meta):
+        fields = [*AppointmentSerializer.Meta.fields, "payment_due"]
+
+    @extend_schema_field(PaymentDueSerializer(allow_null=True))
+    def get_payment_due(self, appointment) -> dict | None:
+        return self.context.get("payment_due")
+
+
+class BookedPlanSerializer(PlanSerializer):
+    payment_due = serializers.SerializerMethodField()
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "payment_due"]
+
+    @extend_schema_field(PaymentDueSerializer(allow_null=True))
+    def get_payment_due(self, plan) -> dict | None:
+        return self.context.get("payment_due")
 
 
 class TokenSerializer(serializers.Serializer):

@@ -13,11 +13,13 @@ and who acts for whom and sees which visits in api/permissions.py.
 from datetime import date, datetime, timedelta
 
 import orjson
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
@@ -49,11 +51,12 @@ from api.serializers import (
     AvailabilityByTimeSerializer,
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
+    BookedAppointmentSerializer,
+    BookedPlanSerializer,
     CancelSerializer,
     LocationSerializer,
     PlanPreviewSerializer,
     PlanRequestSerializer,
-    PlanSerializer,
     RescheduleSerializer,
     StatusSerializer,
     TokenRequestSerializer,
@@ -65,6 +68,7 @@ from api.serializers import (
 from api.throttles import throttled
 from booking import availability, queries, services
 from booking.models import Location, Provider
+from payments import services as payments
 from treatments import screening
 from treatments.models import Treatment
 
@@ -340,13 +344,15 @@ def _proposal_json(proposal: services.Proposal, names: dict[int, str]) -> dict:
 
 @extend_schema(
     request=PlanRequestSerializer,
-    responses={201: PlanSerializer, **error_responses(400, 401, 403, 409, 429)},
+    responses={201: BookedPlanSerializer, **error_responses(400, 401, 403, 409, 429)},
 )
 @throttled("plans")
 @api_view(["POST"])
 def plan_create(request):
     """Book every initial session of a course, or none (409 names the session that could not
-    be placed). Front desk pass `patient`; patients book for themselves."""
+    be placed). Front desk pass `patient`; patients book for themselves, and `payment_due`
+    says what their terms ask online (a deposit, the course with `pay=course`, or a card on
+    file) and until when the time is held; null when nothing is due online."""
     desk = is_desk(request.user)
     own = None if desk else own_patient(request.user)
     body = PlanRequestSerializer(data=request.data)
@@ -364,7 +370,36 @@ def plan_create(request):
         staff=desk,
         screening_answers=None if desk else _answers(data),
     )
-    return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+    first = plan.appointments.order_by("start").first()
+    due = None
+    if not desk and first is not None:
+        due = _payment_due(request, first, pay_course=data["pay"] == "course")
+    return Response(
+        BookedPlanSerializer(plan, context={"payment_due": due}).data,
+        status=status.HTTP_201_CREATED,
+    )
+
+
+def _payment_due(request, appointment, *, pay_course: bool = False) -> dict | None:
+    """The JSON of what the patient's own booking owes online (payments.services), or None."""
+    due = payments.online_due(appointment=appointment, now=timezone.now(), pay_course=pay_course)
+    if due is None:
+        return None
+    if due.payment is None:
+        url = reverse("keep_card", args=[appointment.pk])
+    else:
+        url = reverse("pay", args=[due.payment.pk])
+    return {
+        "kind": due.kind,
+        "payment": due.payment.pk if due.payment else None,
+        "amount": None
+        if due.amount is None
+        else {"amount": f"{due.amount.amount:.2f}", "currency": due.amount.currency},
+        "client_secret": due.client_secret,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "pay_url": request.build_absolute_uri(url),
+        "due_by": due.due_by,
+    }
 
 
 def _on_local_day(day: date) -> Q:
@@ -387,9 +422,11 @@ def _on_local_day(day: date) -> Q:
 @extend_schema(
     methods=["POST"],
     request=AppointmentRequestSerializer,
-    responses={201: AppointmentSerializer, **error_responses(400, 401, 403, 409, 429)},
+    responses={201: BookedAppointmentSerializer, **error_responses(400, 401, 403, 409, 429)},
     description="Book one visit. Leave out `provider` for the first aesthetician free then. "
-    "Front desk pass `patient` and may book any time inside working hours.",
+    "Front desk pass `patient` and may book any time inside working hours. A patient's own "
+    "booking answers with `payment_due`: the deposit or card on file its terms ask online, "
+    "held until `due_by` (then the visit is let go); null when nothing is due online.",
 )
 @throttled("bookings")
 @api_view(["GET", "POST"])
@@ -440,8 +477,11 @@ def _book_appointment(request):
         staff=desk,
         screening_answers=None if desk else _answers(data),
     )
+    due = None if desk else _payment_due(request, appointment)
     return Response(
-        AppointmentSerializer(appointment_rows().get(pk=appointment.pk)).data,
+        BookedAppointmentSerializer(
+            appointment_rows().get(pk=appointment.pk), context={"payment_due": due}
+        ).data,
         status=status.HTTP_201_CREATED,
     )
 

@@ -15,7 +15,9 @@ from django.dispatch import Signal
 
 appointment_booked = Signal()
 """A visit was booked. Arguments: ``appointment``, ``now``, ``confirm`` (False for the later
-sessions of a course booked at once: the first session's confirmation lists them all)."""
+sessions of a course booked at once: the first session's confirmation lists them all),
+``online`` (True when the patient booked it themselves, through the web flow or the API;
+False for staff: the desk, phone booking, the admin)."""
 
 appointment_rescheduled = Signal()
 """A visit moved. Arguments: ``appointment`` (already at its new time), ``now``,

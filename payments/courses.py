@@ -12,11 +12,12 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
-from booking.models import Appointment, Patient, TreatmentPlan
+from booking.models import Appointment, Location, Patient, TreatmentPlan
 from booking.services import audit
 from booking.services.audit import Actor
 from payments.models import TAKEN_STATES, Payment, PrepaidSessionUse
 from payments.policy import policy_for
+from treatments.models import Treatment
 from treatments.money import Money
 
 __all__ = [
@@ -25,14 +26,21 @@ __all__ = [
     "balances_of",
     "course_payment",
     "course_price",
+    "course_price_for",
     "use_prepaid_session",
 ]
 
 
 def course_price(plan: TreatmentPlan) -> Money:
     """The price of the plan's sessions paid up front, less the policy's course discount."""
-    policy = policy_for(plan.location, plan.treatment)
-    full = Money(plan.treatment.price * plan.sessions, plan.location.currency)
+    return course_price_for(plan.location, plan.treatment, plan.sessions)
+
+
+def course_price_for(location: Location, treatment: Treatment, sessions: int) -> Money:
+    """What `sessions` sessions of `treatment` at `location` cost paid up front (before the
+    course is booked: the patient's choice on the review page)."""
+    policy = policy_for(location, treatment)
+    full = Money(treatment.price * sessions, location.currency)
     return full - full.percent(policy.course_discount_percent)
 
 

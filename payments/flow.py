@@ -1,7 +1,8 @@
-"""The patient's booking flow hands over here once a visit is booked: if its terms ask for
-a deposit and online payments are on, the patient goes to the deposit page; the time is held
-for PAYMENT_HOLD_MINUTES (payments.tasks lets unpaid ones go). Terms that keep a card on
-file with no deposit send the patient to save one (`keep_card`), held the same way."""
+"""The patient's booking flow hands over here once a visit is booked: what its terms ask
+online (`services.online_due`: a deposit, or the whole course when the patient chose to pay
+it up front) sends the patient to the pay page; terms that keep a card on file with no
+deposit send them to save one (`keep_card`). The time is held for PAYMENT_HOLD_MINUTES
+(payments.tasks lets unpaid ones go)."""
 
 from collections.abc import Sequence
 
@@ -9,21 +10,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from accounts.roles import patient_of
 from booking.models import Appointment
 from payments import services
 
+# The patient this browser just booked for, before their account is confirmed: they may
+# open the pay pages of their own booking (payments.views).
+PAYING_PATIENT = "payments_patient"
 
-def after_booking(request: HttpRequest, appointments: Sequence[Appointment]) -> HttpResponse | None:
-    """A redirect to the deposit page of the first visit, or None (nothing to pay online:
-    the booking flow shows its own "You're booked" page)."""
+
+def after_booking(
+    request: HttpRequest, appointments: Sequence[Appointment], *, pay_course: bool = False
+) -> HttpResponse | None:
+    """A redirect to the pay page (or the card page) of the first visit, or None (nothing
+    to pay online: the booking flow shows its own "You're booked" page)."""
     if not appointments:
         return None
-    try:
-        payment = services.start_deposit(appointment=appointments[0], now=timezone.now())
-    except services.PaymentRefused:
-        return None  # the processor is unreachable: the desk takes the deposit instead
-    if payment is not None and payment.state == payment.State.PENDING:
-        return redirect("pay", pk=payment.pk)
-    if services.ask_for_card(appointment=appointments[0], now=timezone.now()):
-        return redirect("keep_card", pk=appointments[0].pk)
-    return None
+    first = appointments[0]
+    due = services.online_due(appointment=first, now=timezone.now(), pay_course=pay_course)
+    if due is None:
+        return None
+    user, session = getattr(request, "user", None), getattr(request, "session", None)
+    if session is not None and (user is None or patient_of(user) is None):
+        session[PAYING_PATIENT] = first.patient_id
+    if due.payment is not None:
+        return redirect("pay", pk=due.payment.pk)
+    return redirect("keep_card", pk=first.pk)

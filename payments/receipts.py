@@ -10,9 +10,10 @@ its last 4 digits. The dispatcher renders it in the patient's language.
 from datetime import UTC, datetime
 
 from notifications import planning
+from notifications.models import Notification
 from payments.models import Payment, Refund, SavedCard
 
-__all__ = ["payment_receipt", "refund_receipt", "send_copy"]
+__all__ = ["copy_queued_since", "payment_receipt", "refund_receipt", "send_copy"]
 
 _CARD_METHODS = (Payment.Method.ONLINE, Payment.Method.CARD_ON_FILE)
 
@@ -84,3 +85,12 @@ def send_copy(payment: Payment, *, now: datetime) -> int:
         row.payment = payment
         refund_receipt(row, now=now, key=f"receipt:refund:{row.pk}:copy:{stamp}")
     return 1 + len(refunds)
+
+
+def copy_queued_since(payment: Payment, since: datetime) -> bool:
+    """Whether a copy of the payment's receipt was queued (due) at or after `since`."""
+    return Notification.objects.filter(
+        kind=Notification.Kind.RECEIPT,
+        key__startswith=f"receipt:payment:{payment.pk}:copy:",
+        due_at__gte=since,
+    ).exists()

@@ -2,11 +2,15 @@
 (connected in apps.py), so every door (web, API, phone, admin) gets them."""
 
 from booking import events
-from payments import courses, policy
+from payments import courses, policy, services
 
 
-def on_booked(sender, *, appointment, now, **kwargs):
+def on_booked(sender, *, appointment, now, confirm=True, online=False, **kwargs):
+    """Freeze the visit's terms; a patient's own booking (web flow or API) owes what they
+    ask online (one deposit or card for a course booked at once: its first visit's)."""
     policy.freeze_terms(appointment=appointment, now=now)
+    if online and confirm:
+        services.ask_online(appointment=appointment, now=now)
 
 
 def on_cancelled(sender, *, appointment, now, **kwargs):

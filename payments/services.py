@@ -7,6 +7,7 @@ same idempotent transition, so the browser's word is never taken and a webhook a
 return arriving in either order settle a payment once.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,11 +39,17 @@ __all__ = [
     "release_unpaid",
     "remove_card",
     "ask_for_card",
+    "ask_online",
+    "OnlineDue",
+    "online_due",
     "save_card",
     "settle_from_backend",
     "start_deposit",
     "terms_of",
 ]
+
+# A second "Email a receipt" this soon after one is a double click: nothing more is sent.
+RECEIPT_COPY_WINDOW = timedelta(minutes=1)
 
 _SETTLED = {Payment.State.FAILED, Payment.State.CANCELLED, *TAKEN_STATES}
 
@@ -149,6 +156,68 @@ def record_payment(
     return payment
 
 
+def ask_online(*, appointment: Appointment, now: datetime) -> None:
+    """What a visit the patient booked themselves (web flow or API) owes online, written in
+    the booking's transaction (payments.receivers, on `appointment_booked`), so every
+    patient door meets it: a pending deposit (its intent is asked for by `start_deposit`
+    after the booking commits) or a card due by PAYMENT_HOLD_MINUTES. Unpaid, or with no
+    card, the visit and those booked with it are let go by `release_unpaid`. Nothing when
+    online payments are off (the patient pays at the clinic)."""
+    backend = get_backend()
+    if not backend.online:
+        return
+    terms = terms_of(appointment, now=now)
+    if terms.deposit:
+        Payment.objects.create(
+            kind=Payment.Kind.DEPOSIT,
+            method=Payment.Method.ONLINE,
+            patient=appointment.patient,
+            location=appointment.location,
+            appointment=appointment,
+            plan=appointment.plan,
+            amount=terms.deposit,
+            currency=terms.currency,
+            backend=backend.name,
+            created_at=now,
+        )
+    elif terms.card_on_file_required and not _has_card(appointment.patient_id, backend):
+        terms.card_due_by = now + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
+        terms.save(update_fields=["card_due_by"])
+
+
+def _has_card(patient_id: int, backend: PaymentBackend) -> bool:
+    return SavedCard.objects.filter(patient_id=patient_id, backend=backend.name).exists()
+
+
+def _attach_intent(
+    payment: Payment, *, now: datetime, backend: PaymentBackend, method: str = ""
+) -> Payment:
+    """Ask the processor for a pending online payment's intent. Refused by the processor:
+    the payment is cancelled (nothing was taken; the desk takes it) and PaymentRefused."""
+    metadata = {"kind": payment.kind, "payment": str(payment.pk)}
+    if payment.appointment_id:
+        metadata["appointment"] = str(payment.appointment_id)
+    if payment.plan_id:
+        metadata["plan"] = str(payment.plan_id)
+    try:
+        intent = backend.start_payment(money=payment.money, metadata=metadata, method=method)
+    except BackendError as error:
+        Payment.objects.filter(pk=payment.pk, state=Payment.State.PENDING).update(
+            state=Payment.State.CANCELLED, failure=str(error)[:200]
+        )
+        raise PaymentRefused(str(error)) from error
+    with transaction.atomic():
+        payment.backend, payment.backend_id = backend.name, intent.id
+        payment.client_secret = intent.client_secret
+        payment.save(update_fields=["backend", "backend_id", "client_secret"])
+        _audit("payment_started", payment, actor=None, now=now)
+    if intent.status in ("succeeded", "canceled"):
+        # The processor's own answer to our server (a card confirmed at once), not the
+        # browser's: settled now; its webhook later finds the payment settled.
+        payment = _settle(payment.pk, intent.status, now=now, backend=backend)
+    return payment
+
+
 def start_deposit(
     *,
     appointment: Appointment,
@@ -163,23 +232,14 @@ def start_deposit(
     terms = terms_of(appointment, now=now)
     if not terms.deposit or not backend.online:
         return None
-    existing = (
+    payment = (
         appointment.payments.filter(kind=Payment.Kind.DEPOSIT)
         .exclude(state__in=[Payment.State.FAILED, Payment.State.CANCELLED])
         .first()
     )
-    if existing:
-        return existing
-    money = terms.money("deposit")
-    try:
-        intent = backend.start_payment(
-            money=money,
-            metadata={"appointment": str(appointment.pk), "kind": "deposit"},
-            method=method,
-        )
-    except BackendError as error:
-        raise PaymentRefused(str(error)) from error
-    with transaction.atomic():
+    if payment is not None and payment.backend_id:
+        return payment
+    if payment is None:
         payment = Payment.objects.create(
             kind=Payment.Kind.DEPOSIT,
             method=Payment.Method.ONLINE,
@@ -187,19 +247,71 @@ def start_deposit(
             location=appointment.location,
             appointment=appointment,
             plan=appointment.plan,
-            amount=money.amount,
-            currency=money.currency,
+            amount=terms.deposit,
+            currency=terms.currency,
             backend=backend.name,
-            backend_id=intent.id,
-            client_secret=intent.client_secret,
             created_at=now,
         )
-        _audit("payment_started", payment, actor=None, now=now)
-    if intent.status in ("succeeded", "canceled"):
-        # The processor's own answer to our server (a card confirmed at once), not the
-        # browser's: settled now; its webhook later finds the payment settled.
-        payment = _settle(payment.pk, intent.status, now=now, backend=backend)
-    return payment
+    return _attach_intent(payment, now=now, backend=backend, method=method)
+
+
+@dataclass(frozen=True)
+class OnlineDue:
+    """What a patient's own booking still owes online, for the door to show: a payment to
+    confirm in the browser (`payment`, its `client_secret`), or a card to keep on file; held
+    until `due_by`, then let go (`release_unpaid`)."""
+
+    kind: str  # "deposit", "course" or "card"
+    amount: Money | None
+    due_by: datetime
+    payment: Payment | None = None
+
+    @property
+    def client_secret(self) -> str:
+        return self.payment.client_secret if self.payment else ""
+
+
+def online_due(
+    *,
+    appointment: Appointment,
+    now: datetime,
+    pay_course: bool = False,
+    backend: PaymentBackend | None = None,
+) -> OnlineDue | None:
+    """After a patient's own booking has committed: start what its terms ask online (see
+    `ask_online`) and say what is due. `pay_course`: the patient chose to pay the whole
+    course up front (`sell_course`), which replaces the first visit's deposit. None when
+    nothing is due online (offline, nothing asked, or the processor is unreachable: the
+    desk takes it)."""
+    backend = backend or get_backend()
+    if not backend.online:
+        return None
+    hold = timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
+    payment: Payment | None
+    try:
+        if pay_course and appointment.plan is not None:
+            payment = sell_course(
+                plan=appointment.plan,
+                method=Payment.Method.ONLINE,
+                actor=None,
+                now=now,
+                backend=backend,
+            )
+        else:
+            payment = start_deposit(appointment=appointment, now=now, backend=backend)
+    except PaymentRefused:
+        return None
+    if payment is not None and payment.state == Payment.State.PENDING:
+        return OnlineDue(
+            kind=payment.kind,
+            amount=payment.money,
+            due_by=payment.created_at + hold,
+            payment=payment,
+        )
+    terms = terms_of(appointment, now=now)
+    if terms.card_due_by is not None and not _has_card(appointment.patient_id, backend):
+        return OnlineDue(kind="card", amount=None, due_by=terms.card_due_by)
+    return None
 
 
 def pay_pending(
@@ -214,7 +326,9 @@ def pay_pending(
     except BackendError as error:
         raise PaymentRefused(str(error)) from error
     customer = ""
-    visit = payment.appointment
+    visit = payment.appointment or (
+        payment.plan.appointments.order_by("start").first() if payment.plan else None
+    )
     if visit is not None and terms_of(visit, now=now).card_on_file_required:
         # The terms keep a card on file: the deposit's card is the one kept.
         card = save_card(patient=payment.patient, method_id=method, now=now, backend=backend)
@@ -245,7 +359,8 @@ def _settle(
     payment_id: int, status: str, *, now: datetime, failure: str = "", backend: PaymentBackend
 ) -> Payment:
     """Move a payment to what the processor reported; a settled payment stays as it is.
-    A deposit that succeeded for a visit no longer held (let go, lost) is refunded."""
+    A deposit that succeeded for a visit no longer held (let go, lost), or a course paid
+    online whose visits were all let go, is refunded."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",))
@@ -266,12 +381,7 @@ def _settle(
         _audit(f"payment_{payment.state}", payment, actor=None, now=now)
         if payment.state == Payment.State.SUCCEEDED:
             receipts.payment_receipt(payment, now=now)
-        orphan = (
-            payment.state == Payment.State.SUCCEEDED
-            and payment.appointment is not None
-            and not payment.appointment.is_active
-            and payment.kind == Payment.Kind.DEPOSIT
-        )
+        orphan = payment.state == Payment.State.SUCCEEDED and not _holds_time(payment)
     if orphan:
         refund(
             payment=payment,
@@ -394,6 +504,10 @@ def email_receipt(*, payment: Payment, actor: Actor, now: datetime) -> int:
     if not payment.patient.email:
         raise PaymentRefused("The patient has no email address.")
     with transaction.atomic():
+        # One copy at a time: a double click (or two desks) waits here, then finds the copy.
+        Payment.objects.select_for_update().filter(pk=payment.pk).first()
+        if receipts.copy_queued_since(payment, now - RECEIPT_COPY_WINDOW):
+            raise PaymentRefused("A copy of this receipt was sent a moment ago.")
         queued = receipts.send_copy(payment, now=now)
         _audit("receipt_emailed", payment, actor=actor, now=now, receipts=queued)
     return queued
@@ -512,19 +626,64 @@ def sell_course(
     now: datetime,
     backend: PaymentBackend | None = None,
 ) -> Payment:
-    """Take a course's price up front (payments.courses.course_price)."""
+    """Take a course's price up front (payments.courses.course_price): at the desk (cash,
+    terminal, card on file), or online (`Payment.Method.ONLINE`, the patient's own choice
+    when booking): a pending payment whose intent the patient confirms on the pay page; it
+    replaces the first visit's deposit, and the course is prepaid once the processor says
+    it succeeded."""
     if courses.course_payment(plan) is not None:
         raise PaymentRefused("This course is already paid.")
-    return record_payment(
-        plan=plan,
-        kind=Payment.Kind.COURSE,
-        method=method,
-        money=courses.course_price(plan),
-        actor=actor,
-        now=now,
-        backend=backend,
-        note=f"{plan.sessions} sessions paid up front",
-    )
+    backend = backend or get_backend()
+    if method != Payment.Method.ONLINE:
+        # Paid at the desk instead: the patient's online payment still waiting is withdrawn.
+        for waiting in plan.payments.filter(
+            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
+        ).exclude(method=Payment.Method.CARD_ON_FILE):
+            if _withdraw(waiting, now=now, backend=backend).state in TAKEN_STATES:
+                raise PaymentRefused("This course was just paid online.")
+        return record_payment(
+            plan=plan,
+            kind=Payment.Kind.COURSE,
+            method=method,
+            money=courses.course_price(plan),
+            actor=actor,
+            now=now,
+            backend=backend,
+            note=f"{plan.sessions} sessions paid up front",
+        )
+    if not backend.online:
+        raise PaymentRefused("Online payments are off: the course is paid at the clinic.")
+    pending = plan.payments.filter(kind=Payment.Kind.COURSE, state=Payment.State.PENDING).first()
+    if pending is not None:
+        return pending if pending.backend_id else _attach_intent(pending, now=now, backend=backend)
+    money = courses.course_price(plan)
+    with transaction.atomic():
+        for deposit in plan.payments.filter(kind=Payment.Kind.DEPOSIT, state=Payment.State.PENDING):
+            _withdraw(deposit, now=now, backend=backend)
+        payment = Payment.objects.create(
+            kind=Payment.Kind.COURSE,
+            method=Payment.Method.ONLINE,
+            patient=plan.patient,
+            location=plan.location,
+            plan=plan,
+            amount=money.amount,
+            currency=money.currency,
+            backend=backend.name,
+            note=f"{plan.sessions} sessions paid up front",
+            created_at=now,
+        )
+    return _attach_intent(payment, now=now, backend=backend)
+
+
+def _withdraw(payment: Payment, *, now: datetime, backend: PaymentBackend) -> Payment:
+    """Cancel a pending online payment that is no longer wanted (replaced, or paid another
+    way). The processor is asked first: one it took meanwhile comes back settled as taken."""
+    if payment.backend_id and backend.online:
+        payment = settle_from_backend(payment, now=now, backend=backend)
+        if payment.state != Payment.State.PENDING:
+            return payment
+        backend.cancel(payment.backend_id)
+    return _settle(payment.pk, "canceled", now=now, backend=backend)
 
 
 def end_course(
@@ -553,15 +712,54 @@ def end_course(
     )
 
 
+def _booked_with(appointment: Appointment) -> list[Appointment]:
+    """The visit and the active visits booked in the same go (a course booked at once:
+    the same plan, terms frozen at the same instant)."""
+    terms = getattr(appointment, "terms", None)
+    if appointment.plan_id is None or terms is None:
+        return [appointment] if appointment.is_active else []
+    return list(
+        Appointment.objects.filter(plan_id=appointment.plan_id, terms__created_at=terms.created_at)
+        .active()
+        .order_by("start")
+    )
+
+
+def _held_by(payment: Payment) -> list[Appointment]:
+    """The active visits an online payment holds time for: a course paid up front holds
+    every visit of its course; a deposit its visit and those booked with it."""
+    if payment.kind == Payment.Kind.COURSE and payment.plan_id:
+        return list(Appointment.objects.filter(plan_id=payment.plan_id).active().order_by("start"))
+    return _booked_with(payment.appointment) if payment.appointment else []
+
+
+def _holds_time(payment: Payment) -> bool:
+    if payment.kind == Payment.Kind.COURSE and payment.method == Payment.Method.ONLINE:
+        return bool(_held_by(payment))
+    if payment.kind == Payment.Kind.DEPOSIT and payment.appointment is not None:
+        return payment.appointment.is_active
+    return True
+
+
+def _let_go(visits: list[Appointment], *, reason: str, now: datetime) -> int:
+    for visit in visits:
+        booking_services.cancel_appointment(appointment=visit, now=now, staff=True, reason=reason)
+    return len(visits)
+
+
 def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> int:
-    """Let go of visits whose online deposit was not paid within PAYMENT_HOLD_MINUTES: the
-    intent is cancelled and the time freed. Returns how many visits were let go."""
+    """Let go of visits whose online deposit (or course paid up front) was not paid within
+    PAYMENT_HOLD_MINUTES: the intent is cancelled and the time freed, for every visit the
+    payment held (a whole course booked at once). Returns how many visits were let go."""
     backend = backend or get_backend()
     cutoff = now - timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
     stale = list(
         Payment.objects.filter(
-            kind=Payment.Kind.DEPOSIT, state=Payment.State.PENDING, created_at__lt=cutoff
-        ).select_related("appointment")
+            kind__in=[Payment.Kind.DEPOSIT, Payment.Kind.COURSE],
+            method=Payment.Method.ONLINE,
+            state=Payment.State.PENDING,
+            created_at__lt=cutoff,
+        ).select_related("appointment__terms")
     )
     released = 0
     for payment in stale:
@@ -572,21 +770,17 @@ def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> i
                 continue
             backend.cancel(payment.backend_id)
         payment = _settle(payment.pk, "canceled", now=now, backend=backend)
-        appointment = payment.appointment
-        if payment.state == Payment.State.CANCELLED and appointment and appointment.is_active:
-            booking_services.cancel_appointment(
-                appointment=appointment,
-                now=now,
-                staff=True,
-                reason="The deposit was not paid in time.",
+        if payment.state == Payment.State.CANCELLED:
+            released += _let_go(
+                _held_by(payment), reason="The deposit was not paid in time.", now=now
             )
-            released += 1
     return released + _release_cardless(now=now, backend=backend)
 
 
 def _release_cardless(*, now: datetime, backend: PaymentBackend) -> int:
     """The card-on-file half of `release_unpaid`: visits whose card was not saved by
-    `card_due_by` are let go the same way as an unpaid deposit's."""
+    `card_due_by` are let go the same way as an unpaid deposit's, with every visit booked
+    with them (a course booked at once)."""
     if not backend.online:
         return 0
     released = 0
@@ -595,17 +789,11 @@ def _release_cardless(*, now: datetime, backend: PaymentBackend) -> int:
         appointment = terms.appointment
         terms.card_due_by = None
         terms.save(update_fields=["card_due_by"])
-        if appointment is None or not appointment.is_active:
+        if appointment is None:
             continue
         if SavedCard.objects.filter(patient_id=appointment.patient_id).exists():
             continue
-        booking_services.cancel_appointment(
-            appointment=appointment,
-            now=now,
-            staff=True,
-            reason="No card was saved in time.",
-        )
-        released += 1
+        released += _let_go(_booked_with(appointment), reason="No card was saved in time.", now=now)
     return released
 
 

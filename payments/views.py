@@ -1,21 +1,27 @@
-"""The processor's webhook and the patient's deposit page."""
+"""The processor's webhook and the patient's pay pages (a deposit, a course paid up front,
+a card kept on file) and "My payments"."""
 
+from datetime import timedelta
+from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.roles import patient_of
-from booking.models import Appointment
+from booking.models import Appointment, Patient
 from payments import courses, services
 from payments.backends import BackendError, ForgedEvent, get_backend
+from payments.flow import PAYING_PATIENT
 from payments.models import BookingTerms, Payment, SavedCard
 
 
@@ -33,14 +39,41 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     return HttpResponse("already seen" if seen_before else "ok", content_type="text/plain")
 
 
-def _own_payment(request: HttpRequest, pk: int) -> Payment:
+class _SignInFirst(Exception):
+    pass
+
+
+def _paying_patient(request: HttpRequest) -> Patient:
+    """The signed-in patient, or the new patient this browser just booked for (their account
+    waits for its emailed link; payments.flow). Anyone else is asked to sign in."""
     patient = patient_of(request.user)
+    if patient is None and not request.user.is_authenticated:
+        patient = Patient.objects.filter(pk=request.session.get(PAYING_PATIENT) or 0).first()
+        if patient is None:
+            raise _SignInFirst
     if patient is None:
         raise Http404("No such payment.")
+    return patient
+
+
+def patient_page(view):
+    """Like login_required, but also lets in the patient this browser just booked for."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _SignInFirst:
+            return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _own_payment(request: HttpRequest, pk: int) -> Payment:
     return get_object_or_404(
-        Payment.objects.select_related("appointment__treatment", "location"),
+        Payment.objects.select_related("appointment__treatment", "plan__treatment", "location"),
         pk=pk,
-        patient=patient,
+        patient=_paying_patient(request),
     )
 
 
@@ -55,14 +88,12 @@ def _stripe_csp(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@login_required
+@patient_page
 def keep_card(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the card the terms ask to keep on file (no deposit due): a SetupIntent that
     Stripe Elements confirms in the browser (static/js/pay.js, its "save" step); our server
     then asks Stripe which card it saved. GET shows the page; POST is the JSON card step."""
-    patient = patient_of(request.user)
-    if patient is None:
-        raise Http404("No such visit.")
+    patient = _paying_patient(request)
     appointment = get_object_or_404(
         Appointment.objects.select_related("treatment", "location"), pk=pk, patient=patient
     )
@@ -82,7 +113,7 @@ def keep_card(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"error": error.message}, status=error.status_code)
         except BackendError as error:
             return JsonResponse({"error": str(error)}, status=409)
-        return JsonResponse({"error": "Unknown step."}, status=400)
+        return JsonResponse({"error": _("Unknown step.")}, status=400)
     return _stripe_csp(
         render(
             request,
@@ -98,18 +129,24 @@ def keep_card(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@patient_page
 def pay(request: HttpRequest, pk: int) -> HttpResponse:
     """The deposit for a visit: Stripe Elements confirms the intent in the browser; the
     page then asks our server, which asks Stripe (`settle_from_backend`)."""
     payment = _own_payment(request, pk)
     if request.GET.get("returned"):
         payment = services.settle_from_backend(payment, now=timezone.now())
+    plan = payment.plan if payment.kind == Payment.Kind.COURSE else None
+    first = plan.appointments.order_by("start").first() if plan else payment.appointment
     response = render(
         request,
         "payments/pay.html",
         {
             "payment": payment,
+            "plan": plan,
+            "visit": first,
+            "treatment": first.treatment if first else None,
+            "hold_until": payment.created_at + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "stripe_js": settings.STRIPE_JS_URL,
         },
@@ -122,7 +159,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@login_required
+@patient_page
 @require_POST
 def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
     """The card step of the deposit page (static/js/pay.js), JSON in and out:
@@ -133,7 +170,7 @@ def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
     step = request.POST.get("step")
     try:
         if payment.state != Payment.State.PENDING:
-            raise services.PaymentRefused("This payment is already settled.")
+            raise services.PaymentRefused(_("This payment is already settled."))
         if step == "setup":
             return JsonResponse({"client_secret": backend.start_card_setup()})
         if step == "pay":
@@ -150,7 +187,7 @@ def pay_card(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"next": "done"})
     except services.PaymentRefused as error:
         return JsonResponse({"error": error.message}, status=error.status_code)
-    return JsonResponse({"error": "Unknown step."}, status=400)
+    return JsonResponse({"error": _("Unknown step.")}, status=400)
 
 
 @never_cache
@@ -162,7 +199,7 @@ def my_payments(request: HttpRequest) -> HttpResponse:
         raise Http404("No patient record for this account.")
     if request.method == "POST":
         if services.remove_card(patient=patient, now=timezone.now(), actor=request.user):
-            messages.success(request, "Your card is removed.")
+            messages.success(request, _("Your card is removed."))
         return redirect("my_payments")
     payments = (
         Payment.objects.filter(patient=patient)

@@ -129,5 +129,12 @@ class ConfirmForm(forms.Form):
     BOOK_ALL = "all"
     BOOK_ONE = "one"
 
+    PAY_COURSE = "course"
+    PAY_SESSIONS = "sessions"
+
     choice = forms.ChoiceField(choices=[(BOOK_ALL, "all"), (BOOK_ONE, "one")], required=False)
     sessions = forms.IntegerField(required=False, min_value=1, max_value=50)
+    # Booking a whole course: pay it all now (at the course price) or session by session.
+    pay = forms.ChoiceField(
+        choices=[(PAY_COURSE, "course"), (PAY_SESSIONS, "sessions")], required=False
+    )

@@ -421,6 +421,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A visit's and a plan's choices keep one name wherever they appear (the booked
+    # responses repeat the visit's and the plan's fields).
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentKindEnum": "booking.models.Appointment.Kind",
+        "AppointmentStatusEnum": "booking.models.AppointmentStatus",
+        "PlanStatusEnum": "booking.models.TreatmentPlan.Status",
+    },
 }
 
 # Celery: Redis in production; without REDIS_URL, tasks run eagerly in the web process.

@@ -649,6 +649,7 @@ def test_a_patient_books_and_sees_only_their_own(clinic, patient, frozen):
         "2027-03-02T11:30:00-05:00",
     )
     assert (visit["status"], visit["kind"], visit["plan"]) == ("booked", "single", None)
+    assert visit.pop("payment_due") is None  # no deposit or card asked here
     listed = client.get(f"{API}/appointments/").json()
     assert [v["id"] for v in listed] == [visit["id"]]
     assert client.get(f"{API}/appointments/{visit['id']}/").json() == visit

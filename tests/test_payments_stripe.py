@@ -376,8 +376,10 @@ def test_after_booking_the_patient_is_sent_to_pay_the_deposit(
     from payments import flow
 
     appointment = book(clinic, patient, at(TUESDAY, 10), now)
+    request = rf.post("/book/review/")
+    request.user, request.session = patient.user, {}
 
-    response = flow.after_booking(rf.post("/book/review/"), [appointment])
+    response = flow.after_booking(request, [appointment])
 
     payment = Payment.objects.get(appointment=appointment)
     assert response is not None and response.url == f"/pay/{payment.pk}/"

@@ -139,9 +139,11 @@ def place(
     session_number: int | None = None,
     out_of_window_reason: str = "",
     confirm: bool = True,
+    online: bool = False,
 ) -> Appointment:
     """Find the slot, hold it, audit it and announce it: what every booking shares once the
-    patient was admitted. Call inside a transaction."""
+    patient was admitted. Call inside a transaction. `online`: the patient booked it
+    themselves (announced with it, so payments can ask for what their terms need)."""
     check_bookable(treatment, location, start)
     day = local_date(location, start)
     schedules = queries.load_schedules(
@@ -177,7 +179,9 @@ def place(
         changes=changes,
         now=now,
     )
-    events.appointment_booked.send(Appointment, appointment=appointment, now=now, confirm=confirm)
+    events.appointment_booked.send(
+        Appointment, appointment=appointment, now=now, confirm=confirm, online=online
+    )
     return appointment
 
 
@@ -228,6 +232,7 @@ def book_appointment(
         plan=plan,
         session_number=session_number,
         out_of_window_reason=out_of_window_reason,
+        online=not staff,
     )
     record_admission(admission, appointment=appointment, actor=booked_by, now=now)
     return appointment

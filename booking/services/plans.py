@@ -184,6 +184,7 @@ def book_plan(
                     plan=plan,
                     session_number=session.number,
                     confirm=session.number == 1,  # one confirmation for the course
+                    online=not staff,
                 )
             )
         except BookingError as error:
@@ -268,6 +269,7 @@ def start_plan(
     return appointment
 
 
+@transaction.atomic
 @transaction.atomic
 def book_plan_session(
     *,

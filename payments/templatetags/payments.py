@@ -13,6 +13,7 @@ from payments.backends import get_backend
 from payments.forms import FeeForm, RefundForm, TakePaymentForm
 from payments.models import BookingTerms, Payment, SavedCard
 from payments.policy import terms_for
+from treatments.money import Money
 
 register = template.Library()
 
@@ -58,6 +59,35 @@ def payment_terms(location, treatment) -> dict:
     }
 
 
+@register.inclusion_tag("payments/_course_choice.html")
+def course_choice(location, treatment, sessions, chosen=""):
+    """On the review page of a whole course: pay it all now at the course price, or session
+    by session (each visit's deposit, if any). Offline: the course is paid at the clinic."""
+    terms = terms_for(location, treatment)
+    price = courses.course_price_for(location, treatment, sessions)
+    full = Money(treatment.price * sessions, location.currency)
+    return {
+        "online": get_backend().online,
+        "price": price,
+        "saving": full - price,
+        "deposit": terms.deposit,
+        "sessions": sessions,
+        "chosen": chosen or "course",
+    }
+
+
+@register.inclusion_tag("payments/_plan_paid.html")
+def plan_paid(plan):
+    """On the patient's course card: what is paid up front and what remains, or the course
+    payment still waiting (with its pay link). Nothing for a course paid session by session."""
+    return {
+        "left": courses.balance(plan),
+        "pending": plan.payments.filter(
+            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
+        ).first(),
+    }
+
+
 @register.inclusion_tag("payments/_course_money.html", takes_context=True)
 def course_money(context, plan):
     """A course's package: its up-front price, or what is paid and what remains."""
@@ -65,5 +95,8 @@ def course_money(context, plan):
         "plan": plan,
         "price": courses.course_price(plan),
         "left": courses.balance(plan),
+        "pending": plan.payments.filter(
+            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
+        ).first(),
         "csrf_token": get_token(context["request"]),
     }

@@ -429,15 +429,18 @@ def confirm_booking(request, draft: Draft, *, patient: Patient, choice: str, ses
         return _book(draft, patient=patient, choice=choice, sessions=sessions, user=user, now=now)
 
 
-def after_booking(request, booked: Appointment, *, new_patient: bool):
-    """Where the patient goes once the booking is made: the deposit page when the terms ask for
-    one online (payments.flow), else "You're booked". The draft is spent; a new patient gets
-    the email that confirms their address."""
+def after_booking(request, booked: Appointment, *, new_patient: bool, pay_course: bool = False):
+    """Where the patient goes once the booking is made: the pay page when the terms ask for a
+    deposit online, or the patient chose to pay the whole course now (payments.flow), else
+    "You're booked". The draft is spent; a new patient gets the email that confirms their
+    address."""
     forget_draft(request)
     if new_patient:
         request.session[GUEST_PATIENT] = booked.patient_id
         send_booking_welcome(request, booked.patient.user)
-    return payments_flow.after_booking(request, [booked]) or redirect("book_done", pk=booked.pk)
+    return payments_flow.after_booking(request, [booked], pay_course=pay_course) or redirect(
+        "book_done", pk=booked.pk
+    )
 
 
 def _reheld(request, draft: Draft, *, now: datetime) -> bool:
@@ -542,7 +545,13 @@ def book_review(request):
             except services.BookingError as error:
                 problem = error.message
             else:
-                return after_booking(request, booked, new_patient=new_patient)
+                pay_course = (
+                    choice == ConfirmForm.BOOK_ALL
+                    and form.cleaned_data.get("pay") == ConfirmForm.PAY_COURSE
+                )
+                return after_booking(
+                    request, booked, new_patient=new_patient, pay_course=pay_course
+                )
     held = not taken and _reheld(request, draft, now=now)
     taken = taken or not held
 
@@ -590,6 +599,7 @@ def book_review(request):
         "hold": hold,
         "held_minutes": services.HOLD_MINUTES,
         "total": (price * count).quantize(Decimal("0.01")) if price else None,
+        "pay_choice": form.cleaned_data.get("pay") if form.is_bound and form.is_valid() else "",
         "continue_url": request.build_absolute_uri(reverse("book_continue", args=[draft.token])),
         "nearby": _nearby_times(draft, now=now, window=window) if taken or problem else [],
     }

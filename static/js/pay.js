@@ -3,6 +3,7 @@
 // hands, and a SetupIntent saves the card. Then the form's data-finish step runs on our
 // server: "pay" charges the saved card (asking Stripe, never this page, whether that worked;
 // a 3-D Secure check runs if the bank asks), "save" only records which card was saved.
+// The words it shows come translated from the page (the form's data-msg-* attributes).
 (function () {
   "use strict";
   var form = document.getElementById("card-form");
@@ -19,7 +20,9 @@
       headers: {"X-CSRFToken": csrf},
       body: new URLSearchParams(fields),
       credentials: "same-origin"
-    }).then(function (r) { return r.json(); });
+    }).then(function (r) { return r.json(); }, function () {
+      throw new Error(form.dataset.msgNetwork);
+    });
   }
 
   form.addEventListener("submit", async function (event) {
@@ -31,12 +34,12 @@
       var setup = await post({step: "setup"});
       if (setup.error) { throw new Error(setup.error); }
       var saved = await stripe.confirmCardSetup(setup.client_secret, {payment_method: {card: card}});
-      if (saved.error) { throw new Error(saved.error.message || "The card was not accepted."); }
+      if (saved.error) { throw new Error(saved.error.message || form.dataset.msgRefused); }
       var paid = await post({step: form.dataset.finish || "pay", setup_intent: saved.setupIntent.id});
       if (paid.error) { throw new Error(paid.error); }
       if (paid.next === "authenticate") {
         var checked = await stripe.confirmCardPayment(paid.client_secret);
-        if (checked.error) { throw new Error(checked.error.message || "The bank did not confirm the payment."); }
+        if (checked.error) { throw new Error(checked.error.message || form.dataset.msgBank); }
       }
       window.location.assign(form.dataset.returnUrl);
     } catch (problem) {
