@@ -26,7 +26,7 @@ API = "/api/v1"
 NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
-AVAILABILITY_QUERIES = 7  # treatment, location, load_schedules' five; the budget is 10
+AVAILABILITY_QUERIES = 4  # treatment, location, load_schedules' two; the budget is 10
 
 # Throttle counts must not leak between tests (or into the Redis other runs share).
 pytestmark = pytest.mark.usefixtures("isolated_cache")
