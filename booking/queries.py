@@ -220,7 +220,9 @@ SELECT 1, r.id, NULL, NULL, NULL, NULL
 FROM booking_room r
 WHERE r.location_id = %(location)s
   AND r.is_active
-  AND r.id = ANY(ARRAY(SELECT room_id FROM booking_room_treatments WHERE treatment_id = %(treatment)s))
+  AND r.id = ANY(ARRAY(
+    SELECT room_id FROM booking_room_treatments WHERE treatment_id = %(treatment)s
+  ))
 ORDER BY part, display_name, id, weekday, start_time
 """
 
