@@ -108,6 +108,7 @@ class SlugLookupField(serializers.SlugRelatedField):
         if not isinstance(data, str) or len(data) > 50 or not slug_re.match(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:50])
         queryset = self.get_queryset()
+        assert queryset is not None  # every SlugLookupField is given one
         if not _plain_rows(queryset):
             return super().to_internal_value(data)
         alias = router.db_for_read(queryset.model)
@@ -173,7 +174,7 @@ class _CompiledLookup:
         return self.model.from_db(self.alias, self.names, row)
 
 
-_compiled_lookups: dict[tuple[type, str, str], _CompiledLookup] = {}
+_compiled_lookups: dict[tuple[type, str | None, str], _CompiledLookup] = {}
 
 
 class IdField(serializers.IntegerField):

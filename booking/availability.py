@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain, islice, repeat
 from operator import itemgetter, le, lt, sub
+from typing import cast
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -583,8 +584,9 @@ def _blocks_by_weekday(hours: Iterable[WeeklyHours]) -> dict[int, tuple[WeeklyHo
 
 def _merged(busy: Sequence[Interval | EpochSpan]) -> tuple[list[float], list[float]]:
     """Sorted disjoint (starts, ends) in epoch seconds; empty intervals dropped."""
+    spans: list[EpochSpan]
     if not any(map(isinstance, busy, repeat(Interval))):
-        spans = sorted(busy)  # type: ignore[type-var]
+        spans = sorted(cast("Sequence[EpochSpan]", busy))
     else:
         spans = sorted(
             (span.start.timestamp(), span.end.timestamp()) if isinstance(span, Interval) else span

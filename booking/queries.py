@@ -11,6 +11,7 @@ from collections import defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.signals import request_finished, request_started
@@ -375,7 +376,7 @@ class _BusyQuery:
 # (its date as days since 1970 in `start`, and its name). Times in epoch seconds, rounded as
 # Epoch explains.
 _TIME_OFF, _HELD, _CLOSED = 0, 1, 2
-_BusyRow = tuple[int, int | None, int | None, int, int | None, int | None, str | None]
+_BusyRow = tuple[Any, ...]  # (int, int | None, int | None, int, int | None, int | None, str | None)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 _BUSY_SQL = """
