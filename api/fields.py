@@ -8,7 +8,7 @@ before any query, and says in its message what to send instead.
 from datetime import date, datetime
 
 from django.core.validators import slug_re
-from django.db import connections, router
+from django.db import connections
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -111,7 +111,7 @@ class SlugLookupField(serializers.SlugRelatedField):
         assert queryset is not None  # every SlugLookupField is given one
         if not _plain_rows(queryset):
             return super().to_internal_value(data)
-        alias = router.db_for_read(queryset.model)
+        alias = queryset.db  # the router's choice, as queryset.get() would make
         key = (type(self.parent), self.field_name, alias)
         lookup = _compiled_lookups.get(key)
         if lookup is None:
