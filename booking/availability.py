@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain, islice, repeat
+from operator import itemgetter, le, lt, sub
+from typing import cast
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -240,21 +243,32 @@ def free_times(
     if not grid:
         return []
 
-    # Grid number -> providers free then; providers in id order keep each list ascending.
-    free_at: list[list[int]] = [[] for _ in grid]
+    # Busy [b, e) blocks the starts s with b - offset - length < s < e - offset.
     offset = calc.provider_offset
     before = offset + calc.provider_length
-    for provider in sorted(providers, key=_provider_key):
+    working: list[tuple[int, list[tuple[int, int]], list[float], list[float]]] = []
+    for provider in sorted(providers, key=_provider_key):  # id order: each list ascending
         hour_runs = calc.hour_runs(grid, provider.hours)
-        if not hour_runs:
-            continue
-        busy_starts, busy_ends = _merged(provider.busy)
-        # Busy [b, e) blocks the starts s with b - offset - length < s < e - offset.
-        busy_runs = [
-            (bisect_right(grid, start - before), bisect_left(grid, end - offset))
-            for start, end in zip(busy_starts, busy_ends, strict=True)
-        ]
-        pid = provider.provider_id
+        if hour_runs:
+            busy_starts, busy_ends = _merged(provider.busy)
+            blocked_after = list(map(sub, busy_starts, repeat(before)))
+            blocked_before = list(map(sub, busy_ends, repeat(offset)))
+            working.append((provider.provider_id, hour_runs, blocked_after, blocked_before))
+    # Visits start on the grid, so the same bounds recur across providers: each distinct one
+    # is placed on the grid once (busy bounds grow with providers, distinct ones with days).
+    first_free = _positions(bisect_right, grid, (w[2] for w in working))
+    last_free = _positions(bisect_left, grid, (w[3] for w in working))
+
+    # Grid number -> providers free then.
+    free_at: list[list[int]] = [[] for _ in grid]
+    for pid, hour_runs, blocked_after, blocked_before in working:
+        busy_runs = list(
+            zip(
+                map(first_free.__getitem__, blocked_after),
+                map(last_free.__getitem__, blocked_before),
+                strict=True,
+            )
+        )
         for first, last in _subtract(hour_runs, busy_runs):
             for at in free_at[first:last]:
                 at.append(pid)
@@ -277,6 +291,14 @@ def free_times(
             )
         )
     return result
+
+
+def _positions(
+    bisect: Callable[[list[int], float], int], grid: list[int], groups: Iterable[list[float]]
+) -> dict[float, int]:
+    """``bisect(grid, value)`` for every value in ``groups``, computed once per distinct value."""
+    distinct = list(set(chain.from_iterable(groups)))
+    return dict(zip(distinct, map(bisect, repeat(grid), distinct), strict=True))
 
 
 def _subtract(
@@ -560,14 +582,23 @@ def _blocks_by_weekday(hours: Iterable[WeeklyHours]) -> dict[int, tuple[WeeklyHo
     }
 
 
-def _merged(busy: Iterable[Interval | EpochSpan]) -> tuple[list[float], list[float]]:
+def _merged(busy: Sequence[Interval | EpochSpan]) -> tuple[list[float], list[float]]:
     """Sorted disjoint (starts, ends) in epoch seconds; empty intervals dropped."""
-    spans = sorted(
-        (span.start.timestamp(), span.end.timestamp()) if isinstance(span, Interval) else span
-        for span in busy
-    )
-    starts: list[float] = []
-    ends: list[float] = []
+    spans: list[EpochSpan]
+    if not any(map(isinstance, busy, repeat(Interval))):
+        spans = sorted(cast("Sequence[EpochSpan]", busy))
+    else:
+        spans = sorted(
+            (span.start.timestamp(), span.end.timestamp()) if isinstance(span, Interval) else span
+            for span in busy
+        )
+    starts = list(map(itemgetter(0), spans))
+    ends = list(map(itemgetter(1), spans))
+    # Usually (visits cannot overlap) each span is non-empty and ends by the next one's start:
+    # checked without a Python-level loop, then nothing is left to merge.
+    if all(map(lt, starts, ends)) and all(map(le, ends, islice(starts, 1, None))):
+        return starts, ends
+    starts, ends = [], []
     for start, end in spans:
         if end <= start:
             continue

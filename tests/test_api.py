@@ -18,15 +18,16 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from booking import services
-from booking.models import Appointment, ClosedDay
+from booking.models import Appointment, ClosedDay, Location
 from tests import factories
 from tests.helpers import NEW_YORK, at, authenticator, book, sign_in, totp_code
+from treatments.models import Treatment
 
 API = "/api/v1"
 NEXT_WEEK = date(2027, 3, 9)  # a Tuesday, well outside the 48-hour notice
 TUESDAY = date(2027, 3, 2)
 # New York springs forward on 2027-03-14 at 02:00 EST (07:00 UTC): -05:00 before, -04:00 after.
-AVAILABILITY_QUERIES = 7  # treatment, location, load_schedules' five; the budget is 10
+AVAILABILITY_QUERIES = 4  # treatment, location, load_schedules' two; the budget is 10
 
 # Throttle counts must not leak between tests (or into the Redis other runs share).
 pytestmark = pytest.mark.usefixtures("isolated_cache")
@@ -259,6 +260,41 @@ def test_availability_refuses_bad_input_with_a_reason(clinic, frozen, params, fi
 
     assert response.status_code == 400
     assert words in " ".join(response.json()[field])
+
+
+def test_treatment_and_location_are_read_as_the_orm_reads_them_and_afresh_each_time(clinic):
+    """The slug lookups compiled once per process (api.fields) give the rows the ORM gives,
+    converted fields included, and see a change made after they were compiled."""
+    from api.serializers import AvailabilityQuerySerializer
+
+    def validated(**params):
+        query = {
+            "treatment": "microneedling",
+            "location": "buckhead",
+            "start": "2027-03-02",
+            "end": "2027-03-05",
+            **params,
+        }
+        serializer = AvailabilityQuerySerializer(data=query)
+        return serializer.validated_data if serializer.is_valid() else serializer.errors
+
+    found = validated()
+    treatment, location = found["treatment"], found["location"]
+    expected = Location.objects.get(pk=clinic["location"].pk)
+    assert location == expected and treatment == clinic["treatment"]
+    assert location.phone == expected.phone and str(location.phone) == "+14045550100"
+    assert location.zone == expected.zone and treatment.price == clinic["treatment"].price
+    assert {f.attname: getattr(location, f.attname) for f in Location._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in Location._meta.concrete_fields
+    }
+    assert location._state.db == "default" and not location._state.adding
+
+    Treatment.objects.filter(pk=treatment.pk).update(is_active=False)
+    assert validated()["treatment"] == ["There is no treatment called “microneedling”."]
+    Treatment.objects.filter(pk=treatment.pk).update(is_active=True)
+    Location.objects.filter(pk=location.pk).update(slug="midtown", name="Midtown")
+    assert validated()["location"] == ["There is no location called “buckhead”."]
+    assert validated(location="midtown")["location"].name == "Midtown"
 
 
 def test_availability_names_every_missing_parameter(clinic):

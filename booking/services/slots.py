@@ -349,7 +349,7 @@ def nearest_free_times(
     before and after it with the chosen aesthetician, then as many with anyone else (one
     aesthetician per start, the lowest id), in time order, the chosen aesthetician's first.
     ``exclude_appointment_id`` is the visit being moved, whose own time counts as free.
-    Five queries (queries.load_schedules)."""
+    Two queries on PostgreSQL (queries.load_schedules)."""
     day = location.local(start).date()
     schedules = queries.load_schedules(
         treatment=treatment,
