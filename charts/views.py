@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -118,23 +119,29 @@ def _history(appointment: Appointment) -> list[TreatmentChart]:
 
 
 def _saved_message(saved: services.ChartSaved) -> str:
-    text = "Chart saved and the visit marked completed."
+    text = _("Chart saved and the visit marked completed.")
     session = saved.next_session
     if session is None:
         return text
-    window = f"{session.earliest:%b %-d} - {session.latest:%b %-d, %Y}"
+    window = _("%(earliest)s - %(latest)s") % {
+        "earliest": dateformat.format(session.earliest, "M j"),
+        "latest": dateformat.format(session.latest, "M j, Y"),
+    }
+    values = {"number": session.number, "window": window}
     if saved.next_appointment is None:
-        return (
-            f"{text} Session {session.number} is due {window}; the patient will be reminded "
-            "to book when the window opens."
+        then = _(
+            "Session %(number)s is due %(window)s; the patient will be reminded to book when "
+            "the window opens."
         )
-    booked = f"{saved.next_appointment.local_start:%b %-d}"
+        return f"{text} {then % values}"
+    values["booked"] = dateformat.format(saved.next_appointment.local_start, "M j")
     if saved.next_is_outside_window:
-        return (
-            f"{text} Session {session.number} is booked on {booked}, outside its new window "
-            f"{window}: ask the front desk to move it."
+        then = _(
+            "Session %(number)s is booked on %(booked)s, outside its new window %(window)s: "
+            "ask the front desk to move it."
         )
-    return f"{text} Session {session.number} is booked on {booked}."
+        return f"{text} {then % values}"
+    return f"{text} {_('Session %(number)s is booked on %(booked)s.') % values}"
 
 
 # The submit button that re-shows the form with last session's values filled in.
@@ -163,7 +170,7 @@ def chart(request, pk: int):
     if request.method == "POST":
         _require_own(request, appointment)
         if not editable:
-            messages.error(request, "The day of this visit is closed: record a correction.")
+            messages.error(request, _("The day of this visit is closed: record a correction."))
             return redirect("visit_chart_correct", pk=appointment.pk)
         if refusal:
             status = 409
@@ -262,7 +269,7 @@ def chart_correct(request, pk: int):
     _require_own(request, appointment)
     current = appointment.charts.current().prefetch_related("zones").first()
     if current is None:
-        messages.info(request, "This visit has no chart yet.")
+        messages.info(request, _("This visit has no chart yet."))
         return redirect("visit_chart", pk=appointment.pk)
     if request.method == "POST":
         form = CorrectionForm(request.POST, appointment=appointment)
@@ -280,7 +287,7 @@ def chart_correct(request, pk: int):
             except BookingError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "Correction recorded; the original entry is kept.")
+                messages.success(request, _("Correction recorded; the original entry is kept."))
                 return redirect("visit_chart", pk=appointment.pk)
     else:
         form = CorrectionForm(

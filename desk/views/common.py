@@ -2,8 +2,9 @@
 audit labels and the calendar link of a visit."""
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import pgettext_lazy
 
 from booking.models import Appointment
 
@@ -23,19 +24,19 @@ def _next_or(request, default: str) -> str:
 
 
 AUDIT_LABELS = {
-    "booked": "Booked",
-    "rescheduled": "Moved",
-    "cancelled": "Cancelled",
-    "cancelled_late": "Cancelled late",
-    "confirmed": "Confirmed",
-    "checked_in": "Checked in",
-    "no_show": "No-show",
-    "completed": "Completed",
-    "patient_created": "Patient added",
-    "patient_edited": "Details changed",
-    "screening_override": "Screening overridden",
-    "screening_flagged": "Booked with screening flags",
-    "waitlisted": "Added to waitlist",
+    "booked": pgettext_lazy("audit", "Booked"),
+    "rescheduled": pgettext_lazy("audit", "Moved"),
+    "cancelled": pgettext_lazy("audit", "Cancelled"),
+    "cancelled_late": pgettext_lazy("audit", "Cancelled late"),
+    "confirmed": pgettext_lazy("audit", "Confirmed"),
+    "checked_in": pgettext_lazy("audit", "Checked in"),
+    "no_show": pgettext_lazy("audit", "No-show"),
+    "completed": pgettext_lazy("audit", "Completed"),
+    "patient_created": pgettext_lazy("audit", "Patient added"),
+    "patient_edited": pgettext_lazy("audit", "Details changed"),
+    "screening_override": pgettext_lazy("audit", "Screening overridden"),
+    "screening_flagged": pgettext_lazy("audit", "Booked with screening flags"),
+    "waitlisted": pgettext_lazy("audit", "Added to waitlist"),
 }
 
 
@@ -44,6 +45,13 @@ def _labelled(entries):
     for entry in entries:
         entry.label = AUDIT_LABELS.get(entry.action, entry.action.replace("_", " ").capitalize())
     return entries
+
+
+def _when(location, moment) -> dict[str, str]:
+    """``day`` ("Thu Mar 4", names in the active language) and ``time`` ("10:00") of an
+    instant in the location's wall-clock time, for the desk's messages."""
+    local = location.local(moment)
+    return {"day": dateformat.format(local, "D M j"), "time": dateformat.format(local, "H:i")}
 
 
 def _wants_json(request) -> bool:
