@@ -8,6 +8,7 @@ from django import forms
 from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import pgettext_lazy
 
 from booking import services
 from booking.dates import check_year
@@ -88,7 +89,7 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
         label=_l("Aesthetician"),
     )
     date = forms.DateField(widget=DATE_INPUT, validators=[check_year], label=_l("Date"))
-    time = forms.TimeField(widget=TIME_INPUT, label=_l("Time"))
+    time = forms.TimeField(widget=TIME_INPUT, label=pgettext_lazy("time of day", "Time"))
     override_reason = forms.CharField(
         max_length=200,
         required=False,
@@ -123,7 +124,7 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
 
 class MoveForm(_WhenMixin, forms.Form):
     date = forms.DateField(widget=DATE_INPUT, validators=[check_year], label=_l("Date"))
-    time = forms.TimeField(widget=TIME_INPUT, label=_l("Time"))
+    time = forms.TimeField(widget=TIME_INPUT, label=pgettext_lazy("time of day", "Time"))
     provider = forms.ModelChoiceField(
         Provider.objects.active(),
         required=False,
