@@ -7,7 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from booking.models import Appointment, Provider
 from charts.models import SkinResponse, TreatmentChart, Zone, ZoneDepth
@@ -18,10 +18,13 @@ class DayForm(forms.Form):
     """?date=YYYY-MM-DD (default today) and, for the front desk, ?provider=ID."""
 
     date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_l("Date")
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Date")
     )
     provider = forms.ModelChoiceField(
-        Provider.objects.active(), required=False, label=_l("Aesthetician"), empty_label=None
+        Provider.objects.active(),
+        required=False,
+        label=gettext_lazy("Aesthetician"),
+        empty_label=None,
     )
 
 
@@ -30,7 +33,7 @@ class ChartForm(forms.ModelForm):
     the day of the visit, in the location's zone."""
 
     numbing_applied_at = forms.TimeField(
-        label=_l("Numbing applied at"),
+        label=gettext_lazy("Numbing applied at"),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
 
@@ -43,24 +46,24 @@ class ChartForm(forms.ModelForm):
             "skin_response": forms.RadioSelect,
         }
         labels = {
-            "numbing_agent": _l("Numbing agent"),
-            "device": _l("Device"),
-            "cartridge_lot": _l("Cartridge lot number"),
-            "skin_response": _l("Skin response"),
-            "aftercare_given": _l("Aftercare given"),
-            "notes": _l("Notes"),
+            "numbing_agent": gettext_lazy("Numbing agent"),
+            "device": gettext_lazy("Device"),
+            "cartridge_lot": gettext_lazy("Cartridge lot number"),
+            "skin_response": gettext_lazy("Skin response"),
+            "aftercare_given": gettext_lazy("Aftercare given"),
+            "notes": gettext_lazy("Notes"),
         }
         help_texts = {
-            "numbing_agent": _l("e.g. BLT cream 20/6/4"),
-            "device": _l("e.g. SkinPen Precision"),
-            "aftercare_given": _l("What the patient was given and told."),
+            "numbing_agent": gettext_lazy("e.g. BLT cream 20/6/4"),
+            "device": gettext_lazy("e.g. SkinPen Precision"),
+            "aftercare_given": gettext_lazy("What the patient was given and told."),
         }
 
     consent_reason = forms.CharField(
-        label=_l("Reason to complete without a signed consent"),
+        label=gettext_lazy("Reason to complete without a signed consent"),
         required=False,
         max_length=200,
-        help_text=_l("Only when the patient could not sign; the reason is recorded."),
+        help_text=gettext_lazy("Only when the patient could not sign; the reason is recorded."),
     )
 
     # Shown as "Last time: ..." beside the field, never filled in as today's value.
@@ -107,9 +110,9 @@ class ChartForm(forms.ModelForm):
 
 class CorrectionForm(ChartForm):
     correction_reason = forms.CharField(
-        label=_l("What does this correction fix?"),
+        label=gettext_lazy("What does this correction fix?"),
         max_length=200,
-        help_text=_l("Kept with the chart. The original entry stays on record."),
+        help_text=gettext_lazy("Kept with the chart. The original entry stays on record."),
     )
 
     class Meta(ChartForm.Meta):
@@ -125,7 +128,7 @@ class ZoneDepthForm(forms.Form):
 
     zone = forms.ChoiceField(choices=Zone.choices, widget=forms.HiddenInput)
     depth_mm = forms.DecimalField(
-        label=_l("Depth (mm)"),
+        label=gettext_lazy("Depth (mm)"),
         required=False,
         max_digits=3,
         decimal_places=2,
@@ -133,7 +136,7 @@ class ZoneDepthForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.05", "inputmode": "decimal"}),
     )
     outside_bounds_reason = forms.CharField(
-        label=_l("Reason if outside bounds"), required=False, max_length=200
+        label=gettext_lazy("Reason if outside bounds"), required=False, max_length=200
     )
 
     def __init__(self, *args, bounds=(None, None), last_time=None, **kwargs):

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import dateformat
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from booking import services
 from booking.dates import check_year
@@ -40,9 +39,12 @@ class CalendarForm(forms.Form):
         Location.objects.all(), to_field_name="slug", required=False, empty_label=None
     )
     date = forms.DateField(required=False, widget=DATE_INPUT, validators=[check_year])
-    view = forms.ChoiceField(choices=[("day", _l("Day")), ("week", _l("Week"))], required=False)
+    view = forms.ChoiceField(
+        choices=[("day", gettext_lazy("Day")), ("week", gettext_lazy("Week"))], required=False
+    )
     by = forms.ChoiceField(
-        choices=[("provider", _l("Aestheticians")), ("room", _l("Rooms"))], required=False
+        choices=[("provider", gettext_lazy("Aestheticians")), ("room", gettext_lazy("Rooms"))],
+        required=False,
     )
     provider = forms.ModelChoiceField(Provider.objects.active(), required=False)
 
@@ -72,28 +74,34 @@ class _WhenMixin:
 
 class PhoneBookingForm(_WhenMixin, forms.Form):
     patient = forms.ModelChoiceField(
-        Patient.objects.all(), required=False, widget=forms.RadioSelect, label=_l("Patient")
+        Patient.objects.all(),
+        required=False,
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Patient"),
     )
-    first_name = forms.CharField(max_length=60, required=False, label=_l("First name"))
-    last_name = forms.CharField(max_length=60, required=False, label=_l("Last name"))
-    phone = PhoneField(required=False, label=_l("Phone"))
-    email = forms.EmailField(required=False, label=_l("Email"))
-    treatment = forms.ModelChoiceField(Treatment.objects.active(), label=_l("Treatment"))
+    first_name = forms.CharField(max_length=60, required=False, label=gettext_lazy("First name"))
+    last_name = forms.CharField(max_length=60, required=False, label=gettext_lazy("Last name"))
+    phone = PhoneField(required=False, label=gettext_lazy("Phone"))
+    email = forms.EmailField(required=False, label=gettext_lazy("Email"))
+    treatment = forms.ModelChoiceField(Treatment.objects.active(), label=gettext_lazy("Treatment"))
     location = forms.ModelChoiceField(
-        Location.objects.all(), to_field_name="slug", empty_label=None, label=_l("Location")
+        Location.objects.all(),
+        to_field_name="slug",
+        empty_label=None,
+        label=gettext_lazy("Location"),
     )
     provider = forms.ModelChoiceField(
         Provider.objects.active(),
         required=False,
-        empty_label=_l("First free aesthetician"),
-        label=_l("Aesthetician"),
+        empty_label=gettext_lazy("First free aesthetician"),
+        label=gettext_lazy("Aesthetician"),
     )
-    date = forms.DateField(widget=DATE_INPUT, validators=[check_year], label=_l("Date"))
+    date = forms.DateField(widget=DATE_INPUT, validators=[check_year], label=gettext_lazy("Date"))
     time = forms.TimeField(widget=TIME_INPUT, label=pgettext_lazy("time of day", "Time"))
     override_reason = forms.CharField(
         max_length=200,
         required=False,
-        label=_l("Reason to book despite the screening"),
+        label=gettext_lazy("Reason to book despite the screening"),
     )
     slot = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -123,19 +131,19 @@ class PhoneBookingForm(_WhenMixin, forms.Form):
 
 
 class MoveForm(_WhenMixin, forms.Form):
-    date = forms.DateField(widget=DATE_INPUT, validators=[check_year], label=_l("Date"))
+    date = forms.DateField(widget=DATE_INPUT, validators=[check_year], label=gettext_lazy("Date"))
     time = forms.TimeField(widget=TIME_INPUT, label=pgettext_lazy("time of day", "Time"))
     provider = forms.ModelChoiceField(
         Provider.objects.active(),
         required=False,
-        label=_l("Aesthetician"),
-        empty_label=_l("Keep the same aesthetician"),
+        label=gettext_lazy("Aesthetician"),
+        empty_label=gettext_lazy("Keep the same aesthetician"),
     )
     reason = forms.CharField(
         max_length=200,
         required=False,
-        label=_l("Reason"),
-        help_text=_l("Needed to move a plan session outside its window."),
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy("Needed to move a plan session outside its window."),
     )
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
@@ -155,7 +163,7 @@ class MoveForm(_WhenMixin, forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=200, label=_l("Reason for cancelling"))
+    reason = forms.CharField(max_length=200, label=gettext_lazy("Reason for cancelling"))
 
 
 class StatusForm(forms.Form):
@@ -192,47 +200,52 @@ class PatientForm(forms.ModelForm):
         ]
         widgets = {"date_of_birth": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
         labels = {
-            "first_name": _l("First name"),
-            "last_name": _l("Last name"),
-            "email": _l("Email"),
-            "date_of_birth": _l("Date of birth"),
-            "email_consent": _l("Email reminders"),
-            "sms_consent": _l("SMS reminders"),
-            "fitzpatrick_type": _l("Fitzpatrick type"),
-            "cleared_for_protocols": _l("Cleared for protocols"),
-            "notes": _l("Notes"),
+            "first_name": gettext_lazy("First name"),
+            "last_name": gettext_lazy("Last name"),
+            "email": gettext_lazy("Email"),
+            "date_of_birth": gettext_lazy("Date of birth"),
+            "email_consent": gettext_lazy("Email reminders"),
+            "sms_consent": gettext_lazy("SMS reminders"),
+            "fitzpatrick_type": gettext_lazy("Fitzpatrick type"),
+            "cleared_for_protocols": gettext_lazy("Cleared for protocols"),
+            "notes": gettext_lazy("Notes"),
         }
         help_texts = {
-            "cleared_for_protocols": _l(
+            "cleared_for_protocols": gettext_lazy(
                 "Staff cleared this patient for protocol treatments after a consultation."
             ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["phone"].label = _l("Phone")
+        self.fields["phone"].label = gettext_lazy("Phone")
         self.fields["date_of_birth"].validators.append(check_year)
         self.fields["phone"].set_region(services.phone_region(self.instance))
 
 
 class PlanForm(_WhenMixin, forms.Form):
     treatment = forms.ModelChoiceField(
-        Treatment.objects.active().filter(protocol__isnull=False), label=_l("Treatment")
+        Treatment.objects.active().filter(protocol__isnull=False), label=gettext_lazy("Treatment")
     )
     location = forms.ModelChoiceField(
-        Location.objects.all(), to_field_name="slug", empty_label=None, label=_l("Location")
+        Location.objects.all(),
+        to_field_name="slug",
+        empty_label=None,
+        label=gettext_lazy("Location"),
     )
     provider = forms.ModelChoiceField(
         Provider.objects.active(),
         required=False,
-        empty_label=_l("First free aesthetician"),
-        label=_l("Aesthetician"),
+        empty_label=gettext_lazy("First free aesthetician"),
+        label=gettext_lazy("Aesthetician"),
     )
-    sessions = forms.IntegerField(min_value=1, max_value=12, initial=3, label=_l("Sessions"))
+    sessions = forms.IntegerField(
+        min_value=1, max_value=12, initial=3, label=gettext_lazy("Sessions")
+    )
     date = forms.DateField(
-        widget=DATE_INPUT, label=_l("First session date"), validators=[check_year]
+        widget=DATE_INPUT, label=gettext_lazy("First session date"), validators=[check_year]
     )
-    time = forms.TimeField(widget=TIME_INPUT, label=_l("First session time"))
+    time = forms.TimeField(widget=TIME_INPUT, label=gettext_lazy("First session time"))
 
     def location_for(self, cleaned):
         return cleaned.get("location")
@@ -262,18 +275,18 @@ class WaitlistForm(forms.ModelForm):
         fields = ["treatment", "location", "provider", "earliest_date", "latest_date", "notes"]
         widgets = {"earliest_date": DATE_INPUT, "latest_date": DATE_INPUT}
         labels = {
-            "treatment": _l("Treatment"),
-            "location": _l("Location"),
-            "provider": _l("Only with"),
-            "earliest_date": _l("From"),
-            "latest_date": _l("Until"),
-            "notes": _l("Notes"),
+            "treatment": gettext_lazy("Treatment"),
+            "location": gettext_lazy("Location"),
+            "provider": gettext_lazy("Only with"),
+            "earliest_date": gettext_lazy("From"),
+            "latest_date": gettext_lazy("Until"),
+            "notes": gettext_lazy("Notes"),
         }
-        help_texts = {"provider": _l("Only this aesthetician; empty for anyone.")}
+        help_texts = {"provider": gettext_lazy("Only this aesthetician; empty for anyone.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].empty_label = _l("Any aesthetician")
+        self.fields["provider"].empty_label = gettext_lazy("Any aesthetician")
         self.fields["treatment"].queryset = Treatment.objects.active()
         for name in ("earliest_date", "latest_date"):
             self.fields[name].validators.append(check_year)

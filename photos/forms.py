@@ -3,8 +3,7 @@
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from charts.models import Zone
 from photos import images
@@ -36,7 +35,7 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    zone = forms.ChoiceField(choices=Zone.choices, label=_l("Zone"))
+    zone = forms.ChoiceField(choices=Zone.choices, label=gettext_lazy("Zone"))
     kind = forms.ChoiceField(
         choices=Photo.Kind.choices,
         widget=forms.RadioSelect,
@@ -44,9 +43,9 @@ class UploadForm(forms.Form):
         label=pgettext_lazy("photo", "Kind"),
     )
     photos = MultipleFileField(
-        label=_l("Photos"),
+        label=gettext_lazy("Photos"),
         help_text=format_lazy(
-            _l(
+            gettext_lazy(
                 "JPEG, PNG or HEIC, up to {megabytes} MB and {megapixels} megapixels each; "
                 "location data is removed."
             ),
@@ -56,7 +55,7 @@ class UploadForm(forms.Form):
     )
     shareable = forms.BooleanField(
         required=False,
-        label=_l("The patient may see these (photo release given)"),
+        label=gettext_lazy("The patient may see these (photo release given)"),
     )
 
     def clean_photos(self):

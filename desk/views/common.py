@@ -40,10 +40,42 @@ AUDIT_LABELS = {
 }
 
 
+# The names an audit entry's changes are stored under, as the desk reads them.
+AUDIT_FIELDS = {
+    "start": pgettext_lazy("audit field", "start"),
+    "provider": pgettext_lazy("audit field", "aesthetician"),
+    "room": pgettext_lazy("audit field", "room"),
+    "status": pgettext_lazy("audit field", "status"),
+    "screening": pgettext_lazy("audit field", "screening"),
+    "waitlist": pgettext_lazy("audit field", "waitlist"),
+    "offered": pgettext_lazy("audit field", "offered"),
+    "user": pgettext_lazy("audit field", "account"),
+    "first_name": pgettext_lazy("audit field", "first name"),
+    "last_name": pgettext_lazy("audit field", "last name"),
+    "phone": pgettext_lazy("audit field", "phone"),
+    "email": pgettext_lazy("audit field", "email"),
+    "date_of_birth": pgettext_lazy("audit field", "date of birth"),
+    "email_consent": pgettext_lazy("audit field", "email reminders"),
+    "sms_consent": pgettext_lazy("audit field", "SMS reminders"),
+    "fitzpatrick_type": pgettext_lazy("audit field", "Fitzpatrick type"),
+    "cleared_for_protocols": pgettext_lazy("audit field", "cleared for protocols"),
+    "notes": pgettext_lazy("audit field", "notes"),
+    "language": pgettext_lazy("audit field", "language"),
+    "treatment": pgettext_lazy("audit field", "treatment"),
+    "location": pgettext_lazy("audit field", "location"),
+}
+
+
 def _labelled(entries):
+    """Audit entries with ``label`` (what happened) and ``change_rows`` ((field, before,
+    after) with the field's name in the reader's language)."""
     entries = list(entries)
     for entry in entries:
         entry.label = AUDIT_LABELS.get(entry.action, entry.action.replace("_", " ").capitalize())
+        entry.change_rows = [
+            (AUDIT_FIELDS.get(field, field.replace("_", " ")), *change)
+            for field, change in (entry.changes or {}).items()
+        ]
     return entries
 
 

@@ -37,6 +37,7 @@ class ReportPeriodForm(forms.Form):
         queryset=Location.objects.all(),
         required=False,
         empty_label=gettext_lazy("All locations"),
+        label=gettext_lazy("Location"),
         to_field_name="slug",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
