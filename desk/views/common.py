@@ -66,6 +66,13 @@ AUDIT_FIELDS = {
 }
 
 
+def _before_after(change) -> tuple:
+    """A change is stored as [before, after]; money actions store the value alone."""
+    if isinstance(change, list | tuple) and len(change) == 2:
+        return tuple(change)
+    return None, change
+
+
 def _labelled(entries):
     """Audit entries with ``label`` (what happened) and ``change_rows`` ((field, before,
     after) with the field's name in the reader's language)."""
@@ -73,7 +80,7 @@ def _labelled(entries):
     for entry in entries:
         entry.label = AUDIT_LABELS.get(entry.action, entry.action.replace("_", " ").capitalize())
         entry.change_rows = [
-            (AUDIT_FIELDS.get(field, field.replace("_", " ")), *change)
+            (AUDIT_FIELDS.get(field, field.replace("_", " ")), *_before_after(change))
             for field, change in (entry.changes or {}).items()
         ]
     return entries
