@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 
-from booking import schedule, services
+from booking import formats, schedule, services
 from booking.models import Appointment
 from booking.services import BookingError
 from charts.models import TreatmentChart, ZoneDepth
@@ -94,7 +93,7 @@ def chart_refusal(appointment: Appointment, *, now: datetime) -> str | None:
         return _(
             "This visit has not started yet: chart it once the patient is checked in or from "
             "%(time)s on %(day)s."
-        ) % {"time": dateformat.format(local, "g:i A"), "day": dateformat.format(local, "M j")}
+        ) % {"time": formats.clock(local), "day": formats.abbr_month_day(local)}
     return None
 
 

@@ -11,12 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import NotYours, aesthetician_required, is_aesthetician, is_front_desk
+from booking import formats
 from booking.dates import OUT_OF_RANGE, in_range
 from booking.models import Appointment, Provider
 from booking.services import BookingError
@@ -124,8 +125,8 @@ def _saved_message(saved: services.ChartSaved) -> str:
     if session is None:
         return text
     window = _("%(earliest)s - %(latest)s") % {
-        "earliest": dateformat.format(session.earliest, "M j"),
-        "latest": dateformat.format(session.latest, "M j, Y"),
+        "earliest": formats.abbr_month_day(session.earliest),
+        "latest": formats.abbr_date(session.latest),
     }
     values = {"number": session.number, "window": window}
     if saved.next_appointment is None:
@@ -134,7 +135,7 @@ def _saved_message(saved: services.ChartSaved) -> str:
             "the window opens."
         )
         return f"{text} {then % values}"
-    values["booked"] = dateformat.format(saved.next_appointment.local_start, "M j")
+    values["booked"] = formats.abbr_month_day(saved.next_appointment.local_start)
     if saved.next_is_outside_window:
         then = _(
             "Session %(number)s is booked on %(booked)s, outside its new window %(window)s: "

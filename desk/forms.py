@@ -5,11 +5,10 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from booking import services
+from booking import formats, services
 from booking.dates import check_year
 from booking.models import Appointment, Location, Patient, Provider, WaitlistEntry
 from booking.phones import PhoneField
@@ -27,7 +26,7 @@ def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     ):
         raise forms.ValidationError(
             _("%(time)s does not exist on %(day)s (the clocks go forward). Choose another time.")
-            % {"time": f"{clock:%H:%M}", "day": dateformat.format(day, "M j")}
+            % {"time": f"{clock:%H:%M}", "day": formats.abbr_month_day(day)}
         )
     return instant
 

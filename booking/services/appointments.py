@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 
-from booking import events, queries
+from booking import events, formats, queries
 from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
 from booking.services import waitlist
 from booking.services.audit import Actor, Changes, audit, field_changes, signed_in_or_none
@@ -401,8 +400,8 @@ def change_status(
         raise BookingError(
             _("This visit starts at %(time)s on %(day)s; it cannot be marked %(status)s yet.")
             % {
-                "time": dateformat.format(local, "g:i A"),
-                "day": dateformat.format(local, "M j"),
+                "time": formats.clock(local),
+                "day": formats.abbr_month_day(local),
                 "status": Appointment.Status(status).label.lower(),
             }
         )

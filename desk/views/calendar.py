@@ -12,14 +12,13 @@ from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
-from booking import services
+from booking import formats, services
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -290,7 +289,7 @@ def _week_columns(location: Location, monday: date, provider: Provider, now: dat
     return [
         calendar.ColumnInput(
             key=f"day-{day:%Y-%m-%d}",
-            label=dateformat.format(day, "D M j"),
+            label=formats.short_date(day),
             day=day,
             hours=tuple(hours[day.weekday()]),
             away=tuple(away),

@@ -6,6 +6,7 @@ from django.utils import dateformat, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import pgettext_lazy
 
+from booking import formats
 from booking.models import Appointment
 
 
@@ -90,7 +91,7 @@ def _when(location, moment) -> dict[str, str]:
     """``day`` ("Thu Mar 4", names in the active language) and ``time`` ("10:00") of an
     instant in the location's wall-clock time, for the desk's messages."""
     local = location.local(moment)
-    return {"day": dateformat.format(local, "D M j"), "time": dateformat.format(local, "H:i")}
+    return {"day": formats.short_date(local), "time": dateformat.format(local, "H:i")}
 
 
 def _wants_json(request) -> bool:
