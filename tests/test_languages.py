@@ -1,6 +1,7 @@
 """English and Spanish (issue 15): the catalogue is complete, every email and SMS goes out in
 the patient's own language with dates in that language's order, and the switcher and sign-in
-put a patient's pages in their language."""
+put a patient's pages in their language. Every template marks what it shows for translation,
+staff pages too, and the front desk's pages read in Spanish for a Spanish-speaking desk."""
 
 import os
 import re
