@@ -28,6 +28,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -242,7 +243,7 @@ class CannotTurnOff(Exception):
 def turn_off(user: User, *, now: datetime) -> None:
     """A patient (or staff while the policy is off) stops using two-factor sign-in."""
     if staff_policy_on() and has_staff_role(user):
-        raise CannotTurnOff("Staff accounts must keep two-step sign-in.")
+        raise CannotTurnOff(_("Staff accounts must keep two-step sign-in."))
     with transaction.atomic():
         names = _delete_devices(user)
         audit(

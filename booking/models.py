@@ -385,9 +385,9 @@ class TreatmentPlan(models.Model):
     """A patient's course of one protocol: the chosen number of sessions and their bookings."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        COMPLETED = "completed"
-        CANCELLED = "cancelled"
+        ACTIVE = "active", pgettext_lazy("plan status", "Active")
+        COMPLETED = "completed", pgettext_lazy("plan status", "Completed")
+        CANCELLED = "cancelled", pgettext_lazy("plan status", "Cancelled")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plans")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="plans")
@@ -504,10 +504,10 @@ class Appointment(HeldTimes, models.Model):
     Status = AppointmentStatus
 
     class Kind(models.TextChoices):
-        SINGLE = "single"
-        INITIAL = "initial", "Initial session"
-        MAINTENANCE = "maintenance", "Maintenance session"
-        CONSULTATION = "consultation"
+        SINGLE = "single", pgettext_lazy("visit kind", "Single")
+        INITIAL = "initial", pgettext_lazy("visit kind", "Initial session")
+        MAINTENANCE = "maintenance", pgettext_lazy("visit kind", "Maintenance session")
+        CONSULTATION = "consultation", pgettext_lazy("visit kind", "Consultation")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="appointments")
@@ -542,7 +542,11 @@ class Appointment(HeldTimes, models.Model):
     confirmed_via = models.CharField(
         max_length=10,
         blank=True,
-        choices=[("sms", "SMS reply"), ("email", "email link"), ("desk", "front desk")],
+        choices=[
+            ("sms", pgettext_lazy("confirmed via", "SMS reply")),
+            ("email", pgettext_lazy("confirmed via", "email link")),
+            ("desk", pgettext_lazy("confirmed via", "front desk")),
+        ],
     )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -644,10 +648,10 @@ class WaitlistEntry(models.Model):
     optionally with one aesthetician. Offered freed times through the reminders outbox."""
 
     class Status(models.TextChoices):
-        WAITING = "waiting"
-        OFFERED = "offered"
-        BOOKED = "booked"
-        REMOVED = "removed"
+        WAITING = "waiting", pgettext_lazy("waitlist status", "Waiting")
+        OFFERED = "offered", pgettext_lazy("waitlist status", "Offered")
+        BOOKED = "booked", pgettext_lazy("waitlist status", "Booked")
+        REMOVED = "removed", pgettext_lazy("waitlist status", "Removed")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")

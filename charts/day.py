@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from booking import queries, services
 from booking.models import Appointment, Patient, Provider, ScreeningAnswer, WorkingHours
@@ -75,11 +76,14 @@ def session_label(appointment: Appointment) -> str:
     plan, number = appointment.plan, appointment.session_number
     if plan is None or number is None:
         if appointment.kind == Appointment.Kind.SINGLE:
-            return "Single visit"
+            return _("Single visit")
         return appointment.get_kind_display().capitalize()
     if number <= plan.sessions:
-        return f"Session {number} of {plan.sessions}"
-    return f"Maintenance session {number - plan.sessions}"
+        return _("Session %(number)s of %(sessions)s") % {
+            "number": number,
+            "sessions": plan.sessions,
+        }
+    return _("Maintenance session %(number)s") % {"number": number - plan.sessions}
 
 
 def day_sheet(provider: Provider, day: date, tz: ZoneInfo) -> list[Visit]:

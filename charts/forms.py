@@ -6,6 +6,8 @@ from datetime import datetime
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from booking.models import Appointment, Provider
 from charts.models import SkinResponse, TreatmentChart, Zone, ZoneDepth
@@ -15,9 +17,14 @@ from charts.services import DETAIL_FIELDS, ZoneEntry, depth_problem
 class DayForm(forms.Form):
     """?date=YYYY-MM-DD (default today) and, for the front desk, ?provider=ID."""
 
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Date")
+    )
     provider = forms.ModelChoiceField(
-        Provider.objects.active(), required=False, label="Aesthetician", empty_label=None
+        Provider.objects.active(),
+        required=False,
+        label=gettext_lazy("Aesthetician"),
+        empty_label=None,
     )
 
 
@@ -26,7 +33,8 @@ class ChartForm(forms.ModelForm):
     the day of the visit, in the location's zone."""
 
     numbing_applied_at = forms.TimeField(
-        label="Numbing applied at", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("Numbing applied at"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
 
     class Meta:
@@ -37,12 +45,25 @@ class ChartForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
             "skin_response": forms.RadioSelect,
         }
+        labels = {
+            "numbing_agent": gettext_lazy("Numbing agent"),
+            "device": gettext_lazy("Device"),
+            "cartridge_lot": gettext_lazy("Cartridge lot number"),
+            "skin_response": gettext_lazy("Skin response"),
+            "aftercare_given": gettext_lazy("Aftercare given"),
+            "notes": gettext_lazy("Notes"),
+        }
+        help_texts = {
+            "numbing_agent": gettext_lazy("e.g. BLT cream 20/6/4"),
+            "device": gettext_lazy("e.g. SkinPen Precision"),
+            "aftercare_given": gettext_lazy("What the patient was given and told."),
+        }
 
     consent_reason = forms.CharField(
-        label="Reason to complete without a signed consent",
+        label=gettext_lazy("Reason to complete without a signed consent"),
         required=False,
         max_length=200,
-        help_text="Only when the patient could not sign; the reason is recorded.",
+        help_text=gettext_lazy("Only when the patient could not sign; the reason is recorded."),
     )
 
     # Shown as "Last time: ..." beside the field, never filled in as today's value.
@@ -56,7 +77,7 @@ class ChartForm(forms.ModelForm):
         self.fields["skin_response"].choices = SkinResponse.choices  # no blank radio
         for name in self.LAST_TIME_FIELDS if last else ():
             if value := getattr(last, name):
-                self.fields[name].help_text = f"Last time: {value}"
+                self.fields[name].help_text = _("Last time: %(value)s") % {"value": value}
         if self.instance.pk and "numbing_applied_at" not in kwargs.get("initial", {}):
             self.initial["numbing_applied_at"] = appointment.location.local(
                 self.instance.numbing_applied_at
@@ -89,9 +110,9 @@ class ChartForm(forms.ModelForm):
 
 class CorrectionForm(ChartForm):
     correction_reason = forms.CharField(
-        label="What does this correction fix?",
+        label=gettext_lazy("What does this correction fix?"),
         max_length=200,
-        help_text="Kept with the chart. The original entry stays on record.",
+        help_text=gettext_lazy("Kept with the chart. The original entry stays on record."),
     )
 
     class Meta(ChartForm.Meta):
@@ -107,7 +128,7 @@ class ZoneDepthForm(forms.Form):
 
     zone = forms.ChoiceField(choices=Zone.choices, widget=forms.HiddenInput)
     depth_mm = forms.DecimalField(
-        label="Depth (mm)",
+        label=gettext_lazy("Depth (mm)"),
         required=False,
         max_digits=3,
         decimal_places=2,
@@ -115,7 +136,7 @@ class ZoneDepthForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.05", "inputmode": "decimal"}),
     )
     outside_bounds_reason = forms.CharField(
-        label="Reason if outside bounds", required=False, max_length=200
+        label=gettext_lazy("Reason if outside bounds"), required=False, max_length=200
     )
 
     def __init__(self, *args, bounds=(None, None), last_time=None, **kwargs):
@@ -154,9 +175,9 @@ class BaseZoneDepthFormSet(forms.BaseFormSet):
             return
         zones = [form.cleaned_data.get("zone") for form in self.forms]
         if len(zones) != len(set(zones)):
-            raise forms.ValidationError("Each zone once, please: reload the page and try again.")
+            raise forms.ValidationError(_("Each zone once, please: reload the page and try again."))
         if not self.entries():
-            raise forms.ValidationError("Record the needle depth of at least one treated zone.")
+            raise forms.ValidationError(_("Record the needle depth of at least one treated zone."))
 
     def entries(self) -> list[ZoneEntry]:
         return [

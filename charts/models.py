@@ -8,31 +8,35 @@ that a correction is a new chart that supersedes the old one, which stays on rec
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from booking.models import Appointment
 
 
 class Zone(models.TextChoices):
-    FOREHEAD = "forehead"
-    TEMPLES = "temples"
-    UNDER_EYES = "under_eyes", "Under eyes"
-    NOSE = "nose"
-    CHEEKS = "cheeks"
-    UPPER_LIP = "upper_lip", "Upper lip"
-    CHIN = "chin"
-    JAWLINE = "jawline"
-    NECK = "neck"
-    DECOLLETAGE = "decolletage", "Décolletage"
-    SCALP = "scalp"
-    HANDS = "hands"
-    SCAR = "scar", "Scar (see notes)"
+    FOREHEAD = "forehead", pgettext_lazy("treated zone", "Forehead")
+    TEMPLES = "temples", pgettext_lazy("treated zone", "Temples")
+    UNDER_EYES = "under_eyes", pgettext_lazy("treated zone", "Under eyes")
+    NOSE = "nose", pgettext_lazy("treated zone", "Nose")
+    CHEEKS = "cheeks", pgettext_lazy("treated zone", "Cheeks")
+    UPPER_LIP = "upper_lip", pgettext_lazy("treated zone", "Upper lip")
+    CHIN = "chin", pgettext_lazy("treated zone", "Chin")
+    JAWLINE = "jawline", pgettext_lazy("treated zone", "Jawline")
+    NECK = "neck", pgettext_lazy("treated zone", "Neck")
+    DECOLLETAGE = "decolletage", pgettext_lazy("treated zone", "Décolletage")
+    SCALP = "scalp", pgettext_lazy("treated zone", "Scalp")
+    HANDS = "hands", pgettext_lazy("treated zone", "Hands")
+    SCAR = "scar", pgettext_lazy("treated zone", "Scar (see notes)")
 
 
 class SkinResponse(models.TextChoices):
-    MILD = "mild", "Mild redness"
-    EXPECTED = "expected", "Even redness, pinpoint bleeding (expected end point)"
-    MARKED = "marked", "Marked redness or swelling"
-    ADVERSE = "adverse", "Adverse reaction (describe in notes)"
+    MILD = "mild", pgettext_lazy("skin response", "Mild redness")
+    EXPECTED = (
+        "expected",
+        pgettext_lazy("skin response", "Even redness, pinpoint bleeding (expected end point)"),
+    )
+    MARKED = "marked", pgettext_lazy("skin response", "Marked redness or swelling")
+    ADVERSE = "adverse", pgettext_lazy("skin response", "Adverse reaction (describe in notes)")
 
 
 class TreatmentChartQuerySet(models.QuerySet):

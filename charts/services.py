@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from booking import schedule, services
+from booking import formats, schedule, services
 from booking.models import Appointment
 from booking.services import BookingError
 from charts.models import TreatmentChart, ZoneDepth
@@ -84,14 +85,15 @@ def chart_refusal(appointment: Appointment, *, now: datetime) -> str | None:
     status = appointment.status
     if status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
         state = appointment.get_status_display().lower()
-        return f"This visit is {state}; there is nothing to chart."
+        return _("This visit is %(status)s; there is nothing to chart.") % {"status": state}
     if status in (Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED):
         return None
     if now < appointment.start:
-        return (
+        local = appointment.local_start
+        return _(
             "This visit has not started yet: chart it once the patient is checked in or from "
-            f"{appointment.local_start:%-I:%M %p on %b %-d}."
-        )
+            "%(time)s on %(day)s."
+        ) % {"time": formats.clock(local), "day": formats.abbr_month_day(local)}
     return None
 
 
@@ -101,17 +103,19 @@ def depth_problem(
     """Why a depth cannot be recorded as given, or None. Outside the protocol's bounds
     (inclusive, in mm) it needs a reason; without bounds any positive depth is fine."""
     if depth <= 0:
-        return "A needle depth must be more than 0 mm."
+        return _("A needle depth must be more than 0 mm.")
     if low is None or high is None or low <= depth <= high or reason.strip():
         return None
-    return f"{depth} mm is outside this protocol's {low}-{high} mm; give a reason to record it."
+    return _(
+        "%(depth)s mm is outside this protocol's %(low)s-%(high)s mm; give a reason to record it."
+    ) % {"depth": depth, "low": low, "high": high}
 
 
 def _check_zones(appointment: Appointment, zones: Sequence[ZoneEntry]) -> None:
     if not zones:
-        raise BookingError("Record the needle depth of at least one treated zone.")
+        raise BookingError(_("Record the needle depth of at least one treated zone."))
     if len({entry.zone for entry in zones}) != len(zones):
-        raise BookingError("Each zone can be recorded once per chart.")
+        raise BookingError(_("Each zone can be recorded once per chart."))
     protocol = appointment.treatment.protocol_or_none
     low = protocol.needle_depth_min_mm if protocol else None
     high = protocol.needle_depth_max_mm if protocol else None
@@ -186,7 +190,7 @@ def save_chart(
         )
         action = "charted"
     elif day_is_closed(appointment, now=now):
-        raise ChartLocked("The day of this visit is closed: record a correction instead.")
+        raise ChartLocked(_("The day of this visit is closed: record a correction instead."))
     else:
         for field, value in values.items():
             setattr(chart, field, value)
@@ -221,9 +225,9 @@ def correct_chart(
     """Record a correction: a new chart that refers to `chart`, which is kept as superseded."""
     chart = TreatmentChart.objects.select_for_update().get(pk=chart.pk)
     if chart.is_superseded:
-        raise BookingError("This chart was already corrected; correct the latest version.")
+        raise BookingError(_("This chart was already corrected; correct the latest version."))
     if not reason.strip():
-        raise BookingError("Say what the correction fixes.")
+        raise BookingError(_("Say what the correction fixes."))
     appointment = _locked_appointment(chart.appointment)
     _check_zones(appointment, zones)
     chart.superseded_at = now

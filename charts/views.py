@@ -12,10 +12,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import NotYours, aesthetician_required, is_aesthetician, is_front_desk
+from booking import formats
 from booking.dates import OUT_OF_RANGE, in_range
 from booking.models import Appointment, Provider
 from booking.services import BookingError
@@ -118,23 +120,29 @@ def _history(appointment: Appointment) -> list[TreatmentChart]:
 
 
 def _saved_message(saved: services.ChartSaved) -> str:
-    text = "Chart saved and the visit marked completed."
+    text = _("Chart saved and the visit marked completed.")
     session = saved.next_session
     if session is None:
         return text
-    window = f"{session.earliest:%b %-d} - {session.latest:%b %-d, %Y}"
+    window = _("%(earliest)s - %(latest)s") % {
+        "earliest": formats.abbr_month_day(session.earliest),
+        "latest": formats.abbr_date(session.latest),
+    }
+    values = {"number": session.number, "window": window}
     if saved.next_appointment is None:
-        return (
-            f"{text} Session {session.number} is due {window}; the patient will be reminded "
-            "to book when the window opens."
+        then = _(
+            "Session %(number)s is due %(window)s; the patient will be reminded to book when "
+            "the window opens."
         )
-    booked = f"{saved.next_appointment.local_start:%b %-d}"
+        return f"{text} {then % values}"
+    values["booked"] = formats.abbr_month_day(saved.next_appointment.local_start)
     if saved.next_is_outside_window:
-        return (
-            f"{text} Session {session.number} is booked on {booked}, outside its new window "
-            f"{window}: ask the front desk to move it."
+        then = _(
+            "Session %(number)s is booked on %(booked)s, outside its new window %(window)s: "
+            "ask the front desk to move it."
         )
-    return f"{text} Session {session.number} is booked on {booked}."
+        return f"{text} {then % values}"
+    return f"{text} {_('Session %(number)s is booked on %(booked)s.') % values}"
 
 
 # The submit button that re-shows the form with last session's values filled in.
@@ -163,7 +171,7 @@ def chart(request, pk: int):
     if request.method == "POST":
         _require_own(request, appointment)
         if not editable:
-            messages.error(request, "The day of this visit is closed: record a correction.")
+            messages.error(request, _("The day of this visit is closed: record a correction."))
             return redirect("visit_chart_correct", pk=appointment.pk)
         if refusal:
             status = 409
@@ -262,7 +270,7 @@ def chart_correct(request, pk: int):
     _require_own(request, appointment)
     current = appointment.charts.current().prefetch_related("zones").first()
     if current is None:
-        messages.info(request, "This visit has no chart yet.")
+        messages.info(request, _("This visit has no chart yet."))
         return redirect("visit_chart", pk=appointment.pk)
     if request.method == "POST":
         form = CorrectionForm(request.POST, appointment=appointment)
@@ -280,7 +288,7 @@ def chart_correct(request, pk: int):
             except BookingError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "Correction recorded; the original entry is kept.")
+                messages.success(request, _("Correction recorded; the original entry is kept."))
                 return redirect("visit_chart", pk=appointment.pk)
     else:
         form = CorrectionForm(

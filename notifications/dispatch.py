@@ -19,6 +19,7 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from booking import schedule, services
 from booking.models import Appointment, Location, TreatmentPlan
@@ -84,28 +85,28 @@ def why_not_send(
     appointment = notification.appointment
     location = appointment.location if appointment else location_of(notification)
     if location and not policy(location).sends(notification.kind):
-        return "This location does not send this kind of message."
+        return gettext_noop("This location does not send this kind of message.")
     kind = notification.kind
     if kind in APPOINTMENT_KINDS:
         if appointment is None or not appointment.is_active:
-            return "The visit is no longer booked."
+            return gettext_noop("The visit is no longer booked.")
         if appointment.start != notification.about_start:
-            return "The visit moved."
+            return gettext_noop("The visit moved.")
         if appointment.start <= now:
-            return "The visit has started."
+            return gettext_noop("The visit has started.")
     elif kind == Kind.CANCELLED and appointment.status != Appointment.Status.CANCELLED:
-        return "The visit is not cancelled."
+        return gettext_noop("The visit is not cancelled.")
     elif kind == Kind.AFTERCARE:
         if appointment.status != Appointment.Status.COMPLETED:
-            return "The visit was not completed."
+            return gettext_noop("The visit was not completed.")
         if now - appointment.end > AFTERCARE_TOO_LATE:
-            return "Too long after the visit for aftercare to help."
+            return gettext_noop("Too long after the visit for aftercare to help.")
     elif kind in PLAN_KINDS:
         plan = notification.plan
         if plan is None or plan.status != TreatmentPlan.Status.ACTIVE:
-            return "The plan is no longer active."
+            return gettext_noop("The plan is no longer active.")
         if notification.session_number in schedule.placed_dates(plan):
-            return "The session is booked."
+            return gettext_noop("The session is booked.")
     return ""
 
 
@@ -244,7 +245,7 @@ def _deliver_one(
         senders.send(notification, now)
     except sms.RecipientOptedOut:
         notification.status = Status.SKIPPED
-        notification.last_error = "The number has opted out of SMS (Twilio 21610)."
+        notification.last_error = gettext_noop("The number has opted out of SMS (Twilio 21610).")
         services.set_sms_consent_by_phone(
             str(notification.patient.phone),
             consent=False,

@@ -9,6 +9,7 @@ from datetime import datetime, time
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
 
 from booking.models import Appointment, Location, Patient, TreatmentPlan
 
@@ -78,6 +79,13 @@ class NotificationQuerySet(models.QuerySet):
         )
 
 
+def _as_reason(sentence: str) -> str:
+    """A stored English reason ("No SMS consent.") as the end of "Skipped: no SMS consent", in
+    the reader's language when the catalogue has it (the row keeps the English)."""
+    text = gettext(sentence).rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
 class Notification(models.Model):
     """One message to one patient on one channel: the outbox row the dispatcher sends.
 
@@ -86,29 +94,32 @@ class Notification(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CONFIRMATION = "confirmation"
-        REMINDER_LONG = "reminder_long", "Reminder (long)"
-        REMINDER_SHORT = "reminder_short", "Reminder (short)"
-        AFTERCARE = "aftercare"
-        NEXT_SESSION = "next_session", "Book your next session"
-        WINDOW_CLOSING = "window_closing", "Window closing"
-        MAINTENANCE_RECALL = "maintenance_recall", "Maintenance recall"
-        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
-        CANCELLED = "cancelled", "Cancellation notice"
-        RESCHEDULED = "rescheduled", "Reschedule notice"
-        RECEIPT = "receipt"
+        CONFIRMATION = "confirmation", pgettext_lazy("message kind", "Confirmation")
+        REMINDER_LONG = "reminder_long", pgettext_lazy("message kind", "Reminder (long)")
+        REMINDER_SHORT = "reminder_short", pgettext_lazy("message kind", "Reminder (short)")
+        AFTERCARE = "aftercare", pgettext_lazy("message kind", "Aftercare")
+        NEXT_SESSION = "next_session", pgettext_lazy("message kind", "Book your next session")
+        WINDOW_CLOSING = "window_closing", pgettext_lazy("message kind", "Window closing")
+        MAINTENANCE_RECALL = (
+            "maintenance_recall",
+            pgettext_lazy("message kind", "Maintenance recall"),
+        )
+        WAITLIST_OFFER = "waitlist_offer", pgettext_lazy("message kind", "Waitlist offer")
+        CANCELLED = "cancelled", pgettext_lazy("message kind", "Cancellation notice")
+        RESCHEDULED = "rescheduled", pgettext_lazy("message kind", "Reschedule notice")
+        RECEIPT = "receipt", pgettext_lazy("message kind", "Receipt")
 
     class Channel(models.TextChoices):
-        EMAIL = "email"
-        SMS = "sms", "SMS"
+        EMAIL = "email", pgettext_lazy("message channel", "Email")
+        SMS = "sms", pgettext_lazy("message channel", "SMS")
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENDING = "sending"
-        SENT = "sent"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-        SKIPPED = "skipped"
+        PENDING = "pending", pgettext_lazy("message status", "Pending")
+        SENDING = "sending", pgettext_lazy("message status", "Sending")
+        SENT = "sent", pgettext_lazy("message status", "Sent")
+        FAILED = "failed", pgettext_lazy("message status", "Failed")
+        CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
+        SKIPPED = "skipped", pgettext_lazy("message status", "Skipped")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -163,13 +174,13 @@ class Notification(models.Model):
         """Why the patient cannot get this message on its channel ('' if they can)."""
         patient = self.patient
         if self.channel == self.Channel.SMS and not patient.sms_consent:
-            return "No SMS consent."
+            return gettext_noop("No SMS consent.")
         if self.channel == self.Channel.SMS and not patient.phone:
-            return "No phone number."
+            return gettext_noop("No phone number.")
         if self.channel == self.Channel.EMAIL and not patient.email_consent:
-            return "No email consent."
+            return gettext_noop("No email consent.")
         if self.channel == self.Channel.EMAIL and not patient.email:
-            return "No email address."
+            return gettext_noop("No email address.")
         return ""
 
     @property
@@ -179,14 +190,16 @@ class Notification(models.Model):
         waiting = self.status in (self.Status.PENDING, self.Status.SENDING)
         problem = self.consent_problem() if waiting else ""
         if problem:
-            return f"Skipped: {problem[0].lower()}{problem[1:-1]}"
+            return pgettext("message outlook", "Skipped: %(reason)s") % {
+                "reason": _as_reason(problem)
+            }
         if self.status == self.Status.PENDING:
-            return "Waiting to send"
+            return pgettext("message outlook", "Waiting to send")
         if self.status == self.Status.SKIPPED and self.last_error:
-            reason = self.last_error.rstrip(".")
-            return f"Skipped: {reason[0].lower()}{reason[1:]}"
+            reason = _as_reason(self.last_error)
+            return pgettext("message outlook", "Skipped: %(reason)s") % {"reason": reason}
         if self.status == self.Status.FAILED:
-            return "Failed: not sent"
+            return pgettext("message outlook", "Failed: not sent")
         return self.get_status_display()
 
 

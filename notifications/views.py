@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -143,7 +144,10 @@ def retry_message(request, pk):
     with transaction.atomic():
         if dispatch.retry(notification, now=timezone.now()):
             transaction.on_commit(dispatch_due_messages.delay, robust=True)
-            messages.success(request, f"Sending again: {notification.get_kind_display()}.")
+            messages.success(
+                request,
+                _("Sending again: %(kind)s.") % {"kind": notification.get_kind_display()},
+            )
         else:
-            messages.info(request, "That message is not failed any more.")
+            messages.info(request, _("That message is not failed any more."))
     return redirect("failed_messages")

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import front_desk_required
@@ -28,7 +29,7 @@ def take_payment(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = get_object_or_404(Appointment.objects.select_related("location"), pk=pk)
     form = TakePaymentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not taken: {_form_problem(form)}")
+        messages.error(request, _("Not taken: %(reason)s") % {"reason": _form_problem(form)})
         return redirect("desk:appointment", pk=pk)
     data = form.cleaned_data
     try:
@@ -42,9 +43,13 @@ def take_payment(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
         )
     except services.PaymentRefused as error:
-        messages.error(request, f"Not taken: {error.message}")
+        messages.error(request, _("Not taken: %(reason)s") % {"reason": error.message})
     else:
-        messages.success(request, f"Took {payment.money} ({payment.get_method_display()}).")
+        messages.success(
+            request,
+            _("Took %(amount)s (%(method)s).")
+            % {"amount": payment.money, "method": payment.get_method_display()},
+        )
     return redirect("desk:appointment", pk=pk)
 
 
@@ -59,7 +64,7 @@ def refund_payment(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = RefundForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not refunded: {_form_problem(form)}")
+        messages.error(request, _("Not refunded: %(reason)s") % {"reason": _form_problem(form)})
         return back
     try:
         refund = services.refund(
@@ -70,9 +75,9 @@ def refund_payment(request: HttpRequest, pk: int) -> HttpResponse:
             now=timezone.now(),
         )
     except services.PaymentRefused as error:
-        messages.error(request, f"Not refunded: {error.message}")
+        messages.error(request, _("Not refunded: %(reason)s") % {"reason": error.message})
     else:
-        messages.success(request, f"Refunded {refund.money}.")
+        messages.success(request, _("Refunded %(amount)s.") % {"amount": refund.money})
     return back
 
 
@@ -90,9 +95,11 @@ def email_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.email_receipt(payment=payment, actor=request.user, now=timezone.now())
     except services.PaymentRefused as error:
-        messages.error(request, f"No receipt sent: {error.message}")
+        messages.error(request, _("No receipt sent: %(reason)s") % {"reason": error.message})
     else:
-        messages.success(request, f"A receipt is on its way to {payment.patient.email}.")
+        messages.success(
+            request, _("A receipt is on its way to %(email)s.") % {"email": payment.patient.email}
+        )
     return back
 
 
@@ -102,7 +109,7 @@ def charge_fee(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = get_object_or_404(Appointment.objects.select_related("location"), pk=pk)
     form = FeeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose how the fee is paid.")
+        messages.error(request, _("Choose how the fee is paid."))
         return redirect("desk:appointment", pk=pk)
     try:
         fee = services.charge_fee(
@@ -112,13 +119,17 @@ def charge_fee(request: HttpRequest, pk: int) -> HttpResponse:
             method=form.cleaned_data["method"],
         )
     except services.PaymentRefused as error:
-        messages.error(request, f"No fee charged: {error.message}")
+        messages.error(request, _("No fee charged: %(reason)s") % {"reason": error.message})
     else:
         if fee is None:
-            messages.success(request, "A prepaid session of the course was used instead of a fee.")
+            messages.success(
+                request, _("A prepaid session of the course was used instead of a fee.")
+            )
         else:
             messages.success(
-                request, f"Charged the {fee.get_fee_display().lower()} of {fee.money}."
+                request,
+                _("Charged the %(fee)s of %(amount)s.")
+                % {"fee": fee.get_fee_display().lower(), "amount": fee.money},
             )
     return redirect("desk:appointment", pk=pk)
 
@@ -186,16 +197,16 @@ def sell_course(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(TreatmentPlan.objects.select_related("location", "treatment"), pk=pk)
     form = FeeForm(request.POST)  # the same choice: card on file, cash or terminal
     if not form.is_valid():
-        messages.error(request, "Choose how the course is paid.")
+        messages.error(request, _("Choose how the course is paid."))
         return redirect("desk:plan", pk=pk)
     try:
         payment = services.sell_course(
             plan=plan, method=form.cleaned_data["method"], actor=request.user, now=timezone.now()
         )
     except services.PaymentRefused as error:
-        messages.error(request, f"Not taken: {error.message}")
+        messages.error(request, _("Not taken: %(reason)s") % {"reason": error.message})
     else:
-        messages.success(request, f"Took {payment.money} for the course.")
+        messages.success(request, _("Took %(amount)s for the course.") % {"amount": payment.money})
     return redirect("desk:plan", pk=pk)
 
 
@@ -205,7 +216,7 @@ def end_course(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(TreatmentPlan.objects.select_related("location", "treatment"), pk=pk)
     reason = request.POST.get("reason", "").strip()
     if not reason:
-        messages.error(request, "Give a reason for the refund.")
+        messages.error(request, _("Give a reason for the refund."))
         return redirect("desk:plan", pk=pk)
     try:
         refund = services.end_course(
@@ -216,9 +227,12 @@ def end_course(request: HttpRequest, pk: int) -> HttpResponse:
             now=timezone.now(),
         )
     except services.PaymentRefused as error:
-        messages.error(request, f"Not refunded: {error.message}")
+        messages.error(request, _("Not refunded: %(reason)s") % {"reason": error.message})
     else:
         messages.success(
-            request, f"Refunded {refund.money}." if refund else "Nothing left to refund."
+            request,
+            _("Refunded %(amount)s.") % {"amount": refund.money}
+            if refund
+            else _("Nothing left to refund."),
         )
     return redirect("desk:plan", pk=pk)

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from booking.models import Appointment, Location, Patient, TreatmentPlan
 from treatments.models import Treatment
@@ -179,29 +180,29 @@ class Payment(models.Model):
     for online payments by the backend's signed webhooks, never by the browser."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit"
-        SESSION = "session"
-        COURSE = "course"
-        FEE = "fee"
+        DEPOSIT = "deposit", pgettext_lazy("payment kind", "Deposit")
+        SESSION = "session", pgettext_lazy("payment kind", "Session")
+        COURSE = "course", pgettext_lazy("payment kind", "Course")
+        FEE = "fee", pgettext_lazy("payment kind", "Fee")
 
     class Method(models.TextChoices):
-        ONLINE = "online", "Card online"
-        CARD_ON_FILE = "card_on_file", "Card on file"
-        CASH = "cash"
-        TERMINAL = "terminal", "Outside card terminal"
+        ONLINE = "online", pgettext_lazy("payment method", "Card online")
+        CARD_ON_FILE = "card_on_file", pgettext_lazy("payment method", "Card on file")
+        CASH = "cash", pgettext_lazy("payment method", "Cash")
+        TERMINAL = "terminal", pgettext_lazy("payment method", "Outside card terminal")
 
     class Fee(models.TextChoices):
-        NONE = "", "Not a fee"
-        LATE_CANCEL = "late_cancel", "Late-cancel fee"
-        NO_SHOW = "no_show", "No-show fee"
+        NONE = "", pgettext_lazy("payment fee", "Not a fee")
+        LATE_CANCEL = "late_cancel", pgettext_lazy("payment fee", "Late-cancel fee")
+        NO_SHOW = "no_show", pgettext_lazy("payment fee", "No-show fee")
 
     class State(models.TextChoices):
-        PENDING = "pending"
-        SUCCEEDED = "succeeded"
-        PARTLY_REFUNDED = "partly_refunded", "Partly refunded"
-        REFUNDED = "refunded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        PENDING = "pending", pgettext_lazy("payment state", "Pending")
+        SUCCEEDED = "succeeded", pgettext_lazy("payment state", "Succeeded")
+        PARTLY_REFUNDED = "partly_refunded", pgettext_lazy("payment state", "Partly refunded")
+        REFUNDED = "refunded", pgettext_lazy("payment state", "Refunded")
+        FAILED = "failed", pgettext_lazy("payment state", "Failed")
+        CANCELLED = "cancelled", pgettext_lazy("payment state", "Cancelled")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     method = models.CharField(max_length=12, choices=Method.choices)

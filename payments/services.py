@@ -544,7 +544,7 @@ def charge_fee(
         now=now,
         fee=fee,
         backend=backend,
-        note=Payment.Fee(fee).label,
+        note=str(Payment.Fee(fee).label),  # in the language of whoever charged it
     )
 
 

@@ -1,6 +1,9 @@
 """The upload form: several files from a phone's camera, one zone, before or after."""
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from charts.models import Zone
 from photos import images
@@ -32,23 +35,35 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    zone = forms.ChoiceField(choices=Zone.choices)
+    zone = forms.ChoiceField(choices=Zone.choices, label=gettext_lazy("Zone"))
     kind = forms.ChoiceField(
-        choices=Photo.Kind.choices, widget=forms.RadioSelect, initial=Photo.Kind.BEFORE
+        choices=Photo.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Photo.Kind.BEFORE,
+        label=pgettext_lazy("photo", "Kind"),
     )
     photos = MultipleFileField(
-        help_text=f"JPEG, PNG or HEIC, up to {images.MAX_BYTES // 1024 // 1024} MB and "
-        f"{images.MAX_PIXELS // 1_000_000} megapixels each; location data is removed."
+        label=gettext_lazy("Photos"),
+        help_text=format_lazy(
+            gettext_lazy(
+                "JPEG, PNG or HEIC, up to {megabytes} MB and {megapixels} megapixels each; "
+                "location data is removed."
+            ),
+            megabytes=images.MAX_BYTES // 1024 // 1024,
+            megapixels=images.MAX_PIXELS // 1_000_000,
+        ),
     )
     shareable = forms.BooleanField(
         required=False,
-        label="The patient may see these (photo release given)",
+        label=gettext_lazy("The patient may see these (photo release given)"),
     )
 
     def clean_photos(self):
         files = self.cleaned_data["photos"]
         if len(files) > MAX_FILES:
-            raise forms.ValidationError(f"Send at most {MAX_FILES} photos at a time.")
+            raise forms.ValidationError(
+                _("Send at most %(count)s photos at a time.") % {"count": MAX_FILES}
+            )
         return files
 
     def uploads(self) -> list[Upload]:

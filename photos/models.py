@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from booking.models import Appointment, Patient
 from charts.models import Zone
@@ -35,8 +36,8 @@ class Photo(models.Model):
     """
 
     class Kind(models.TextChoices):
-        BEFORE = "before"
-        AFTER = "after"
+        BEFORE = "before", pgettext_lazy("photo kind", "Before")
+        AFTER = "after", pgettext_lazy("photo kind", "After")
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="photos")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="photos")
@@ -75,9 +76,9 @@ class PhotoView(models.Model):
     """Someone opened a photo (its full size or its thumbnail)."""
 
     class Variant(models.TextChoices):
-        ORIGINAL = "original"
-        THUMBNAIL = "thumbnail"
-        EXPORT = "export", "In a record export"
+        ORIGINAL = "original", pgettext_lazy("photo view", "Original")
+        THUMBNAIL = "thumbnail", pgettext_lazy("photo view", "Thumbnail")
+        EXPORT = "export", pgettext_lazy("photo view", "In a record export")
 
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="views")
     viewer = models.ForeignKey(

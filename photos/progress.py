@@ -119,5 +119,5 @@ def progress(plan: TreatmentPlan, photos: QuerySet[Photo], *, charted_zones=True
                     notes=notes.get(visit.pk, ""),
                 )
             )
-        rows.append(ZoneRow(zone=zone.value, label=zone.label, cells=cells))
+        rows.append(ZoneRow(zone=zone.value, label=str(zone.label), cells=cells))
     return Progress(plan=plan, zones=rows)

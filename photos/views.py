@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,7 +80,11 @@ def visit_photos(request, pk: int):
                 status = error.status_code
             else:
                 count = len(added)
-                messages.success(request, f"{count} photo{'s' if count != 1 else ''} saved.")
+                messages.success(
+                    request,
+                    ngettext("%(count)s photo saved.", "%(count)s photos saved.", count)
+                    % {"count": count},
+                )
                 return redirect("photos:visit", pk=appointment.pk)
         else:
             status = 400
@@ -115,7 +121,8 @@ def photo_shareable(request, pk: int):
     shareable = request.POST.get("shareable") == "1"
     services.set_shareable(photo=photo, shareable=shareable, actor=request.user, now=timezone.now())
     messages.success(
-        request, "Photo shared with the patient." if shareable else "Photo kept to the record."
+        request,
+        _("Photo shared with the patient.") if shareable else _("Photo kept to the record."),
     )
     return redirect("photos:visit", pk=photo.appointment_id)
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from booking import events, queries
+from booking import events, formats, queries
 from booking.models import Appointment, Location, Patient, Provider, TreatmentPlan
 from booking.services import waitlist
 from booking.services.audit import Actor, Changes, audit, field_changes, signed_in_or_none
@@ -401,14 +401,22 @@ def change_status(
     )
     opens = appointment.start - (CHECK_IN_OPENS if early else timedelta())
     if status != Appointment.Status.CONFIRMED and now < opens:
+        local = appointment.local_start
         raise BookingError(
-            f"This visit starts at {appointment.local_start:%-I:%M %p on %b %-d}; it cannot be "
-            f"marked {Appointment.Status(status).label.lower()} yet."
+            _("This visit starts at %(time)s on %(day)s; it cannot be marked %(status)s yet.")
+            % {
+                "time": formats.clock(local),
+                "day": formats.abbr_month_day(local),
+                "status": Appointment.Status(status).label.lower(),
+            }
         )
     if appointment.status not in allowed_from:
         raise BookingError(
-            f"A visit that is {appointment.get_status_display().lower()} cannot be marked "
-            f"{Appointment.Status(status).label.lower()}."
+            _("A visit that is %(now)s cannot be marked %(status)s.")
+            % {
+                "now": appointment.get_status_display().lower(),
+                "status": Appointment.Status(status).label.lower(),
+            }
         )
     before = appointment.status
     appointment.status = status

@@ -7,11 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 register = template.Library()
 
-HUMAN = "%a %-d %b, %H:%M"
+HUMAN = "D j M, H:i"  # day and month names in the active language
 
 
 def human_instant(value: object, zone: str | None) -> object:
@@ -28,7 +28,7 @@ def human_instant(value: object, zone: str | None) -> object:
         tz = ZoneInfo(zone) if zone else timezone.get_current_timezone()
     except (ZoneInfoNotFoundError, ValueError):
         tz = timezone.get_current_timezone()
-    return instant.astimezone(tz).strftime(HUMAN)
+    return dateformat.format(instant.astimezone(tz), HUMAN)
 
 
 @register.filter

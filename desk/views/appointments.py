@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,7 +16,7 @@ from booking.services import waitlist
 from consent import services as consent_services
 from desk.forms import CancelForm, MoveForm, StatusForm
 from desk.views.calendar import visit_block
-from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json
+from desk.views.common import _calendar_url, _labelled, _next_or, _now, _wants_json, _when
 
 
 def _appointment_or_404(pk: int) -> Appointment:
@@ -102,10 +103,11 @@ def appointment_move(request, pk: int):
     except services.BookingError as error:
         return _move_refused(request, appointment, form, error.message, error.status_code)
     moved = _appointment_or_404(moved.pk)
-    message = (
-        f"Moved {moved.patient} to {moved.location.local(moved.start):%a %b %-d at %H:%M} "
-        f"with {moved.provider}."
-    )
+    message = _("Moved %(patient)s to %(day)s at %(time)s with %(provider)s.") % {
+        "patient": moved.patient,
+        "provider": moved.provider,
+        **_when(moved.location, moved.start),
+    }
     if _wants_json(request):
         return JsonResponse({"ok": True, "message": message})
     messages.success(request, message)
@@ -145,7 +147,7 @@ def _move_refused(request, appointment, form, message: str, status: int):
             },
             status=status,
         )
-    messages.error(request, f"Not moved: {message}")
+    messages.error(request, _("Not moved: %(reason)s") % {"reason": message})
     return _detail(request, appointment, form, suggestions=suggestions, status=status)
 
 
@@ -155,7 +157,7 @@ def appointment_status(request, pk: int):
     appointment = _appointment_or_404(pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("Unknown status.")
+        return HttpResponseBadRequest(_("Unknown status."))
     status = form.cleaned_data["status"]
     error = ""
     try:
@@ -183,7 +185,10 @@ def appointment_status(request, pk: int):
         messages.error(request, error)
     else:
         label = Appointment.Status(status).label.lower()
-        messages.success(request, f"{appointment.patient} marked {label}.")
+        messages.success(
+            request,
+            _("%(patient)s marked %(status)s.") % {"patient": appointment.patient, "status": label},
+        )
     return redirect(_next_or(request, reverse("desk:appointment", args=[pk])))
 
 
@@ -193,7 +198,7 @@ def appointment_cancel(request, pk: int):
     appointment = _appointment_or_404(pk)
     form = CancelForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason for cancelling.")
+        messages.error(request, _("Give a reason for cancelling."))
         return redirect("desk:appointment", pk=pk)
     try:
         cancelled = services.cancel_appointment(
@@ -206,6 +211,9 @@ def appointment_cancel(request, pk: int):
     except services.BookingError as error:
         messages.error(request, error.message)
         return redirect("desk:appointment", pk=pk)
-    late = " (late cancellation)" if cancelled.late_cancellation else ""
-    messages.success(request, f"Cancelled {appointment.patient}'s visit{late}.")
+    if cancelled.late_cancellation:
+        done = _("Cancelled %(patient)s's visit (late cancellation).")
+    else:
+        done = _("Cancelled %(patient)s's visit.")
+    messages.success(request, done % {"patient": appointment.patient})
     return redirect("desk:appointment", pk=pk)

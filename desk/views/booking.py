@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,7 +15,7 @@ from accounts.roles import front_desk_required
 from booking import dates, queries, services
 from booking.models import Appointment, Location, Patient, Provider
 from desk.forms import FreeTimesForm, PhoneBookingForm
-from desk.views.common import _by_pk, _calendar_url, _now
+from desk.views.common import _by_pk, _calendar_url, _now, _when
 from treatments.models import Treatment
 
 DAY_FREE_TIMES = 24  # free starts listed for a chosen day before "and more"
@@ -73,9 +74,16 @@ def book(request):
             else:
                 messages.success(
                     request,
-                    f"Booked {appointment.patient} for {treatment} on "
-                    f"{location.local(appointment.start):%a %b %-d at %H:%M} "
-                    f"with {appointment.provider}.",
+                    _(
+                        "Booked %(patient)s for %(treatment)s on %(day)s at %(time)s "
+                        "with %(provider)s."
+                    )
+                    % {
+                        "patient": appointment.patient,
+                        "treatment": treatment,
+                        "provider": appointment.provider,
+                        **_when(location, appointment.start),
+                    },
                 )
                 return redirect(_calendar_url(appointment))
         else:

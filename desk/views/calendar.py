@@ -14,10 +14,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.roles import front_desk_required
-from booking import services
+from booking import formats, services
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -40,12 +41,15 @@ def _calendar_choices(request):
     """(location, day, view, by, provider, locations) from the query string, with defaults."""
     locations = list(Location.objects.all())
     if not locations:
-        raise Http404("Add a location in the admin first.")
+        raise Http404(_("Add a location in the admin first."))
     form = CalendarForm(request.GET)
     form.is_valid()
     cleaned = form.cleaned_data  # the values that were good; the others fall back
     if "date" in form.errors and not (request.htmx and not request.htmx.boosted):
-        messages.warning(request, f"That is not a date we can show: {form.errors['date'][0]}")
+        messages.warning(
+            request,
+            _("That is not a date we can show: %(reason)s") % {"reason": form.errors["date"][0]},
+        )
     location = cleaned.get("location") or locations[0]
     location = next((loc for loc in locations if loc.pk == location.pk), location)
     day = cleaned.get("date") or location.local(_now()).date()
@@ -285,7 +289,7 @@ def _week_columns(location: Location, monday: date, provider: Provider, now: dat
     return [
         calendar.ColumnInput(
             key=f"day-{day:%Y-%m-%d}",
-            label=f"{day:%a %b %-d}",
+            label=formats.short_date(day),
             day=day,
             hours=tuple(hours[day.weekday()]),
             away=tuple(away),
@@ -317,20 +321,23 @@ def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) 
     label = escape(column.label)
     day = f"{column.day:%Y-%m-%d}"
     provider = f"&amp;provider={column.provider_id}" if column.provider_id else ""
+    time_off = f"<span>{escape(_('Time off'))}</span>"
+    full_title = escape(_("%(time)s: every room is in use"))
+    book_text = escape(_("Book %(time)s, %(column)s"))
     shades = [
         f'<div class="cal-shade cal-{s.kind} gr-{s.row} gs-{s.rows}">'
-        f"{'<span>Time off</span>' if s.kind == 'away' else ''}</div>"
+        f"{time_off if s.kind == 'away' else ''}</div>"
         for s in column.shades
     ]
     cells = [
         f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
         if c.past
         else f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
-        f'title="{c.clock}: every room is in use"></span>'
+        f'title="{full_title % {"time": c.clock}}"></span>'
         if c.full
         else f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
         f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
-        f'<span class="visually-hidden">Book {c.clock}, {label}</span></a>'
+        f'<span class="visually-hidden">{book_text % {"time": c.clock, "column": label}}</span></a>'
         for c in column.cells
     ]
     blocks = [
@@ -359,13 +366,16 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         where = f" · {escape(a.room)}"
     session = ""
     if a.plan_id and a.session_number:
-        session = f" · session {a.session_number} of {a.sessions}"
+        session = " · " + _("session %(number)s of %(sessions)s") % {
+            "number": a.session_number,
+            "sessions": a.sessions,
+        }
     numbing_end = start + timedelta(minutes=a.numbing_minutes)
     title = f"{start:%H:%M}–{end:%H:%M} {a.patient} · {a.treatment}{session} · {a.status_label}"
     if a.numbing_minutes:
-        title += f" · numbing until {numbing_end:%H:%M}"
+        title += " · " + _("numbing until %(time)s") % {"time": f"{numbing_end:%H:%M}"}
     if held > end:
-        title += f" · cleanup until {held:%H:%M}"
+        title += " · " + _("cleanup until %(time)s") % {"time": f"{held:%H:%M}"}
     short = " is-short" if placed.rows - placed.cleanup_rows <= 2 else ""
     # One line for a short visit: its start and the patient (the title has the rest).
     when = f"{start:%H:%M}" if short else f"{start:%H:%M}–{end:%H:%M}{where}"
@@ -374,10 +384,16 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
     if placed.shares_numbing and placed.numbing_rows:
         # Numbing while the aesthetician treats someone else: drawn beside that visit, as
         # what it is (the patient waits in their room), and the block starts at treatment.
+        shared_title = _("%(patient)s numbing in %(room)s until %(time)s") % {
+            "patient": a.patient,
+            "room": a.room,
+            "time": f"{numbing_end:%H:%M}",
+        }
+        numbing_to = _("Numbing to %(time)s") % {"time": f"{numbing_end:%H:%M}"}
         numbing_html = (
             f'<div class="cal-numbing-shared gr-{row} gs-{numbing_rows}" '
-            f'title="{escape(a.patient)} numbing in {escape(a.room)} until {numbing_end:%H:%M}">'
-            f"Numbing to {numbing_end:%H:%M} · {escape(a.patient)}</div>"
+            f'title="{escape(shared_title)}">'
+            f"{escape(numbing_to)} · {escape(a.patient)}</div>"
         )
         row, own_rows, numbing_rows = row + numbing_rows, own_rows - numbing_rows, 0
     parts = [
@@ -386,7 +402,8 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         f'draggable="true" data-id="{a.pk}" title="{escape(title)}">'
     ]
     if numbing_rows:
-        parts.append(f'<span class="cal-appt-numbing">Numbing to {numbing_end:%H:%M}</span>')
+        numbing_to = _("Numbing to %(time)s") % {"time": f"{numbing_end:%H:%M}"}
+        parts.append(f'<span class="cal-appt-numbing">{escape(numbing_to)}</span>')
     parts.append(
         f'<a class="cal-appt-link" href="{ctx.appointment_base}{a.pk}/">'
         f'<span class="cal-appt-time">{when}</span> '
@@ -406,10 +423,12 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
             f'<input type="hidden" name="view" value="{escape(ctx.view)}">'
             f'<input type="hidden" name="by" value="{escape(ctx.by)}">'
             f'<button class="btn btn-sm btn-success cal-checkin-button" type="submit">'
-            f'Check in<span class="visually-hidden"> {escape(a.patient)}</span></button></form>'
+            f'{escape(_("Check in"))}<span class="visually-hidden"> {escape(a.patient)}</span>'
+            "</button></form>"
         )
     if placed.cleanup_rows:
-        parts.append(f'<span class="cal-appt-cleanup">Cleanup to {held:%H:%M}</span>')
+        cleanup_to = _("Cleanup to %(time)s") % {"time": f"{held:%H:%M}"}
+        parts.append(f'<span class="cal-appt-cleanup">{escape(cleanup_to)}</span>')
     parts.append("</div>")
     return numbing_html + "".join(parts)
 
@@ -427,14 +446,14 @@ def hold_html(placed: calendar.PlacedBlock, ctx: BlockContext) -> str:
         where = f" · {escape(h.provider)}"
     elif ctx.subtitle == "room":
         where = f" · {escape(h.room)}"
-    title = (
-        f"{start:%H:%M}–{end:%H:%M} {h.treatment} · {h.provider} · {h.room} · a patient is "
-        f"booking this online; held until {until}"
-    )
+    title = f"{start:%H:%M}–{end:%H:%M} {h.treatment} · {h.provider} · {h.room} · " + _(
+        "a patient is booking this online; held until %(time)s"
+    ) % {"time": until}
+    held_until = _("Held online until %(time)s") % {"time": until}
     return (
         f'<div class="cal-hold gr-{placed.row} gs-{placed.rows} l{placed.lane}of{placed.lanes}" '
         f'data-hold="{h.pk}" title="{escape(title)}">'
-        f'<span class="cal-hold-label">Held online until {until}</span> '
+        f'<span class="cal-hold-label">{escape(held_until)}</span> '
         f'<span class="cal-hold-what">{start:%H:%M}–{end:%H:%M}{where} · '
         f"{escape(h.treatment)}</span></div>"
     )

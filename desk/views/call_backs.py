@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import front_desk_required
@@ -23,7 +24,10 @@ def call_back_list(request):
 def call_back_done(request, pk):
     call_back = get_object_or_404(CallBackRequest.objects.select_related("patient"), pk=pk)
     if inbound.mark_called_back(call_back, now=_now(), actor=request.user):
-        messages.success(request, f"{call_back.patient.full_name} is marked called back.")
+        messages.success(
+            request,
+            _("%(patient)s is marked called back.") % {"patient": call_back.patient.full_name},
+        )
     else:
-        messages.info(request, "Someone has already called them back.")
+        messages.info(request, _("Someone has already called them back."))
     return redirect("desk:call_backs")

@@ -4,6 +4,7 @@ trail, and edits (audited here, field by field)."""
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -94,7 +95,7 @@ def patient_edit(request, pk: int):
         except services.EmailInUse as refused:
             form.add_error("email", refused.message)
         else:
-            messages.success(request, "Saved." if changes else "Nothing changed.")
+            messages.success(request, _("Saved.") if changes else _("Nothing changed."))
             return redirect("desk:patient", pk=patient.pk)
     return render(
         request,

@@ -6,6 +6,8 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -66,7 +68,9 @@ def plan_new(request, pk: int):
                 if request.POST.get("action") == "book":
                     plan = services.book_plan(patient=patient, booked_by=request.user, **arguments)
                     messages.success(
-                        request, f"Booked all {plan.sessions} sessions of {plan.treatment}."
+                        request,
+                        _("Booked all %(sessions)s sessions of %(treatment)s.")
+                        % {"sessions": plan.sessions, "treatment": plan.treatment},
                     )
                     return redirect("desk:plan", pk=plan.pk)
                 proposals = services.propose_plan(**arguments)
@@ -120,7 +124,8 @@ def plan_book_remaining(request, pk: int):
         messages.error(request, str(error))
     else:
         numbers = ", ".join(str(a.session_number) for a in booked)
-        messages.success(request, f"Booked session{'s' if len(booked) > 1 else ''} {numbers}.")
+        done = ngettext("Booked session %(numbers)s.", "Booked sessions %(numbers)s.", len(booked))
+        messages.success(request, done % {"numbers": numbers})
     return redirect("desk:plan", pk=plan.pk)
 
 

@@ -8,6 +8,8 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -22,19 +24,20 @@ LONGEST_PERIOD_DAYS = 366
 
 class ReportPeriodForm(forms.Form):
     first = forms.DateField(
-        label="From",
+        label=gettext_lazy("From"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
         validators=[check_year],
     )
     last = forms.DateField(
-        label="To",
+        label=gettext_lazy("To"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
         validators=[check_year],
     )
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(),
         required=False,
-        empty_label="All locations",
+        empty_label=gettext_lazy("All locations"),
+        label=gettext_lazy("Location"),
         to_field_name="slug",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
@@ -44,10 +47,10 @@ class ReportPeriodForm(forms.Form):
         first, last = data.get("first"), data.get("last")
         if first and last:
             if last < first:
-                raise forms.ValidationError("The end of the period is before its start.")
+                raise forms.ValidationError(_("The end of the period is before its start."))
             if (last - first).days + 1 > LONGEST_PERIOD_DAYS:
                 raise forms.ValidationError(
-                    f"Choose a period of at most {LONGEST_PERIOD_DAYS} days."
+                    _("Choose a period of at most %(days)s days.") % {"days": LONGEST_PERIOD_DAYS}
                 )
         return data
 
@@ -132,14 +135,14 @@ def report(request):
             report=result,
             query=_query(form),
             charts=[
-                ("Bookings per aesthetician", _bars(result.aestheticians, lambda r: r.bookings)),
+                (_("Bookings per aesthetician"), _bars(result.aestheticians, lambda r: r.bookings)),
                 (
-                    "Utilisation per aesthetician (0-100%)",
+                    _("Utilisation per aesthetician (0-100%)"),
                     _percent_bars(result.aestheticians, _name, _utilisation),
                 ),
-                ("Bookings per room", _bars(result.rooms, lambda r: r.bookings)),
+                (_("Bookings per room"), _bars(result.rooms, lambda r: r.bookings)),
                 (
-                    "Utilisation per room (0-100%)",
+                    _("Utilisation per room (0-100%)"),
                     _percent_bars(result.rooms, _name, _utilisation),
                 ),
             ],
@@ -150,7 +153,9 @@ def report(request):
 
 def _course_bars(courses: reports.Courses) -> list[dict]:
     """Drop-off per session: of the courses with a session k, the share that reached it."""
-    bars = _percent_bars(courses.sessions, lambda s: f"Session {s.number}", lambda s: s.rate)
+    bars = _percent_bars(
+        courses.sessions, lambda s: _("Session %(number)s") % {"number": s.number}, lambda s: s.rate
+    )
     return [
         bar | {"reached": session.reached, "courses": session.courses}
         for bar, session in zip(bars, courses.sessions, strict=True)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import front_desk_required
@@ -13,7 +14,7 @@ from booking import dates, services
 from booking.models import Patient, WaitlistEntry
 from booking.services import waitlist
 from desk.forms import WaitlistForm
-from desk.views.common import _by_pk, _next_or, _now
+from desk.views.common import _by_pk, _next_or, _now, _when
 
 
 @front_desk_required
@@ -22,12 +23,16 @@ def waitlist_view(request):
     form = WaitlistForm(request.POST or None)
     if request.method == "POST":
         if patient is None:
-            form.add_error(None, "Choose the patient first.")
+            form.add_error(None, _("Choose the patient first."))
         elif form.is_valid():
             entry = waitlist.add_entry(
                 entry=form.save(commit=False), patient=patient, actor=request.user, now=_now()
             )
-            messages.success(request, f"{patient} is on the waitlist for {entry.treatment}.")
+            messages.success(
+                request,
+                _("%(patient)s is on the waitlist for %(treatment)s.")
+                % {"patient": patient, "treatment": entry.treatment},
+            )
             return redirect("desk:waitlist")
     entries = (
         WaitlistEntry.objects.filter(
@@ -53,9 +58,9 @@ def waitlist_update(request, pk: int):
         try:
             start = datetime.fromisoformat(request.POST.get("start", ""))
         except ValueError:
-            return HttpResponseBadRequest("Give the time to offer.")
+            return HttpResponseBadRequest(_("Give the time to offer."))
         if start.tzinfo is None:
-            return HttpResponseBadRequest("Give the time with its time zone.")
+            return HttpResponseBadRequest(_("Give the time with its time zone."))
         if not dates.in_range(start):
             return HttpResponseBadRequest(dates.OUT_OF_RANGE)
         try:
@@ -64,13 +69,17 @@ def waitlist_update(request, pk: int):
             messages.error(request, error.message)
             return redirect(_next_or(request, reverse("desk:waitlist")))
         messages.success(
-            request, f"Offered {entry.location.local(start):%a %b %-d at %H:%M} to {entry.patient}."
+            request,
+            _("Offered %(day)s at %(time)s to %(patient)s.")
+            % {"patient": entry.patient, **_when(entry.location, start)},
         )
     elif action in waitlist.STAFF_STATUSES:
         waitlist.set_entry_status(entry=entry, status=action, actor=request.user, now=now)
         messages.success(
-            request, f"{entry.patient}: waitlist entry {entry.get_status_display().lower()}."
+            request,
+            _("%(patient)s: waitlist entry %(status)s.")
+            % {"patient": entry.patient, "status": entry.get_status_display().lower()},
         )
     else:
-        return HttpResponseBadRequest("Unknown action.")
+        return HttpResponseBadRequest(_("Unknown action."))
     return redirect(_next_or(request, reverse("desk:waitlist")))

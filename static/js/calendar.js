@@ -15,6 +15,12 @@
     }
   }
 
+  // The words the page gave it, in the desk's language (templates/staff/calendar.html).
+  function text(name, english) {
+    var status = document.getElementById("cal-status");
+    return (status && status.dataset[name]) || english;
+  }
+
   function say(message, ok) {
     var status = document.getElementById("cal-status");
     if (!status) return;
@@ -27,7 +33,7 @@
     if (!status || !suggestions || !suggestions.length) return;
     var list = document.createElement("div");
     list.className = "d-flex flex-wrap gap-2 mt-2 nearest-times";
-    list.setAttribute("aria-label", "Nearest free times");
+    list.setAttribute("aria-label", text("nearest", "Nearest free times"));
     suggestions.forEach(function (free) {
       var button = document.createElement("button");
       button.type = "button";
@@ -82,13 +88,16 @@
     })
       .then(function (response) {
         return response.json().then(function (data) {
-          say(data.message || (response.ok ? "Moved." : "Not moved."), response.ok);
+          say(
+            data.message || (response.ok ? text("moved", "Moved.") : text("notMoved", "Not moved.")),
+            response.ok
+          );
           if (response.ok) refresh(grid);
           else offer(grid, id, data.suggestions);
         });
       })
       .catch(function () {
-        say("Not moved: the clinic could not be reached. Try again.", false);
+        say(text("unreachable", "Not moved: the clinic could not be reached. Try again."), false);
       });
   }
 
