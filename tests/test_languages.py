@@ -696,9 +696,7 @@ def test_the_template_scanner_finds_text_outside_translate_tags():
 
 def test_the_scanner_reads_a_partial_of_attributes_as_its_tag_would():
     assert unmarked_text('{% load i18n %} data-msg="{% translate "Refused." %}"') == []
-    assert unmarked_text(' title="Refused." data-msg="{% translate "Refused." %}"') == [
-        "Refused."
-    ]
+    assert unmarked_text(' title="Refused." data-msg="{% translate "Refused." %}"') == ["Refused."]
 
 
 def test_every_template_marks_what_it_shows_for_translation():
@@ -757,9 +755,7 @@ def test_the_front_desk_reads_its_pages_in_spanish(client, clinic, patient, fron
         english, spanish = both_languages(client, url)
         assert '<html lang="es">' in spanish, url
         left = {
-            text
-            for text in untranslated(english, spanish, names)
-            if _words_beyond(text, names)
+            text for text in untranslated(english, spanish, names) if _words_beyond(text, names)
         }
         if left:
             leftovers[url] = sorted(left)
