@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from booking import services as booking_services
 from booking.models import Appointment, Patient, TreatmentPlan
@@ -544,8 +545,15 @@ def charge_fee(
         now=now,
         fee=fee,
         backend=backend,
-        note=str(Payment.Fee(fee).label),  # in the language of whoever charged it
+        note=_stored_words(Payment.Fee(fee).label),
     )
+
+
+def _stored_words(text) -> str:
+    """A label kept with a record in the source language, whoever's language is active:
+    records are read by people of either language, and the page translates its labels."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def ask_for_card(

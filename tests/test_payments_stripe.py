@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -220,6 +221,29 @@ def test_the_desk_charges_the_no_show_fee_to_the_card_on_file(
     assert fee.money == Money(Decimal("75.50"), "USD")
     assert captured_on_backend(stripe_backend, [fee.backend_id]) == 7550
     assert patient.saved_card.last4 == "4242"
+
+
+def test_a_fee_charged_by_a_spanish_speaking_desk_is_recorded_in_the_source_language(
+    clinic, patient, now, deposit_policy, stripe_backend, front_desk
+):
+    services.save_card(
+        patient=patient, method_id=card_method(stripe_backend), now=now, backend=stripe_backend
+    )
+    appointment = book(clinic, patient, at(TUESDAY, 10), now)
+    appointment = booking_services.change_status(
+        appointment=appointment, status=Appointment.Status.NO_SHOW, now=at(TUESDAY, 11)
+    )
+
+    with translation.override("es"):
+        fee = services.charge_fee(
+            appointment=appointment,
+            actor=front_desk,
+            now=now,
+            method=Payment.Method.CARD_ON_FILE,
+            backend=stripe_backend,
+        )
+
+    assert fee.note == "No-show fee"
 
 
 # The ledger balances ---------------------------------------------------------------------------
