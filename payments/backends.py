@@ -59,7 +59,7 @@ class PaymentBackend(Protocol):
 
     def retrieve(self, intent_id: str) -> Intent: ...
 
-    def cancel(self, intent_id: str) -> None: ...
+    def cancel(self, intent_id: str) -> Intent: ...
 
     def refund(self, *, intent_id: str, money: Money) -> str: ...
 
@@ -97,8 +97,8 @@ class OfflineBackend:
     def retrieve(self, intent_id: str) -> Intent:
         raise BackendError("Online payments are off.")
 
-    def cancel(self, intent_id: str) -> None:
-        return None
+    def cancel(self, intent_id: str) -> Intent:
+        return Intent(id=intent_id, client_secret="", status="canceled")
 
     def refund(self, *, intent_id: str, money: Money) -> str:
         # The desk hands the money back; nothing to tell a processor.
@@ -166,10 +166,24 @@ class StripeBackend:
     def retrieve(self, intent_id: str) -> Intent:
         return self._intent(self.client.v1.payment_intents.retrieve(intent_id))
 
-    def cancel(self, intent_id: str) -> None:
-        # Already succeeded or cancelled: the webhook tells which.
-        with contextlib.suppress(stripe.InvalidRequestError):
-            self.client.v1.payment_intents.cancel(intent_id)
+    def cancel(self, intent_id: str) -> Intent:
+        """Cancel an intent and say where it ended. Stripe refuses to cancel one that has
+        succeeded (taken between our last look and now) or was cancelled already: the intent
+        is then read again, so the caller learns that the money was taken."""
+        try:
+            return self._intent(self.client.v1.payment_intents.cancel(intent_id))
+        except stripe.InvalidRequestError:
+            pass
+        except stripe.StripeError as error:
+            raise BackendError(
+                error.user_message or "The payment service is unreachable."
+            ) from error
+        try:
+            return self.retrieve(intent_id)
+        except stripe.StripeError as error:
+            raise BackendError(
+                error.user_message or "The payment service is unreachable."
+            ) from error
 
     def refund(self, *, intent_id: str, money: Money) -> str:
         try:

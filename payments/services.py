@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from booking import services as booking_services
 from booking.models import Appointment, Patient, TreatmentPlan
@@ -51,7 +53,8 @@ __all__ = [
 # A second "Email a receipt" this soon after one is a double click: nothing more is sent.
 RECEIPT_COPY_WINDOW = timedelta(minutes=1)
 
-_SETTLED = {Payment.State.FAILED, Payment.State.CANCELLED, *TAKEN_STATES}
+_NOT_TAKEN = {Payment.State.FAILED, Payment.State.CANCELLED}
+_SETTLED = {*_NOT_TAKEN, *TAKEN_STATES}
 
 
 class PaymentRefused(BookingError):
@@ -358,9 +361,13 @@ def book_with_deposit(
 def _settle(
     payment_id: int, status: str, *, now: datetime, failure: str = "", backend: PaymentBackend
 ) -> Payment:
-    """Move a payment to what the processor reported; a settled payment stays as it is.
-    A deposit that succeeded for a visit no longer held (let go, lost), or a course paid
-    online whose visits were all let go, is refunded."""
+    """Move a payment to what the processor reported; a settled payment stays as it is,
+    except one we recorded as not taken (cancelled, failed) that the processor says it took
+    after all (a late `payment_intent.succeeded`): the processor's word about money wins, so
+    it is recorded as taken (audited as late). A deposit that succeeded for a visit no longer
+    held (let go, lost), a course paid online whose visits were all let go, or a late one
+    that another payment has replaced meanwhile, is refunded in full."""
+    late = ""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",))
@@ -368,7 +375,9 @@ def _settle(
             .get(pk=payment_id)
         )
         if payment.state in _SETTLED:
-            return payment
+            if status != "succeeded" or payment.state not in _NOT_TAKEN:
+                return payment
+            late = payment.state
         if status == "succeeded":
             payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
         elif status == "canceled":
@@ -378,15 +387,26 @@ def _settle(
         else:
             return payment
         payment.save(update_fields=["state", "succeeded_at", "failure"])
-        _audit(f"payment_{payment.state}", payment, actor=None, now=now)
+        _audit(
+            f"payment_{payment.state}",
+            payment,
+            actor=None,
+            now=now,
+            **({"late": True, "recorded_as": late} if late else {}),
+        )
         if payment.state == Payment.State.SUCCEEDED:
             receipts.payment_receipt(payment, now=now)
-        orphan = payment.state == Payment.State.SUCCEEDED and not _holds_time(payment)
-    if orphan:
+        reason = ""
+        if payment.state == Payment.State.SUCCEEDED:
+            if not _holds_time(payment):
+                reason = "The time was no longer held."
+            elif late and _replaced(payment):
+                reason = "Paid another way meanwhile."
+    if reason:
         refund(
             payment=payment,
             money=payment.money,
-            reason="The time was no longer held.",
+            reason=reason,
             actor=None,
             now=now,
             backend=backend,
@@ -675,15 +695,34 @@ def sell_course(
     return _attach_intent(payment, now=now, backend=backend)
 
 
+def _cancel_intent(payment: Payment, *, now: datetime, backend: PaymentBackend) -> Payment:
+    """Cancel a pending online payment's intent at the processor and record where it ended.
+    Asked first, and asked again when the cancel is refused: Stripe will not cancel an intent
+    that succeeded between our look and the cancel, and that payment is then settled as
+    taken (`_settle`: kept while its visits hold their time, refunded in full otherwise), never
+    recorded as cancelled. Still pending (the processor is busy with it): left pending.
+    BackendError when the processor cannot be reached."""
+    if not (payment.backend_id and backend.online):
+        return _settle(payment.pk, "canceled", now=now, backend=backend)
+    payment = settle_from_backend(payment, now=now, backend=backend)
+    if payment.state != Payment.State.PENDING:
+        return payment
+    intent = backend.cancel(payment.backend_id)
+    return _settle(payment.pk, intent.status, now=now, backend=backend)
+
+
 def _withdraw(payment: Payment, *, now: datetime, backend: PaymentBackend) -> Payment:
     """Cancel a pending online payment that is no longer wanted (replaced, or paid another
-    way). The processor is asked first: one it took meanwhile comes back settled as taken."""
-    if payment.backend_id and backend.online:
-        payment = settle_from_backend(payment, now=now, backend=backend)
-        if payment.state != Payment.State.PENDING:
-            return payment
-        backend.cancel(payment.backend_id)
-    return _settle(payment.pk, "canceled", now=now, backend=backend)
+    way). One the processor took meanwhile comes back settled as taken."""
+    try:
+        payment = _cancel_intent(payment, now=now, backend=backend)
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    if payment.state == Payment.State.PENDING:
+        raise PaymentRefused(
+            _("The online payment is still being processed. Try again in a minute.")
+        )
+    return payment
 
 
 def end_course(
@@ -741,6 +780,25 @@ def _holds_time(payment: Payment) -> bool:
     return True
 
 
+def _replaced(payment: Payment) -> bool:
+    """Another payment stands in for this one: the course paid another way, or the visit's
+    deposit (or its whole course) asked for again."""
+    others = Payment.objects.exclude(pk=payment.pk).filter(
+        state__in=[Payment.State.PENDING, *TAKEN_STATES]
+    )
+    if payment.kind == Payment.Kind.COURSE:
+        return (
+            bool(payment.plan_id)
+            and others.filter(plan_id=payment.plan_id, kind=Payment.Kind.COURSE).exists()
+        )
+    if payment.kind == Payment.Kind.DEPOSIT:
+        return others.filter(
+            Q(appointment_id=payment.appointment_id, kind=Payment.Kind.DEPOSIT)
+            | Q(plan_id=payment.plan_id or 0, kind=Payment.Kind.COURSE)
+        ).exists()
+    return False
+
+
 def _let_go(visits: list[Appointment], *, reason: str, now: datetime) -> int:
     for visit in visits:
         booking_services.cancel_appointment(appointment=visit, now=now, staff=True, reason=reason)
@@ -763,17 +821,19 @@ def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> i
     )
     released = 0
     for payment in stale:
-        # The processor may have taken it a moment ago: ask before letting go.
-        if payment.backend_id and backend.online:
-            payment = settle_from_backend(payment, now=now, backend=backend)
-            if payment.state != Payment.State.PENDING:
-                continue
-            backend.cancel(payment.backend_id)
-        payment = _settle(payment.pk, "canceled", now=now, backend=backend)
-        if payment.state == Payment.State.CANCELLED:
-            released += _let_go(
-                _held_by(payment), reason="The deposit was not paid in time.", now=now
-            )
+        # The processor may take it at any moment, even between our look and the cancel:
+        # only a payment the processor agreed to cancel lets its visits go.
+        try:
+            with transaction.atomic():
+                payment = _cancel_intent(payment, now=now, backend=backend)
+                if payment.state == Payment.State.CANCELLED:
+                    # Under the payment's row lock (taken by `_settle`): a late webhook
+                    # waits, then finds the visits let go and refunds.
+                    released += _let_go(
+                        _held_by(payment), reason="The deposit was not paid in time.", now=now
+                    )
+        except BackendError:
+            continue  # the processor is unreachable: asked again at the next run
     return released + _release_cardless(now=now, backend=backend)
 
 
