@@ -21,7 +21,7 @@ from booking import services as booking_services
 from booking.models import Appointment, Patient, TreatmentPlan
 from booking.services import BookingError, audit
 from booking.services.audit import Actor
-from payments import courses, receipts
+from payments import courses, declines, receipts
 from payments.backends import BackendError, Intent, PaymentBackend, get_backend
 from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
 from payments.policy import freeze_terms
@@ -110,9 +110,11 @@ def record_payment(
     target = appointment or plan
     assert target is not None
     if money.amount <= 0:
-        raise PaymentRefused("Enter an amount above zero.")
+        raise PaymentRefused(_("Enter an amount above zero."))
     if money.currency != target.location.currency:
-        raise PaymentRefused(f"This clinic takes {target.location.currency}.")
+        raise PaymentRefused(
+            _("This clinic takes %(currency)s.") % {"currency": target.location.currency}
+        )
     backend = backend or get_backend()
     with transaction.atomic():
         payment = Payment(
@@ -133,7 +135,7 @@ def record_payment(
         if method == Payment.Method.CARD_ON_FILE:
             card = SavedCard.objects.filter(patient=target.patient).first()
             if card is None or not backend.online:
-                raise PaymentRefused("No card on file: take cash or use the card terminal.")
+                raise PaymentRefused(_("No card on file: take cash or use the card terminal."))
             try:
                 intent = backend.start_payment(
                     money=money,
@@ -152,7 +154,7 @@ def record_payment(
             with transaction.atomic():
                 payment.save()
         except IntegrityError as error:
-            raise PaymentRefused("This fee has already been charged.") from error
+            raise PaymentRefused(_("This fee has already been charged.")) from error
         _audit("payment_taken", payment, actor=actor, now=now, method=method, kind=kind)
         if payment.state == Payment.State.SUCCEEDED:
             receipts.payment_receipt(payment, now=now)
@@ -206,7 +208,7 @@ def _attach_intent(
         intent = backend.start_payment(money=payment.money, metadata=metadata, method=method)
     except BackendError as error:
         Payment.objects.filter(pk=payment.pk, state=Payment.State.PENDING).update(
-            state=Payment.State.CANCELLED, failure=str(error)[:200]
+            state=Payment.State.CANCELLED, failure=error.code
         )
         raise PaymentRefused(str(error)) from error
     with transaction.atomic():
@@ -442,7 +444,7 @@ def apply_event(
     payment = Payment.objects.filter(backend=backend.name, backend_id=intent["id"]).first()
     if payment is not None:
         error = intent.get("last_payment_error") or {}
-        _settle(payment.pk, status, now=now, failure=error.get("message", ""), backend=backend)
+        _settle(payment.pk, status, now=now, failure=declines.code_of(error), backend=backend)
     return True
 
 
@@ -472,16 +474,21 @@ def refund(
     """Give back all or part of a payment; the reason is required and recorded."""
     reason = reason.strip()
     if not reason:
-        raise PaymentRefused("Give a reason for the refund.")
+        raise PaymentRefused(_("Give a reason for the refund."))
     backend = backend or get_backend()
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if money.currency != payment.currency:
-            raise PaymentRefused(f"This payment was in {payment.currency}.")
+            raise PaymentRefused(
+                _("This payment was in %(currency)s.") % {"currency": payment.currency}
+            )
         if money.amount <= 0:
-            raise PaymentRefused("Enter an amount above zero.")
+            raise PaymentRefused(_("Enter an amount above zero."))
         if payment.refundable < money:
-            raise PaymentRefused(f"At most {payment.refundable} of this payment can be refunded.")
+            raise PaymentRefused(
+                _("At most %(amount)s of this payment can be refunded.")
+                % {"amount": payment.refundable}
+            )
         backend_id = ""
         if payment.backend_id and payment.backend != "offline":
             try:
@@ -520,14 +527,14 @@ def email_receipt(*, payment: Payment, actor: Actor, now: datetime) -> int:
     """Email the patient a copy of a payment's receipt (and its refunds'), through the
     outbox; audited. Returns how many receipts were queued."""
     if payment.state not in TAKEN_STATES:
-        raise PaymentRefused("Only a payment that was taken has a receipt.")
+        raise PaymentRefused(_("Only a payment that was taken has a receipt."))
     if not payment.patient.email:
-        raise PaymentRefused("The patient has no email address.")
+        raise PaymentRefused(_("The patient has no email address."))
     with transaction.atomic():
         # One copy at a time: a double click (or two desks) waits here, then finds the copy.
         Payment.objects.select_for_update().filter(pk=payment.pk).first()
         if receipts.copy_queued_since(payment, now - RECEIPT_COPY_WINDOW):
-            raise PaymentRefused("A copy of this receipt was sent a moment ago.")
+            raise PaymentRefused(_("A copy of this receipt was sent a moment ago."))
         queued = receipts.send_copy(payment, now=now)
         _audit("receipt_emailed", payment, actor=actor, now=now, receipts=queued)
     return queued
@@ -548,13 +555,13 @@ def charge_fee(
     elif appointment.status == Appointment.Status.CANCELLED and appointment.late_cancellation:
         fee, field = Payment.Fee.LATE_CANCEL, "late_cancel_fee"
     else:
-        raise PaymentRefused("Only a no-show or a late cancellation has a fee.")
+        raise PaymentRefused(_("Only a no-show or a late cancellation has a fee."))
     terms = terms_of(appointment, now=now)
     if courses.use_prepaid_session(appointment=appointment, reason=fee, actor=actor, now=now):
         return None
     money = terms.money(field)
     if not money:
-        raise PaymentRefused("The terms this visit was booked under have no such fee.")
+        raise PaymentRefused(_("The terms this visit was booked under have no such fee."))
     return record_payment(
         appointment=appointment,
         kind=Payment.Kind.FEE,
@@ -652,7 +659,7 @@ def sell_course(
     replaces the first visit's deposit, and the course is prepaid once the processor says
     it succeeded."""
     if courses.course_payment(plan) is not None:
-        raise PaymentRefused("This course is already paid.")
+        raise PaymentRefused(_("This course is already paid."))
     backend = backend or get_backend()
     if method != Payment.Method.ONLINE:
         # Paid at the desk instead: the patient's online payment still waiting is withdrawn.
@@ -660,7 +667,7 @@ def sell_course(
             kind=Payment.Kind.COURSE, state=Payment.State.PENDING
         ).exclude(method=Payment.Method.CARD_ON_FILE):
             if _withdraw(waiting, now=now, backend=backend).state in TAKEN_STATES:
-                raise PaymentRefused("This course was just paid online.")
+                raise PaymentRefused(_("This course was just paid online."))
         return record_payment(
             plan=plan,
             kind=Payment.Kind.COURSE,
@@ -672,7 +679,7 @@ def sell_course(
             note=f"{plan.sessions} sessions paid up front",
         )
     if not backend.online:
-        raise PaymentRefused("Online payments are off: the course is paid at the clinic.")
+        raise PaymentRefused(_("Online payments are off: the course is paid at the clinic."))
     pending = plan.payments.filter(kind=Payment.Kind.COURSE, state=Payment.State.PENDING).first()
     if pending is not None:
         return pending if pending.backend_id else _attach_intent(pending, now=now, backend=backend)
