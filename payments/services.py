@@ -389,13 +389,8 @@ def _settle(
         else:
             return payment
         payment.save(update_fields=["state", "succeeded_at", "failure"])
-        _audit(
-            f"payment_{payment.state}",
-            payment,
-            actor=None,
-            now=now,
-            **({"late": True, "recorded_as": late} if late else {}),
-        )
+        marks: dict[str, Any] = {"late": True, "recorded_as": late} if late else {}
+        _audit(f"payment_{payment.state}", payment, actor=None, now=now, **marks)
         if payment.state == Payment.State.SUCCEEDED:
             receipts.payment_receipt(payment, now=now)
         reason = ""
