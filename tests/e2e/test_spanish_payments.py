@@ -5,21 +5,25 @@ does not scroll sideways (`check`). With SHOTS_DIR set, each step is saved as a 
 
 import os
 import re
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from booking.models import Appointment, TreatmentPlan
+from payments import declines, services
 from payments.models import Charge, Payment, PaymentPolicy
 from tests import factories
-from tests.e2e.test_patient_booking import check, open_clinic  # noqa: F401 (a fixture)
-from tests.helpers import captured_on_backend
+from tests.e2e.test_patient_booking import PASSWORD, check, open_clinic  # noqa: F401 (a fixture)
+from tests.helpers import book, captured_on_backend
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("isolated_cache")]
 
 SHOTS = os.environ.get("SHOTS_DIR", "")
+DECLINED_ES = "Tu tarjeta fue rechazada. Prueba con otra tarjeta o paga en la clínica."
 
 
 @pytest.fixture
@@ -39,15 +43,16 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
-def pay_with_card(page) -> None:
+def pay_with_card(page, number="4242424242424242", *, paid=True) -> None:
     """localstripe's Stripe.js card field (its placeholders are field names)."""
-    page.get_by_placeholder("number").fill("4242424242424242")
+    page.get_by_placeholder("number").fill(number)
     page.get_by_placeholder("exp_month").fill("12")
     page.get_by_placeholder("exp_year").fill("34")
     page.get_by_placeholder("cvc").fill("123")
     page.get_by_placeholder("postal_code").fill("30305")
     page.locator("#card-form button[type=submit]").click()
-    page.locator("#payment-state.alert-success").wait_for()
+    if paid:
+        page.locator("#payment-state.alert-success").wait_for()
 
 
 def choose_first_time(page, base: str, treatment: str) -> None:
@@ -154,3 +159,41 @@ def test_a_spanish_patient_pays_a_deposit_then_a_course_and_changes_visits(
     shot(phone, "13-cancelled")
     third.refresh_from_db()
     assert third.status == Appointment.Status.CANCELLED
+
+
+def test_a_declined_card_is_told_in_our_words_in_spanish(
+    live_server, spanish_phone, clinic, stripe_backend
+):
+    """localstripe keeps an intent whose charge failed refused for good (real Stripe takes a
+    second card on it), so the declined card has its own visit here."""
+    location = clinic["location"]
+    PaymentPolicy.objects.create(
+        location=location, deposit=Charge.PERCENT, deposit_value=Decimal(20)
+    )
+    now = timezone.now()
+    day = (now + timedelta(days=5)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = datetime.combine(day, time(10), tzinfo=location.zone)
+    patient = factories.PatientFactory(language="es")
+    visit = book(clinic, patient, start, now)
+    payment = services.start_deposit(appointment=visit, now=now, backend=stripe_backend)
+    assert payment is not None
+    phone, base = spanish_phone, live_server.url
+    phone.goto(base + "/accounts/login/")
+    phone.locator("#id_username").fill(patient.user.username)
+    phone.locator("#id_password").fill(PASSWORD)
+    phone.locator("main form [type=submit]").last.click()
+    phone.wait_for_load_state()
+
+    phone.goto(f"{base}/pay/{payment.pk}/")
+    pay_with_card(phone, "4000000000000341", paid=False)
+    phone.locator("#card-errors:not(:empty)").wait_for()
+
+    said = phone.locator("#card-errors").inner_text()
+    # Spanish once es-pay2.py is in the catalogue; our English sentence until then.
+    assert said in {DECLINED_ES, declines.card_problem("card_declined")}, said
+    assert said != "Your card was declined."
+    shot(phone, "05b-card-declined")
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.PENDING  # the time is still held: another card
