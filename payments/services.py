@@ -384,6 +384,15 @@ def _settle(
             payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
         elif status == "canceled":
             payment.state = Payment.State.CANCELLED
+        elif status == "payment_failed" and payment.method == Payment.Method.ONLINE:
+            # The patient's card was declined: Stripe takes another card on the same intent,
+            # so the payment stays pending (the reason kept for the pay page) until it is paid
+            # or its hold runs out (`release_unpaid`).
+            if payment.failure != failure[:200]:
+                payment.failure = failure[:200]
+                payment.save(update_fields=["failure"])
+                _audit("payment_declined", payment, actor=None, now=now, code=payment.failure)
+            return payment
         elif status == "payment_failed":
             payment.state, payment.failure = Payment.State.FAILED, failure[:200]
         else:

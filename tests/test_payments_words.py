@@ -1,7 +1,7 @@
 """What a patient reads when a card payment does not go through: our own sentences (by
 Stripe's error and decline codes), never Stripe's English text, and in the page's language."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,7 +37,7 @@ def test_a_declined_card_at_the_desk_is_told_in_our_words(stripe_backend):
 
 
 def test_a_declined_card_on_the_pay_page_is_told_in_our_words(
-    client, clinic, patient, now, policy, stripe_backend, frozen
+    client, clinic, patient, now, policy, stripe_backend, frozen, settings
 ):
     visit = book(clinic, patient, at(TUESDAY, 10), now)
     payment = services.start_deposit(appointment=visit, now=now, backend=stripe_backend)
@@ -63,12 +63,20 @@ def test_a_declined_card_on_the_pay_page_is_told_in_our_words(
         backend=stripe_backend,
     )
     payment.refresh_from_db()
-    assert payment.state == Payment.State.FAILED
+    # Still pending: the patient may try another card while the time is held.
+    assert payment.state == Payment.State.PENDING
     assert payment.failure == "insufficient_funds"
     sign_in(client, patient.user)
     page = client.get(f"/pay/{payment.pk}/").content.decode()
     assert "The card has insufficient funds. Try another card." in page
     assert "Your card has insufficient funds." not in page
+    assert 'id="card-form"' in page
+
+    # Nobody pays before the hold runs out: the time is let go.
+    settings.PAYMENT_HOLD_MINUTES = 10
+    assert services.release_unpaid(now=now + timedelta(minutes=11), backend=stripe_backend) == 1
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CANCELLED
 
 
 def test_every_stripe_code_has_a_sentence_and_unknown_ones_are_declines():
