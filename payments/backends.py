@@ -14,8 +14,25 @@ from typing import Any, Protocol, cast
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
+from payments import declines
 from treatments.money import Money
+
+# Stripe error codes that are about the card (sent with a 402, or a 400 for a bad number).
+CARD_CODES = {
+    "card_declined",
+    "expired_card",
+    "incorrect_cvc",
+    "invalid_cvc",
+    "incorrect_number",
+    "invalid_number",
+    "invalid_expiry_month",
+    "invalid_expiry_year",
+    "processing_error",
+    "authentication_required",
+    "payment_intent_authentication_failure",
+}
 
 __all__ = [
     "BackendError",
@@ -30,7 +47,23 @@ __all__ = [
 
 
 class BackendError(Exception):
-    """The processor refused (a declined card, a bad request), with a message for people."""
+    """The processor refused (a declined card, a bad request), with a message for people in
+    their language (never Stripe's own text) and, for a card problem, Stripe's `code`."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _refused(error: stripe.StripeError, fallback: str) -> BackendError:
+    """A Stripe error in our own words: a card problem by its code (payments.declines),
+    anything else by the caller's sentence. Stripe's English text stays in the logs."""
+    if isinstance(error, stripe.CardError) or getattr(error, "code", None) in CARD_CODES:
+        code = declines.code_of(error.error.to_dict() if error.error else {"code": error.code})
+        return BackendError(declines.card_problem(code), code=code)
+    if isinstance(error, stripe.APIConnectionError):
+        return BackendError(declines.card_problem(declines.UNREACHABLE), code=declines.UNREACHABLE)
+    return BackendError(fallback)
 
 
 class ForgedEvent(Exception):
@@ -59,7 +92,7 @@ class PaymentBackend(Protocol):
 
     def retrieve(self, intent_id: str) -> Intent: ...
 
-    def cancel(self, intent_id: str) -> None: ...
+    def cancel(self, intent_id: str) -> Intent: ...
 
     def refund(self, *, intent_id: str, money: Money) -> str: ...
 
@@ -92,13 +125,13 @@ class OfflineBackend:
     publishable_key = ""
 
     def start_payment(self, *, money, metadata, customer="", method="") -> Intent:
-        raise BackendError("Online payments are off: you pay at the clinic.")
+        raise BackendError(_("Online payments are off: you pay at the clinic."))
 
     def retrieve(self, intent_id: str) -> Intent:
-        raise BackendError("Online payments are off.")
+        raise BackendError(_("Online payments are off: you pay at the clinic."))
 
-    def cancel(self, intent_id: str) -> None:
-        return None
+    def cancel(self, intent_id: str) -> Intent:
+        return Intent(id=intent_id, client_secret="", status="canceled")
 
     def refund(self, *, intent_id: str, money: Money) -> str:
         # The desk hands the money back; nothing to tell a processor.
@@ -108,19 +141,19 @@ class OfflineBackend:
         raise ForgedEvent("Online payments are off; no webhooks are accepted.")
 
     def save_card(self, method_id: str, *, email: str) -> Card:
-        raise BackendError("Online payments are off: no card can be kept on file.")
+        raise BackendError(_("Online payments are off: no card can be kept on file."))
 
     def start_card_setup(self) -> str:
-        raise BackendError("Online payments are off: you pay at the clinic.")
+        raise BackendError(_("Online payments are off: you pay at the clinic."))
 
     def forget_card(self, method_id: str) -> None:
         return None
 
     def card_of_setup(self, setup_id: str) -> str:
-        raise BackendError("Online payments are off: you pay at the clinic.")
+        raise BackendError(_("Online payments are off: you pay at the clinic."))
 
     def pay_with(self, intent_id: str, method_id: str, *, customer: str = "") -> Intent:
-        raise BackendError("Online payments are off: you pay at the clinic.")
+        raise BackendError(_("Online payments are off: you pay at the clinic."))
 
 
 class StripeBackend:
@@ -144,7 +177,7 @@ class StripeBackend:
             id=pi.id,
             client_secret=pi.client_secret or "",
             status=pi.status,
-            failure=((pi.to_dict().get("last_payment_error") or {}).get("message")) or "",
+            failure=declines.code_of(pi.to_dict().get("last_payment_error")),
         )
 
     def start_payment(self, *, money, metadata, customer="", method="") -> Intent:
@@ -161,15 +194,25 @@ class StripeBackend:
         try:
             return self._intent(self.client.v1.payment_intents.create(params=cast(Any, params)))
         except stripe.StripeError as error:
-            raise BackendError(error.user_message or "The card payment was refused.") from error
+            raise _refused(error, _("The card payment was refused.")) from error
 
     def retrieve(self, intent_id: str) -> Intent:
         return self._intent(self.client.v1.payment_intents.retrieve(intent_id))
 
-    def cancel(self, intent_id: str) -> None:
-        # Already succeeded or cancelled: the webhook tells which.
-        with contextlib.suppress(stripe.InvalidRequestError):
-            self.client.v1.payment_intents.cancel(intent_id)
+    def cancel(self, intent_id: str) -> Intent:
+        """Cancel an intent and say where it ended. Stripe refuses to cancel one that has
+        succeeded (taken between our last look and now) or was cancelled already: the intent
+        is then read again, so the caller learns that the money was taken."""
+        try:
+            return self._intent(self.client.v1.payment_intents.cancel(intent_id))
+        except stripe.InvalidRequestError:
+            pass
+        except stripe.StripeError as error:
+            raise _refused(error, _("The payment service is unreachable.")) from error
+        try:
+            return self.retrieve(intent_id)
+        except stripe.StripeError as error:
+            raise _refused(error, _("The payment service is unreachable.")) from error
 
     def refund(self, *, intent_id: str, money: Money) -> str:
         try:
@@ -177,7 +220,7 @@ class StripeBackend:
                 params={"payment_intent": intent_id, "amount": money.minor}
             )
         except stripe.StripeError as error:
-            raise BackendError(error.user_message or "The refund was refused.") from error
+            raise _refused(error, _("The refund was refused.")) from error
         return refund.id
 
     def start_card_setup(self) -> str:
@@ -185,7 +228,9 @@ class StripeBackend:
         try:
             setup = self.client.v1.setup_intents.create(params={"usage": "off_session"})
         except stripe.StripeError as error:
-            raise BackendError(error.user_message or "Card payments are unavailable.") from error
+            raise _refused(
+                error, _("Card payments are unavailable just now. Try again later.")
+            ) from error
         return setup.client_secret or ""
 
     def forget_card(self, method_id: str) -> None:
@@ -198,9 +243,9 @@ class StripeBackend:
         try:
             setup = self.client.v1.setup_intents.retrieve(setup_id)
         except stripe.StripeError as error:
-            raise BackendError("That card could not be found; try again.") from error
+            raise _refused(error, _("That card could not be found; try again.")) from error
         if setup.status != "succeeded" or not setup.payment_method:
-            raise BackendError("The card was not saved; try again.")
+            raise BackendError(_("The card was not saved; try again."))
         method = setup.payment_method
         return method if isinstance(method, str) else method.id
 
@@ -213,10 +258,8 @@ class StripeBackend:
         try:
             self.client.v1.payment_intents.update(intent_id, params=cast(Any, params))
             return self._intent(self.client.v1.payment_intents.confirm(intent_id))
-        except stripe.CardError as error:
-            raise BackendError(error.user_message or "The card was declined.") from error
         except stripe.StripeError as error:
-            raise BackendError(error.user_message or "The payment failed; try again.") from error
+            raise _refused(error, _("The payment did not go through. Try again.")) from error
 
     def read_event(self, payload: bytes, signature: str) -> dict[str, Any]:
         try:
@@ -232,7 +275,7 @@ class StripeBackend:
                 method_id, params={"customer": customer.id}
             )
         except stripe.StripeError as error:
-            raise BackendError(error.user_message or "The card could not be saved.") from error
+            raise _refused(error, _("The card could not be saved. Try again.")) from error
         card = method.card
         return Card(
             customer_id=customer.id,

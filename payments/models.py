@@ -271,6 +271,14 @@ class Payment(models.Model):
             return Money.zero(self.currency)
         return Money(self.amount - self.refunded, self.currency)
 
+    @property
+    def failure_text(self) -> str:
+        """Why the card was not taken, in our words and the active language (`failure`
+        keeps Stripe's code, never its English text)."""
+        from payments.declines import card_problem
+
+        return card_problem(self.failure) if self.failure else ""
+
 
 class SavedCard(models.Model):
     """A patient's card kept by the processor (we hold only its ids and what it shows)."""

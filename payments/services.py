@@ -14,13 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from booking import services as booking_services
 from booking.models import Appointment, Patient, TreatmentPlan
 from booking.services import BookingError, audit
 from booking.services.audit import Actor
-from payments import courses, receipts
+from payments import courses, declines, receipts
 from payments.backends import BackendError, Intent, PaymentBackend, get_backend
 from payments.models import TAKEN_STATES, BookingTerms, Payment, PaymentEvent, Refund, SavedCard
 from payments.policy import freeze_terms
@@ -52,7 +54,8 @@ __all__ = [
 # A second "Email a receipt" this soon after one is a double click: nothing more is sent.
 RECEIPT_COPY_WINDOW = timedelta(minutes=1)
 
-_SETTLED = {Payment.State.FAILED, Payment.State.CANCELLED, *TAKEN_STATES}
+_NOT_TAKEN = {Payment.State.FAILED, Payment.State.CANCELLED}
+_SETTLED = {*_NOT_TAKEN, *TAKEN_STATES}
 
 
 class PaymentRefused(BookingError):
@@ -108,9 +111,11 @@ def record_payment(
     target = appointment or plan
     assert target is not None
     if money.amount <= 0:
-        raise PaymentRefused("Enter an amount above zero.")
+        raise PaymentRefused(_("Enter an amount above zero."))
     if money.currency != target.location.currency:
-        raise PaymentRefused(f"This clinic takes {target.location.currency}.")
+        raise PaymentRefused(
+            _("This clinic takes %(currency)s.") % {"currency": target.location.currency}
+        )
     backend = backend or get_backend()
     with transaction.atomic():
         payment = Payment(
@@ -131,7 +136,7 @@ def record_payment(
         if method == Payment.Method.CARD_ON_FILE:
             card = SavedCard.objects.filter(patient=target.patient).first()
             if card is None or not backend.online:
-                raise PaymentRefused("No card on file: take cash or use the card terminal.")
+                raise PaymentRefused(_("No card on file: take cash or use the card terminal."))
             try:
                 intent = backend.start_payment(
                     money=money,
@@ -150,7 +155,7 @@ def record_payment(
             with transaction.atomic():
                 payment.save()
         except IntegrityError as error:
-            raise PaymentRefused("This fee has already been charged.") from error
+            raise PaymentRefused(_("This fee has already been charged.")) from error
         _audit("payment_taken", payment, actor=actor, now=now, method=method, kind=kind)
         if payment.state == Payment.State.SUCCEEDED:
             receipts.payment_receipt(payment, now=now)
@@ -204,7 +209,7 @@ def _attach_intent(
         intent = backend.start_payment(money=payment.money, metadata=metadata, method=method)
     except BackendError as error:
         Payment.objects.filter(pk=payment.pk, state=Payment.State.PENDING).update(
-            state=Payment.State.CANCELLED, failure=str(error)[:200]
+            state=Payment.State.CANCELLED, failure=error.code
         )
         raise PaymentRefused(str(error)) from error
     with transaction.atomic():
@@ -359,9 +364,13 @@ def book_with_deposit(
 def _settle(
     payment_id: int, status: str, *, now: datetime, failure: str = "", backend: PaymentBackend
 ) -> Payment:
-    """Move a payment to what the processor reported; a settled payment stays as it is.
-    A deposit that succeeded for a visit no longer held (let go, lost), or a course paid
-    online whose visits were all let go, is refunded."""
+    """Move a payment to what the processor reported; a settled payment stays as it is,
+    except one we recorded as not taken (cancelled, failed) that the processor says it took
+    after all (a late `payment_intent.succeeded`): the processor's word about money wins, so
+    it is recorded as taken (audited as late). A deposit that succeeded for a visit no longer
+    held (let go, lost), a course paid online whose visits were all let go, or a late one
+    that another payment has replaced meanwhile, is refunded in full."""
+    late = ""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",))
@@ -369,25 +378,42 @@ def _settle(
             .get(pk=payment_id)
         )
         if payment.state in _SETTLED:
-            return payment
+            if status != "succeeded" or payment.state not in _NOT_TAKEN:
+                return payment
+            late = payment.state
         if status == "succeeded":
             payment.state, payment.succeeded_at = Payment.State.SUCCEEDED, now
         elif status == "canceled":
             payment.state = Payment.State.CANCELLED
+        elif status == "payment_failed" and payment.method == Payment.Method.ONLINE:
+            # The patient's card was declined: Stripe takes another card on the same intent,
+            # so the payment stays pending (the reason kept for the pay page) until it is paid
+            # or its hold runs out (`release_unpaid`).
+            if payment.failure != failure[:200]:
+                payment.failure = failure[:200]
+                payment.save(update_fields=["failure"])
+                _audit("payment_declined", payment, actor=None, now=now, code=payment.failure)
+            return payment
         elif status == "payment_failed":
             payment.state, payment.failure = Payment.State.FAILED, failure[:200]
         else:
             return payment
         payment.save(update_fields=["state", "succeeded_at", "failure"])
-        _audit(f"payment_{payment.state}", payment, actor=None, now=now)
+        marks: dict[str, Any] = {"late": True, "recorded_as": late} if late else {}
+        _audit(f"payment_{payment.state}", payment, actor=None, now=now, **marks)
         if payment.state == Payment.State.SUCCEEDED:
             receipts.payment_receipt(payment, now=now)
-        orphan = payment.state == Payment.State.SUCCEEDED and not _holds_time(payment)
-    if orphan:
+        reason = ""
+        if payment.state == Payment.State.SUCCEEDED:
+            if not _holds_time(payment):
+                reason = "The time was no longer held."
+            elif late and _replaced(payment):
+                reason = "Paid another way meanwhile."
+    if reason:
         refund(
             payment=payment,
             money=payment.money,
-            reason="The time was no longer held.",
+            reason=reason,
             actor=None,
             now=now,
             backend=backend,
@@ -423,7 +449,7 @@ def apply_event(
     payment = Payment.objects.filter(backend=backend.name, backend_id=intent["id"]).first()
     if payment is not None:
         error = intent.get("last_payment_error") or {}
-        _settle(payment.pk, status, now=now, failure=error.get("message", ""), backend=backend)
+        _settle(payment.pk, status, now=now, failure=declines.code_of(error), backend=backend)
     return True
 
 
@@ -453,16 +479,21 @@ def refund(
     """Give back all or part of a payment; the reason is required and recorded."""
     reason = reason.strip()
     if not reason:
-        raise PaymentRefused("Give a reason for the refund.")
+        raise PaymentRefused(_("Give a reason for the refund."))
     backend = backend or get_backend()
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if money.currency != payment.currency:
-            raise PaymentRefused(f"This payment was in {payment.currency}.")
+            raise PaymentRefused(
+                _("This payment was in %(currency)s.") % {"currency": payment.currency}
+            )
         if money.amount <= 0:
-            raise PaymentRefused("Enter an amount above zero.")
+            raise PaymentRefused(_("Enter an amount above zero."))
         if payment.refundable < money:
-            raise PaymentRefused(f"At most {payment.refundable} of this payment can be refunded.")
+            raise PaymentRefused(
+                _("At most %(amount)s of this payment can be refunded.")
+                % {"amount": payment.refundable}
+            )
         backend_id = ""
         if payment.backend_id and payment.backend != "offline":
             try:
@@ -501,14 +532,14 @@ def email_receipt(*, payment: Payment, actor: Actor, now: datetime) -> int:
     """Email the patient a copy of a payment's receipt (and its refunds'), through the
     outbox; audited. Returns how many receipts were queued."""
     if payment.state not in TAKEN_STATES:
-        raise PaymentRefused("Only a payment that was taken has a receipt.")
+        raise PaymentRefused(_("Only a payment that was taken has a receipt."))
     if not payment.patient.email:
-        raise PaymentRefused("The patient has no email address.")
+        raise PaymentRefused(_("The patient has no email address."))
     with transaction.atomic():
         # One copy at a time: a double click (or two desks) waits here, then finds the copy.
         Payment.objects.select_for_update().filter(pk=payment.pk).first()
         if receipts.copy_queued_since(payment, now - RECEIPT_COPY_WINDOW):
-            raise PaymentRefused("A copy of this receipt was sent a moment ago.")
+            raise PaymentRefused(_("A copy of this receipt was sent a moment ago."))
         queued = receipts.send_copy(payment, now=now)
         _audit("receipt_emailed", payment, actor=actor, now=now, receipts=queued)
     return queued
@@ -529,13 +560,13 @@ def charge_fee(
     elif appointment.status == Appointment.Status.CANCELLED and appointment.late_cancellation:
         fee, field = Payment.Fee.LATE_CANCEL, "late_cancel_fee"
     else:
-        raise PaymentRefused("Only a no-show or a late cancellation has a fee.")
+        raise PaymentRefused(_("Only a no-show or a late cancellation has a fee."))
     terms = terms_of(appointment, now=now)
     if courses.use_prepaid_session(appointment=appointment, reason=fee, actor=actor, now=now):
         return None
     money = terms.money(field)
     if not money:
-        raise PaymentRefused("The terms this visit was booked under have no such fee.")
+        raise PaymentRefused(_("The terms this visit was booked under have no such fee."))
     return record_payment(
         appointment=appointment,
         kind=Payment.Kind.FEE,
@@ -640,7 +671,7 @@ def sell_course(
     replaces the first visit's deposit, and the course is prepaid once the processor says
     it succeeded."""
     if courses.course_payment(plan) is not None:
-        raise PaymentRefused("This course is already paid.")
+        raise PaymentRefused(_("This course is already paid."))
     backend = backend or get_backend()
     if method != Payment.Method.ONLINE:
         # Paid at the desk instead: the patient's online payment still waiting is withdrawn.
@@ -648,7 +679,7 @@ def sell_course(
             kind=Payment.Kind.COURSE, state=Payment.State.PENDING
         ).exclude(method=Payment.Method.CARD_ON_FILE):
             if _withdraw(waiting, now=now, backend=backend).state in TAKEN_STATES:
-                raise PaymentRefused("This course was just paid online.")
+                raise PaymentRefused(_("This course was just paid online."))
         return record_payment(
             plan=plan,
             kind=Payment.Kind.COURSE,
@@ -660,7 +691,7 @@ def sell_course(
             note=f"{plan.sessions} sessions paid up front",
         )
     if not backend.online:
-        raise PaymentRefused("Online payments are off: the course is paid at the clinic.")
+        raise PaymentRefused(_("Online payments are off: the course is paid at the clinic."))
     pending = plan.payments.filter(kind=Payment.Kind.COURSE, state=Payment.State.PENDING).first()
     if pending is not None:
         return pending if pending.backend_id else _attach_intent(pending, now=now, backend=backend)
@@ -683,15 +714,34 @@ def sell_course(
     return _attach_intent(payment, now=now, backend=backend)
 
 
+def _cancel_intent(payment: Payment, *, now: datetime, backend: PaymentBackend) -> Payment:
+    """Cancel a pending online payment's intent at the processor and record where it ended.
+    Asked first, and asked again when the cancel is refused: Stripe will not cancel an intent
+    that succeeded between our look and the cancel, and that payment is then settled as
+    taken (`_settle`: kept while its visits hold their time, refunded in full otherwise), never
+    recorded as cancelled. Still pending (the processor is busy with it): left pending.
+    BackendError when the processor cannot be reached."""
+    if not (payment.backend_id and backend.online):
+        return _settle(payment.pk, "canceled", now=now, backend=backend)
+    payment = settle_from_backend(payment, now=now, backend=backend)
+    if payment.state != Payment.State.PENDING:
+        return payment
+    intent = backend.cancel(payment.backend_id)
+    return _settle(payment.pk, intent.status, now=now, backend=backend)
+
+
 def _withdraw(payment: Payment, *, now: datetime, backend: PaymentBackend) -> Payment:
     """Cancel a pending online payment that is no longer wanted (replaced, or paid another
-    way). The processor is asked first: one it took meanwhile comes back settled as taken."""
-    if payment.backend_id and backend.online:
-        payment = settle_from_backend(payment, now=now, backend=backend)
-        if payment.state != Payment.State.PENDING:
-            return payment
-        backend.cancel(payment.backend_id)
-    return _settle(payment.pk, "canceled", now=now, backend=backend)
+    way). One the processor took meanwhile comes back settled as taken."""
+    try:
+        payment = _cancel_intent(payment, now=now, backend=backend)
+    except BackendError as error:
+        raise PaymentRefused(str(error)) from error
+    if payment.state == Payment.State.PENDING:
+        raise PaymentRefused(
+            _("The online payment is still being processed. Try again in a minute.")
+        )
+    return payment
 
 
 def end_course(
@@ -749,6 +799,25 @@ def _holds_time(payment: Payment) -> bool:
     return True
 
 
+def _replaced(payment: Payment) -> bool:
+    """Another payment stands in for this one: the course paid another way, or the visit's
+    deposit (or its whole course) asked for again."""
+    others = Payment.objects.exclude(pk=payment.pk).filter(
+        state__in=[Payment.State.PENDING, *TAKEN_STATES]
+    )
+    if payment.kind == Payment.Kind.COURSE:
+        return (
+            bool(payment.plan_id)
+            and others.filter(plan_id=payment.plan_id, kind=Payment.Kind.COURSE).exists()
+        )
+    if payment.kind == Payment.Kind.DEPOSIT:
+        return others.filter(
+            Q(appointment_id=payment.appointment_id, kind=Payment.Kind.DEPOSIT)
+            | Q(plan_id=payment.plan_id or 0, kind=Payment.Kind.COURSE)
+        ).exists()
+    return False
+
+
 def _let_go(visits: list[Appointment], *, reason: str, now: datetime) -> int:
     for visit in visits:
         booking_services.cancel_appointment(appointment=visit, now=now, staff=True, reason=reason)
@@ -771,17 +840,19 @@ def release_unpaid(*, now: datetime, backend: PaymentBackend | None = None) -> i
     )
     released = 0
     for payment in stale:
-        # The processor may have taken it a moment ago: ask before letting go.
-        if payment.backend_id and backend.online:
-            payment = settle_from_backend(payment, now=now, backend=backend)
-            if payment.state != Payment.State.PENDING:
-                continue
-            backend.cancel(payment.backend_id)
-        payment = _settle(payment.pk, "canceled", now=now, backend=backend)
-        if payment.state == Payment.State.CANCELLED:
-            released += _let_go(
-                _held_by(payment), reason="The deposit was not paid in time.", now=now
-            )
+        # The processor may take it at any moment, even between our look and the cancel:
+        # only a payment the processor agreed to cancel lets its visits go.
+        try:
+            with transaction.atomic():
+                payment = _cancel_intent(payment, now=now, backend=backend)
+                if payment.state == Payment.State.CANCELLED:
+                    # Under the payment's row lock (taken by `_settle`): a late webhook
+                    # waits, then finds the visits let go and refunds.
+                    released += _let_go(
+                        _held_by(payment), reason="The deposit was not paid in time.", now=now
+                    )
+        except BackendError:
+            continue  # the processor is unreachable: asked again at the next run
     return released + _release_cardless(now=now, backend=backend)
 
 

@@ -4,11 +4,13 @@
 treatment %}` (used by payments/_terms.html) on the patient's review page.
 """
 
+import json
+
 from django import template
 from django.middleware.csrf import get_token
 from django.utils import translation
 
-from payments import courses
+from payments import courses, declines
 from payments.backends import get_backend
 from payments.forms import FeeForm, RefundForm, TakePaymentForm
 from payments.models import BookingTerms, Payment, SavedCard
@@ -16,6 +18,13 @@ from payments.policy import terms_for
 from treatments.money import Money
 
 register = template.Library()
+
+
+@register.simple_tag
+def card_declines_json() -> str:
+    """Our sentences for Stripe's card error codes, as JSON for static/js/pay.js (escaped
+    for an attribute by the template engine)."""
+    return json.dumps(declines.sentences(), ensure_ascii=False)
 
 
 @register.inclusion_tag("payments/_visit_money.html", takes_context=True)

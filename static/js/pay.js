@@ -8,7 +8,15 @@
   "use strict";
   var form = document.getElementById("card-form");
   if (!form || typeof Stripe === "undefined") { return; }
-  var stripe = Stripe(form.dataset.key);
+  // Stripe's own texts stay out of the page: a card problem is shown by its code, in our
+  // words (payments/declines.py); the card field itself speaks the page's language.
+  var stripe = Stripe(form.dataset.key, {locale: form.dataset.locale || "auto"});
+  var declines = JSON.parse(form.dataset.msgDeclines || "{}");
+  function inOurWords(error, fallback) {
+    var said = declines[error.decline_code] || declines[error.code];
+    if (said) { return said; }
+    return error.type === "card_error" ? declines.card_declined || fallback : fallback;
+  }
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   var errors = document.getElementById("card-errors");
@@ -34,12 +42,12 @@
       var setup = await post({step: "setup"});
       if (setup.error) { throw new Error(setup.error); }
       var saved = await stripe.confirmCardSetup(setup.client_secret, {payment_method: {card: card}});
-      if (saved.error) { throw new Error(saved.error.message || form.dataset.msgRefused); }
+      if (saved.error) { throw new Error(inOurWords(saved.error, form.dataset.msgRefused)); }
       var paid = await post({step: form.dataset.finish || "pay", setup_intent: saved.setupIntent.id});
       if (paid.error) { throw new Error(paid.error); }
       if (paid.next === "authenticate") {
         var checked = await stripe.confirmCardPayment(paid.client_secret);
-        if (checked.error) { throw new Error(checked.error.message || form.dataset.msgBank); }
+        if (checked.error) { throw new Error(inOurWords(checked.error, form.dataset.msgBank)); }
       }
       window.location.assign(form.dataset.returnUrl);
     } catch (problem) {
