@@ -664,7 +664,7 @@ class _ReaderText(HTMLParser):
 
 def unmarked_text(source: str) -> list[str]:
     """What a template shows a reader in its own words, outside the translate tags."""
-    body = re.sub(r"^\s*\{% load [^%]*%\}", "", source)
+    body = re.sub(r"^(\s*\{%[^%]*%\})*", "", source)
     if re.match(r'\s*[\w:-]+="', body):
         # A partial of attributes only, included inside its page's tag, reads as that tag.
         source = f"<span {body}>"
@@ -696,6 +696,7 @@ def test_the_template_scanner_finds_text_outside_translate_tags():
 
 def test_the_scanner_reads_a_partial_of_attributes_as_its_tag_would():
     assert unmarked_text('{% load i18n %} data-msg="{% translate "Refused." %}"') == []
+    assert unmarked_text('{% load i18n %}{% get_current_language as x %} lang="{{ x }}"') == []
     assert unmarked_text(' title="Refused." data-msg="{% translate "Refused." %}"') == ["Refused."]
 
 
