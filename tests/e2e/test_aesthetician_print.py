@@ -31,7 +31,7 @@ def test_a_day_of_eight_visits_prints_on_one_page(live_server, page, clinic):
             treatment=clinic["treatment"],
             location=location,
             provider=clinic["provider"],
-            room=factories.RoomFactory(location=location),
+            room=factories.RoomFactory(location=location, name=f"Treatment room {n + 101}"),
         )
         visit.set_times(eight_am + timedelta(minutes=75 * n))  # back to back
         visit.save()
