@@ -17,9 +17,7 @@ import os
 MAX_WORKERS = 12
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(
-    os.environ.get("WEB_CONCURRENCY", min(MAX_WORKERS, multiprocessing.cpu_count() + 1))
-)
+workers = int(os.environ.get("WEB_CONCURRENCY", min(MAX_WORKERS, multiprocessing.cpu_count() + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30

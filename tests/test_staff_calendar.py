@@ -92,6 +92,22 @@ def test_day_view_shows_each_aesthetician_and_visit(desk_client, clinic):
     assert "10:00–11:30" in html  # shown on the location's wall clock, not UTC
 
 
+def test_status_labels_follow_each_requests_language(desk_client, clinic):
+    """Labels are looked up once per status and language: an English page after a Spanish one
+    (same process) still reads English, and the Spanish one Spanish."""
+    visit(clinic, at(TUESDAY, 10), status="confirmed")
+    visit(clinic, at(TUESDAY, 13), status="confirmed", confirmed_via="sms")
+
+    spanish = desk_client.get(calendar_url(clinic), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = desk_client.get(calendar_url(clinic), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<span class="cal-appt-status">Confirmada</span>' in spanish
+    assert '<span class="cal-appt-status">Confirmada by SMS</span>' in spanish
+    assert '<span class="cal-appt-status">Confirmed</span>' in english
+    assert '<span class="cal-appt-status">Confirmed by SMS</span>' in english
+    assert "Confirmada" not in english
+
+
 def test_room_view_has_one_column_per_room(desk_client, clinic):
     factories.RoomFactory(location=clinic["location"], name="Laser suite")
 
