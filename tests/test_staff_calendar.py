@@ -108,6 +108,20 @@ def test_status_labels_follow_each_requests_language(desk_client, clinic):
     assert "Confirmada" not in english
 
 
+def test_names_are_escaped_in_the_visit_blocks(desk_client, clinic):
+    """The blocks are built as HTML strings (not by the template): every name is escaped."""
+    patient = factories.PatientFactory(user=None, first_name="<b>Bo", last_name='"O\'Neil" & co')
+    visit(clinic, at(TUESDAY, 10), patient=patient)
+
+    for url in (calendar_url(clinic), calendar_url(clinic, by="room")):
+        html = desk_client.get(url).content.decode()
+        assert "<b>Bo" not in html
+        assert (
+            '<strong class="cal-appt-patient">&lt;b&gt;Bo &quot;O&#x27;Neil&quot; &amp; co'
+            "</strong>" in html
+        )
+
+
 def test_room_view_has_one_column_per_room(desk_client, clinic):
     factories.RoomFactory(location=clinic["location"], name="Laser suite")
 
