@@ -103,7 +103,7 @@ class Gunicorn(_Process):
     """gunicorn with skinclinic/gunicorn.conf.py on 127.0.0.1 and a port the OS picks."""
 
     def __init__(self, env: dict, *, workers: int | None = None, threads: int = 1):
-        """`workers=None` keeps gunicorn.conf.py's count (2 x cores + 1)."""
+        """`workers=None` keeps gunicorn.conf.py's count (cores + 1)."""
         sizing = ["--threads", str(threads)]
         if workers is not None:
             sizing += ["--workers", str(workers)]

@@ -7,9 +7,10 @@ these instead of a format string of its own.
 """
 
 from datetime import date, datetime, time
+from functools import lru_cache
 
 from django.utils import dateformat
-from django.utils.translation import pgettext
+from django.utils.translation import get_language, pgettext
 
 
 def _format(value: date | datetime | None, fmt: str) -> str:
@@ -64,4 +65,26 @@ def short_date(value: date | datetime | None) -> str:
 def clock(value: datetime | time | None) -> str:
     """11:00 AM."""
     fmt = pgettext("time format: 11:00 AM", "g:i A")
-    return dateformat.time_format(value, fmt) if value else ""
+    if not value:
+        return ""
+    if _reads_only_the_time_of_day(fmt):
+        wall = value.time() if isinstance(value, datetime) else value.replace(tzinfo=None)
+        return _time_of_day(wall, fmt, get_language())
+    return dateformat.time_format(value, fmt)
+
+
+# Time format characters whose text depends only on the wall-clock time (and the language: AM,
+# p.m., noon): not on the date or the zone (e, O, T, Z) like the rest.
+_TIME_OF_DAY = frozenset("aAfgGhHiPsu")
+
+
+@lru_cache(maxsize=64)
+def _reads_only_the_time_of_day(fmt: str) -> bool:
+    return all(char in _TIME_OF_DAY for char in fmt if char.isalpha())
+
+
+@lru_cache(maxsize=4096)
+def _time_of_day(wall: time, fmt: str, language: str | None) -> str:
+    """A week of free times shows each clock time dozens of times: each is formatted once per
+    language and format (Django's formatter looks the zone up again on every call)."""
+    return dateformat.time_format(wall, fmt)

@@ -408,6 +408,33 @@ def through_the_booking_flow(client, clinic, start) -> dict[str, str]:
     }
 
 
+DAY_OF_TIMES = re.compile(
+    r'<span class="fw-semibold">([^<]+)</span>.*?<div class="slot-grid pb-2">(.*?)</div>', re.S
+)
+TIME_BUTTON = re.compile(r'<button [^>]*aria-label="([^"]+)">([^<]+)</button>')
+
+
+def test_each_free_time_names_its_day_and_clock_in_the_pages_language(signed_in, clinic, frozen):
+    """Every time button of the week reads "<its day> at <its time>" to a screen reader, in
+    the page's language and the location's wall clock, and shows the same clock."""
+    treatment, location = clinic["treatment"], clinic["location"]
+    url = reverse("book_times", args=[treatment.slug, location.slug]) + "?with=any"
+    english, spanish = both_languages(signed_in, url)
+
+    for page, joiner, first_day, clock_format in (
+        (english, "at", "Monday, March 1", r"\d{1,2}:\d\d [AP]M"),
+        (spanish, "a las", "lunes 1 de marzo", r"\d\d:\d\d"),
+    ):
+        days = DAY_OF_TIMES.findall(page)
+        assert days[0][0] == first_day and len(days) >= 5
+        for day, buttons in days:
+            times = TIME_BUTTON.findall(buttons)
+            assert times
+            for label, clock in times:
+                assert label == f"{day} {joiner} {clock}"
+                assert re.fullmatch(clock_format, clock)
+
+
 def test_the_booking_flow_and_my_pages_have_no_english_left_in_spanish(
     signed_in, clinic, patient, frozen, screening_rules
 ):

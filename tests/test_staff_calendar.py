@@ -92,6 +92,36 @@ def test_day_view_shows_each_aesthetician_and_visit(desk_client, clinic):
     assert "10:00–11:30" in html  # shown on the location's wall clock, not UTC
 
 
+def test_status_labels_follow_each_requests_language(desk_client, clinic):
+    """Labels are looked up once per status and language: an English page after a Spanish one
+    (same process) still reads English, and the Spanish one Spanish."""
+    visit(clinic, at(TUESDAY, 10), status="confirmed")
+    visit(clinic, at(TUESDAY, 13), status="confirmed", confirmed_via="sms")
+
+    spanish = desk_client.get(calendar_url(clinic), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = desk_client.get(calendar_url(clinic), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<span class="cal-appt-status">Confirmada</span>' in spanish
+    assert '<span class="cal-appt-status">Confirmada by SMS</span>' in spanish
+    assert '<span class="cal-appt-status">Confirmed</span>' in english
+    assert '<span class="cal-appt-status">Confirmed by SMS</span>' in english
+    assert "Confirmada" not in english
+
+
+def test_names_are_escaped_in_the_visit_blocks(desk_client, clinic):
+    """The blocks are built as HTML strings (not by the template): every name is escaped."""
+    patient = factories.PatientFactory(user=None, first_name="<b>Bo", last_name='"O\'Neil" & co')
+    visit(clinic, at(TUESDAY, 10), patient=patient)
+
+    for url in (calendar_url(clinic), calendar_url(clinic, by="room")):
+        html = desk_client.get(url).content.decode()
+        assert "<b>Bo" not in html
+        assert (
+            '<strong class="cal-appt-patient">&lt;b&gt;Bo &quot;O&#x27;Neil&quot; &amp; co'
+            "</strong>" in html
+        )
+
+
 def test_room_view_has_one_column_per_room(desk_client, clinic):
     factories.RoomFactory(location=clinic["location"], name="Laser suite")
 

@@ -1,9 +1,11 @@
 """The clinic calendar: a day of every aesthetician or room, or one aesthetician's week,
 drawn on the pure grid of desk/calendar.py."""
 
+import html
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -12,8 +14,8 @@ from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -92,10 +94,18 @@ class Visit:
 
     @property
     def status_label(self) -> str:
-        label = str(Appointment.Status(self.status).label)
-        if self.status == Appointment.Status.CONFIRMED and self.confirmed_via == "sms":
-            return f"{label} by SMS"
-        return label
+        return _status_label(self.status, self.confirmed_via == "sms", get_language())
+
+
+@lru_cache(maxsize=256)
+def _status_label(status: str, by_sms: bool, language: str | None) -> str:
+    """A status's label in `language` (the active one: the key keeps languages apart). A day
+    shows hundreds of visits and a handful of statuses: each label is looked up once per
+    process, not once per visit (the catalogue does not change while the process runs)."""
+    label = str(Appointment.Status(status).label)
+    if status == Appointment.Status.CONFIRMED and by_sms:
+        return _("%(status)s by SMS") % {"status": label}
+    return label
 
 
 VISIT_FIELDS = (
@@ -314,6 +324,13 @@ class BlockContext:
     by: str
 
 
+def escape(text) -> str:
+    """django.utils.html.escape without its lazy-string wrapper (keep_lazy), which costs more
+    than the escaping itself: a busy day escapes over a thousand values, always into a string
+    that is marked safe once, whole (_column_html)."""
+    return html.escape(str(text))
+
+
 def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) -> str:
     """A column's shaded runs, free cells (links to book there; past ones inert) and visits.
     Built here rather than in the template: a busy day has a thousand cells, and this keeps
@@ -371,14 +388,19 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
             "sessions": a.sessions,
         }
     numbing_end = start + timedelta(minutes=a.numbing_minutes)
-    title = f"{start:%H:%M}–{end:%H:%M} {a.patient} · {a.treatment}{session} · {a.status_label}"
+    # Each time, name and label formatted once: a busy day draws hundreds of blocks.
+    starts, numbing_until = f"{start:%H:%M}", f"{numbing_end:%H:%M}"
+    span = f"{starts}–{end:%H:%M}"
+    patient, status_label = a.patient, a.status_label
+    patient_html = escape(patient)
+    title = f"{span} {patient} · {a.treatment}{session} · {status_label}"
     if a.numbing_minutes:
-        title += " · " + _("numbing until %(time)s") % {"time": f"{numbing_end:%H:%M}"}
+        title += " · " + _("numbing until %(time)s") % {"time": numbing_until}
     if held > end:
         title += " · " + _("cleanup until %(time)s") % {"time": f"{held:%H:%M}"}
     short = " is-short" if placed.rows - placed.cleanup_rows <= 2 else ""
     # One line for a short visit: its start and the patient (the title has the rest).
-    when = f"{start:%H:%M}" if short else f"{start:%H:%M}–{end:%H:%M}{where}"
+    when = starts if short else f"{span}{where}"
     own_rows, numbing_html = placed.rows, ""
     row, numbing_rows = placed.row, placed.numbing_rows
     if placed.shares_numbing and placed.numbing_rows:
@@ -389,11 +411,11 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
             "room": a.room,
             "time": f"{numbing_end:%H:%M}",
         }
-        numbing_to = _("Numbing to %(time)s") % {"time": f"{numbing_end:%H:%M}"}
+        numbing_to = _("Numbing to %(time)s") % {"time": numbing_until}
         numbing_html = (
             f'<div class="cal-numbing-shared gr-{row} gs-{numbing_rows}" '
             f'title="{escape(shared_title)}">'
-            f"{escape(numbing_to)} · {escape(a.patient)}</div>"
+            f"{escape(numbing_to)} · {patient_html}</div>"
         )
         row, own_rows, numbing_rows = row + numbing_rows, own_rows - numbing_rows, 0
     parts = [
@@ -402,14 +424,14 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         f'draggable="true" data-id="{a.pk}" title="{escape(title)}">'
     ]
     if numbing_rows:
-        numbing_to = _("Numbing to %(time)s") % {"time": f"{numbing_end:%H:%M}"}
+        numbing_to = _("Numbing to %(time)s") % {"time": numbing_until}
         parts.append(f'<span class="cal-appt-numbing">{escape(numbing_to)}</span>')
     parts.append(
         f'<a class="cal-appt-link" href="{ctx.appointment_base}{a.pk}/">'
         f'<span class="cal-appt-time">{when}</span> '
-        f'<strong class="cal-appt-patient">{escape(a.patient)}</strong> '
+        f'<strong class="cal-appt-patient">{patient_html}</strong> '
         f'<span class="cal-appt-what">{escape(a.treatment)}{session}</span> '
-        f'<span class="cal-appt-status">{escape(a.status_label)}</span></a>'
+        f'<span class="cal-appt-status">{escape(status_label)}</span></a>'
     )
     if error:
         parts.append(f'<span class="cal-appt-error" role="alert">{escape(error)}</span>')
@@ -423,7 +445,7 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
             f'<input type="hidden" name="view" value="{escape(ctx.view)}">'
             f'<input type="hidden" name="by" value="{escape(ctx.by)}">'
             f'<button class="btn btn-sm btn-success cal-checkin-button" type="submit">'
-            f'{escape(_("Check in"))}<span class="visually-hidden"> {escape(a.patient)}</span>'
+            f'{escape(_("Check in"))}<span class="visually-hidden"> {patient_html}</span>'
             "</button></form>"
         )
     if placed.cleanup_rows:
