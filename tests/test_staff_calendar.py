@@ -102,7 +102,7 @@ def test_status_labels_follow_each_requests_language(desk_client, clinic):
     english = desk_client.get(calendar_url(clinic), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert '<span class="cal-appt-status">Confirmada</span>' in spanish
-    assert '<span class="cal-appt-status">Confirmada by SMS</span>' in spanish
+    assert '<span class="cal-appt-status">Confirmada por SMS</span>' in spanish
     assert '<span class="cal-appt-status">Confirmed</span>' in english
     assert '<span class="cal-appt-status">Confirmed by SMS</span>' in english
     assert "Confirmada" not in english
