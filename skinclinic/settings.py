@@ -586,6 +586,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # WeasyPrint narrates every step of every consent PDF at INFO ("Step 2 - Fetching and
+    # parsing CSS"); its warnings and errors still show.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # Cache: rate-limit counters live here, so with Redis they hold across web processes.
