@@ -156,6 +156,10 @@ def test_block_words_and_columns_follow_each_requests_language(client, front_des
         assert html.index('class="cal-body"') < html.index('class="cal-col"')
         assert html.index('class="cal-col"') < html.index('class="cal-legend')
         assert (html.count("<html") == 0) == partial
+        book = "Reservar" if language == "es" else "Book"
+        room = "Room &lt;1&gt; &amp; &quot;2&quot;"
+        assert f'<span class="visually-hidden">{book} 16:00, {room}</span></a>' in html
+        assert '<span class="cal-cell is-past gr-' in html  # 9:00 and 9:15 have passed
         if language == "es":
             assert '<span class="cal-appt-numbing">Anestesia hasta las 10:30</span>' in html
             assert "Registrar llegada" in html and "Check in" not in html

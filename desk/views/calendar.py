@@ -4,7 +4,7 @@ drawn on the pure grid of desk/calendar.py."""
 import html
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -365,6 +365,10 @@ class BlockContext:
     view: str
     by: str
     text: BlockText
+    # A cell's HTML split where the column's name goes, per (cell, day, provider): this page's.
+    cells: dict[tuple[calendar.Cell, str, str], list[str]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def escape(text) -> str:
@@ -389,17 +393,32 @@ def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) 
         f"{time_off if s.kind == 'away' else ''}</div>"
         for s in column.shades
     ]
-    cells = [
-        f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
-        if c.past
-        else f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
-        f'title="{full_title % {"time": c.clock}}"></span>'
-        if c.full
-        else f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
-        f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
-        f'<span class="visually-hidden">{book_text % {"time": c.clock, "column": label}}</span></a>'
-        for c in column.cells
-    ]
+    # Columns share their cells (calendar._cell): each cell's HTML, but for the column's name,
+    # is made once per request and page, and the name joined in (as often as the words say).
+    made, cells = ctx.cells, []
+    for c in column.cells:
+        key = (c, day, provider)
+        pieces = made.get(key)
+        if pieces is None:
+            if c.past:
+                pieces = [
+                    f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
+                ]
+            elif c.full:
+                pieces = [
+                    f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
+                    f'title="{full_title % {"time": c.clock}}"></span>'
+                ]
+            else:
+                words = book_text % {"time": c.clock, "column": "\0"}
+                head = (
+                    f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
+                    f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
+                    '<span class="visually-hidden">'
+                )
+                pieces = (f"{head}{words}</span></a>").split("\0")
+            made[key] = pieces
+        cells.append(pieces[0] if len(pieces) == 1 else label.join(pieces))
     blocks = [
         hold_html(placed, ctx)
         if isinstance(placed.block.payload, Held)
