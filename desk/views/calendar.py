@@ -439,6 +439,12 @@ def _column_div(column: calendar.Column, inner: str, now_html: str, today: date)
     )
 
 
+def _clock(instant: datetime) -> str:
+    """ "09:15": f"{instant:%H:%M}" at a quarter of its cost (strftime builds a time tuple);
+    a busy day formats about a thousand times."""
+    return f"{instant.hour:02d}:{instant.minute:02d}"
+
+
 CHECK_IN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
 
@@ -462,15 +468,15 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         }
     numbing_end = start + timedelta(minutes=a.numbing_minutes)
     # Each time, name and label formatted once: a busy day draws hundreds of blocks.
-    starts, numbing_until = f"{start:%H:%M}", f"{numbing_end:%H:%M}"
-    span = f"{starts}–{end:%H:%M}"
+    starts, numbing_until = _clock(start), _clock(numbing_end)
+    span = f"{starts}–{_clock(end)}"
     patient = a.patient
     status_label = _status_label(a.status, a.confirmed_via == "sms", text.language)
     patient_html = escape(patient)
     title = f"{span} {patient} · {a.treatment}{session} · {status_label}"
     if a.numbing_minutes:
         title += " · " + text.numbing_until % {"time": numbing_until}
-    held_clock = f"{held:%H:%M}"
+    held_clock = _clock(held)
     if held > end:
         title += " · " + text.cleanup_until % {"time": held_clock}
     short = " is-short" if placed.rows - placed.cleanup_rows <= 2 else ""
@@ -537,14 +543,15 @@ def hold_html(placed: calendar.PlacedBlock, ctx: BlockContext) -> str:
     assert isinstance(h, Held)
     zone = ctx.zone
     start, end = h.start.astimezone(zone), h.end.astimezone(zone)
-    until = f"{h.expires_at.astimezone(zone):%H:%M}"
+    until = _clock(h.expires_at.astimezone(zone))
+    span = f"{_clock(start)}–{_clock(end)}"
     where = ""
     if ctx.subtitle == "provider":
         where = f" · {escape(h.provider)}"
     elif ctx.subtitle == "room":
         where = f" · {escape(h.room)}"
     text = ctx.text
-    title = f"{start:%H:%M}–{end:%H:%M} {h.treatment} · {h.provider} · {h.room} · " + (
+    title = f"{span} {h.treatment} · {h.provider} · {h.room} · " + (
         text.booking_online % {"time": until}
     )
     held_until = text.held_until_html % {"time": until}
@@ -552,7 +559,7 @@ def hold_html(placed: calendar.PlacedBlock, ctx: BlockContext) -> str:
         f'<div class="cal-hold gr-{placed.row} gs-{placed.rows} l{placed.lane}of{placed.lanes}" '
         f'data-hold="{h.pk}" title="{escape(title)}">'
         f'<span class="cal-hold-label">{held_until}</span> '
-        f'<span class="cal-hold-what">{start:%H:%M}–{end:%H:%M}{where} · '
+        f'<span class="cal-hold-what">{span}{where} · '
         f"{escape(h.treatment)}</span></div>"
     )
 
