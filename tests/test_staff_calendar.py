@@ -122,6 +122,52 @@ def test_names_are_escaped_in_the_visit_blocks(desk_client, clinic):
         )
 
 
+def test_block_words_and_columns_follow_each_requests_language(client, front_desk, clinic):
+    """The blocks' words are looked up once per request and the columns are put into the page
+    after rendering: a Spanish page then an English one (same process) each read in their
+    own language, on the full page and the partial one, with every column in its place."""
+    treatment = clinic["treatment"]
+    treatment.numbing_minutes, treatment.cleanup_minutes = 30, 15
+    treatment.save()
+    clinic["room"].name = 'Room <1> & "2"'
+    clinic["room"].save()
+    visit(clinic, at(TUESDAY, 10))  # numbing 10:00-10:30, treatment, cleanup to its end
+
+    with time_machine.travel(at(TUESDAY, 9, 30), tick=False):  # check-in is open
+        sign_in(client, front_desk)  # a session made in real time would have expired
+        pages = {
+            (language, partial): client.get(
+                calendar_url(clinic, by="room"),
+                HTTP_ACCEPT_LANGUAGE=language,
+                **({"HTTP_HX_REQUEST": "true"} if partial else {}),
+            ).content.decode()
+            for language in ("es", "en")
+            for partial in (False, True)
+        }
+
+    for (language, partial), html in pages.items():
+        assert "<!--columns-" not in html
+        assert html.count('<div class="cal-col" role="group"') == 1
+        assert (
+            '<div class="cal-col" role="group" aria-label="Room &lt;1&gt; &amp; &quot;2&quot;" '
+            f'data-provider="" data-date="{TUESDAY}">' in html
+        )
+        assert ('<div class="cal-now ' in html) and ('class="cal-body"' in html)
+        assert html.index('class="cal-body"') < html.index('class="cal-col"')
+        assert html.index('class="cal-col"') < html.index('class="cal-legend')
+        assert (html.count("<html") == 0) == partial
+        book = "Reservar" if language == "es" else "Book"
+        room = "Room &lt;1&gt; &amp; &quot;2&quot;"
+        assert f'<span class="visually-hidden">{book} 16:00, {room}</span></a>' in html
+        assert '<span class="cal-cell is-past gr-' in html  # 9:00 and 9:15 have passed
+        if language == "es":
+            assert '<span class="cal-appt-numbing">Anestesia hasta las 10:30</span>' in html
+            assert "Registrar llegada" in html and "Check in" not in html
+        else:
+            assert '<span class="cal-appt-numbing">Numbing to 10:30</span>' in html
+            assert "Check in<span" in html and "Anestesia" not in html
+
+
 def test_room_view_has_one_column_per_room(desk_client, clinic):
     factories.RoomFactory(location=clinic["location"], name="Laser suite")
 

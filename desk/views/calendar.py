@@ -2,17 +2,19 @@
 drawn on the pure grid of desk/calendar.py."""
 
 import html
+import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -312,6 +314,46 @@ def _week_columns(location: Location, monday: date, provider: Provider, now: dat
 
 
 @dataclass(frozen=True)
+class BlockText:
+    """The words of a page's columns and blocks in the request's language, looked up once per
+    request: a busy day draws a thousand cells and hundreds of blocks with the same few
+    strings. ``*_html`` ones are escaped (their %(time)s is filled with "09:15", which needs
+    no escaping)."""
+
+    language: str | None
+    time_off_html: str
+    full_title_html: str  # %(time)s
+    book_html: str  # %(time)s, %(column)s (escaped)
+    session: str  # %(number)s, %(sessions)s
+    numbing_until: str  # %(time)s
+    cleanup_until: str  # %(time)s
+    numbing_to_html: str  # %(time)s
+    cleanup_to_html: str  # %(time)s
+    numbing_in_room: str  # %(patient)s, %(room)s, %(time)s
+    check_in_html: str
+    booking_online: str  # %(time)s
+    held_until_html: str  # %(time)s
+
+
+def _block_text() -> BlockText:
+    return BlockText(
+        language=get_language(),
+        time_off_html=escape(_("Time off")),
+        full_title_html=escape(_("%(time)s: every room is in use")),
+        book_html=escape(_("Book %(time)s, %(column)s")),
+        session=_("session %(number)s of %(sessions)s"),
+        numbing_until=_("numbing until %(time)s"),
+        cleanup_until=_("cleanup until %(time)s"),
+        numbing_to_html=escape(_("Numbing to %(time)s")),
+        cleanup_to_html=escape(_("Cleanup to %(time)s")),
+        numbing_in_room=_("%(patient)s numbing in %(room)s until %(time)s"),
+        check_in_html=escape(_("Check in")),
+        booking_online=_("a patient is booking this online; held until %(time)s"),
+        held_until_html=escape(_("Held online until %(time)s")),
+    )
+
+
+@dataclass(frozen=True)
 class BlockContext:
     """What every visit block of one page needs besides its visit."""
 
@@ -322,6 +364,11 @@ class BlockContext:
     csrf_token: str
     view: str
     by: str
+    text: BlockText
+    # A cell's HTML split where the column's name goes, per (cell, day, provider): this page's.
+    cells: dict[tuple[calendar.Cell, str, str], list[str]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def escape(text) -> str:
@@ -338,25 +385,40 @@ def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) 
     label = escape(column.label)
     day = f"{column.day:%Y-%m-%d}"
     provider = f"&amp;provider={column.provider_id}" if column.provider_id else ""
-    time_off = f"<span>{escape(_('Time off'))}</span>"
-    full_title = escape(_("%(time)s: every room is in use"))
-    book_text = escape(_("Book %(time)s, %(column)s"))
+    text = ctx.text
+    time_off = f"<span>{text.time_off_html}</span>"
+    full_title, book_text = text.full_title_html, text.book_html
     shades = [
         f'<div class="cal-shade cal-{s.kind} gr-{s.row} gs-{s.rows}">'
         f"{time_off if s.kind == 'away' else ''}</div>"
         for s in column.shades
     ]
-    cells = [
-        f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
-        if c.past
-        else f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
-        f'title="{full_title % {"time": c.clock}}"></span>'
-        if c.full
-        else f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
-        f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
-        f'<span class="visually-hidden">{book_text % {"time": c.clock, "column": label}}</span></a>'
-        for c in column.cells
-    ]
+    # Columns share their cells (calendar._cell): each cell's HTML, but for the column's name,
+    # is made once per request and page, and the name joined in (as often as the words say).
+    made, cells = ctx.cells, []
+    for c in column.cells:
+        key = (c, day, provider)
+        pieces = made.get(key)
+        if pieces is None:
+            if c.past:
+                pieces = [
+                    f'<span class="cal-cell is-past gr-{c.row}" data-time="{c.clock}"></span>'
+                ]
+            elif c.full:
+                pieces = [
+                    f'<span class="cal-cell is-full gr-{c.row}" data-time="{c.clock}" '
+                    f'title="{full_title % {"time": c.clock}}"></span>'
+                ]
+            else:
+                words = book_text % {"time": c.clock, "column": "\0"}
+                head = (
+                    f'<a class="cal-cell gr-{c.row}" data-time="{c.clock}" '
+                    f'href="{book_base}&amp;date={day}&amp;time={c.clock}{provider}">'
+                    '<span class="visually-hidden">'
+                )
+                pieces = (f"{head}{words}</span></a>").split("\0")
+            made[key] = pieces
+        cells.append(pieces[0] if len(pieces) == 1 else label.join(pieces))
     blocks = [
         hold_html(placed, ctx)
         if isinstance(placed.block.payload, Held)
@@ -366,6 +428,23 @@ def _column_html(column: calendar.Column, *, book_base: str, ctx: BlockContext) 
     return mark_safe("".join(shades + cells + blocks))  # noqa: S308 - every value is escaped
 
 
+def _column_div(column: calendar.Column, inner: str, now_html: str, today: date) -> str:
+    """A column of the grid around its cells and visits (``inner``), with the line at now
+    (``now_html``) in today's column."""
+    provider = "" if column.provider_id is None else column.provider_id
+    return (
+        f'<div class="cal-col" role="group" aria-label="{escape(column.label)}" '
+        f'data-provider="{provider}" data-date="{column.day:%Y-%m-%d}">\n      {inner}\n      '
+        f"{now_html if column.day == today else ''}\n    </div>"
+    )
+
+
+def _clock(instant: datetime) -> str:
+    """ "09:15": f"{instant:%H:%M}" at a quarter of its cost (strftime builds a time tuple);
+    a busy day formats about a thousand times."""
+    return f"{instant.hour:02d}:{instant.minute:02d}"
+
+
 CHECK_IN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
 
@@ -373,7 +452,7 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
     """One visit: time, patient, treatment, session k of n and status, coloured by status;
     its numbing and cleanup drawn and labelled; a check-in button once check-in opens."""
     a = placed.block.payload
-    zone = ctx.zone
+    zone, text = ctx.zone, ctx.text
     start, end = a.start.astimezone(zone), a.end.astimezone(zone)
     held = a.held_until.astimezone(zone)
     where = ""
@@ -383,21 +462,23 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         where = f" · {escape(a.room)}"
     session = ""
     if a.plan_id and a.session_number:
-        session = " · " + _("session %(number)s of %(sessions)s") % {
+        session = " · " + text.session % {
             "number": a.session_number,
             "sessions": a.sessions,
         }
     numbing_end = start + timedelta(minutes=a.numbing_minutes)
     # Each time, name and label formatted once: a busy day draws hundreds of blocks.
-    starts, numbing_until = f"{start:%H:%M}", f"{numbing_end:%H:%M}"
-    span = f"{starts}–{end:%H:%M}"
-    patient, status_label = a.patient, a.status_label
+    starts, numbing_until = _clock(start), _clock(numbing_end)
+    span = f"{starts}–{_clock(end)}"
+    patient = a.patient
+    status_label = _status_label(a.status, a.confirmed_via == "sms", text.language)
     patient_html = escape(patient)
     title = f"{span} {patient} · {a.treatment}{session} · {status_label}"
     if a.numbing_minutes:
-        title += " · " + _("numbing until %(time)s") % {"time": numbing_until}
+        title += " · " + text.numbing_until % {"time": numbing_until}
+    held_clock = _clock(held)
     if held > end:
-        title += " · " + _("cleanup until %(time)s") % {"time": f"{held:%H:%M}"}
+        title += " · " + text.cleanup_until % {"time": held_clock}
     short = " is-short" if placed.rows - placed.cleanup_rows <= 2 else ""
     # One line for a short visit: its start and the patient (the title has the rest).
     when = starts if short else f"{span}{where}"
@@ -406,16 +487,16 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
     if placed.shares_numbing and placed.numbing_rows:
         # Numbing while the aesthetician treats someone else: drawn beside that visit, as
         # what it is (the patient waits in their room), and the block starts at treatment.
-        shared_title = _("%(patient)s numbing in %(room)s until %(time)s") % {
-            "patient": a.patient,
+        shared_title = text.numbing_in_room % {
+            "patient": patient,
             "room": a.room,
-            "time": f"{numbing_end:%H:%M}",
+            "time": numbing_until,
         }
-        numbing_to = _("Numbing to %(time)s") % {"time": numbing_until}
+        numbing_to = text.numbing_to_html % {"time": numbing_until}
         numbing_html = (
             f'<div class="cal-numbing-shared gr-{row} gs-{numbing_rows}" '
             f'title="{escape(shared_title)}">'
-            f"{escape(numbing_to)} · {patient_html}</div>"
+            f"{numbing_to} · {patient_html}</div>"
         )
         row, own_rows, numbing_rows = row + numbing_rows, own_rows - numbing_rows, 0
     parts = [
@@ -424,8 +505,8 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
         f'draggable="true" data-id="{a.pk}" title="{escape(title)}">'
     ]
     if numbing_rows:
-        numbing_to = _("Numbing to %(time)s") % {"time": numbing_until}
-        parts.append(f'<span class="cal-appt-numbing">{escape(numbing_to)}</span>')
+        numbing_to = text.numbing_to_html % {"time": numbing_until}
+        parts.append(f'<span class="cal-appt-numbing">{numbing_to}</span>')
     parts.append(
         f'<a class="cal-appt-link" href="{ctx.appointment_base}{a.pk}/">'
         f'<span class="cal-appt-time">{when}</span> '
@@ -445,12 +526,12 @@ def block_html(placed: calendar.PlacedBlock, ctx: BlockContext, error: str = "")
             f'<input type="hidden" name="view" value="{escape(ctx.view)}">'
             f'<input type="hidden" name="by" value="{escape(ctx.by)}">'
             f'<button class="btn btn-sm btn-success cal-checkin-button" type="submit">'
-            f'{escape(_("Check in"))}<span class="visually-hidden"> {patient_html}</span>'
+            f'{text.check_in_html}<span class="visually-hidden"> {patient_html}</span>'
             "</button></form>"
         )
     if placed.cleanup_rows:
-        cleanup_to = _("Cleanup to %(time)s") % {"time": f"{held:%H:%M}"}
-        parts.append(f'<span class="cal-appt-cleanup">{escape(cleanup_to)}</span>')
+        cleanup_to = text.cleanup_to_html % {"time": held_clock}
+        parts.append(f'<span class="cal-appt-cleanup">{cleanup_to}</span>')
     parts.append("</div>")
     return numbing_html + "".join(parts)
 
@@ -462,21 +543,23 @@ def hold_html(placed: calendar.PlacedBlock, ctx: BlockContext) -> str:
     assert isinstance(h, Held)
     zone = ctx.zone
     start, end = h.start.astimezone(zone), h.end.astimezone(zone)
-    until = f"{h.expires_at.astimezone(zone):%H:%M}"
+    until = _clock(h.expires_at.astimezone(zone))
+    span = f"{_clock(start)}–{_clock(end)}"
     where = ""
     if ctx.subtitle == "provider":
         where = f" · {escape(h.provider)}"
     elif ctx.subtitle == "room":
         where = f" · {escape(h.room)}"
-    title = f"{start:%H:%M}–{end:%H:%M} {h.treatment} · {h.provider} · {h.room} · " + _(
-        "a patient is booking this online; held until %(time)s"
-    ) % {"time": until}
-    held_until = _("Held online until %(time)s") % {"time": until}
+    text = ctx.text
+    title = f"{span} {h.treatment} · {h.provider} · {h.room} · " + (
+        text.booking_online % {"time": until}
+    )
+    held_until = text.held_until_html % {"time": until}
     return (
         f'<div class="cal-hold gr-{placed.row} gs-{placed.rows} l{placed.lane}of{placed.lanes}" '
         f'data-hold="{h.pk}" title="{escape(title)}">'
-        f'<span class="cal-hold-label">{escape(held_until)}</span> '
-        f'<span class="cal-hold-what">{start:%H:%M}–{end:%H:%M}{where} · '
+        f'<span class="cal-hold-label">{held_until}</span> '
+        f'<span class="cal-hold-what">{span}{where} · '
         f"{escape(h.treatment)}</span></div>"
     )
 
@@ -522,6 +605,7 @@ def _block_context(request, location, now, view, by) -> BlockContext:
         csrf_token=get_token(request),
         view=view,
         by=by,
+        text=_block_text(),
     )
 
 
@@ -540,9 +624,18 @@ def calendar_view(request):
     grid = _grid_for(location, day, view, by, provider, now)
     book_base = f"{reverse('desk:book')}?location={location.slug}"
     ctx = _block_context(request, location, now, view, by)
-    html = {
-        column.key: _column_html(column, book_base=book_base, ctx=ctx) for column in grid.columns
-    }
+    now_html = ""
+    if grid.now_row is not None:
+        row, minute = grid.now_row
+        now_html = f'<div class="cal-now gr-{row} nm-{minute}" aria-hidden="true"></div>'
+    columns_html = "".join(
+        _column_div(column, _column_html(column, book_base=book_base, ctx=ctx), now_html, today)
+        for column in grid.columns
+    )
+    # The columns' HTML (most of the page) is put in after rendering, where the template has
+    # a marker: passed through it, it would be copied whole at every level of nesting
+    # ({% timezone %}, the include, each block), ~3 ms of a busy day's page.
+    marker = mark_safe(f"<!--columns-{secrets.token_hex(8)}-->")  # noqa: S308 - a constant
     context = {
         "location": location,
         "locations": locations,
@@ -552,7 +645,7 @@ def calendar_view(request):
         "provider": provider,
         "providers": Provider.objects.active().filter(locations=location),
         "grid": grid,
-        "columns": [(column, html[column.key]) for column in grid.columns],
+        "columns_html": marker,
         "previous": day - step,
         "next": day + step,
         "today": today,
@@ -564,4 +657,8 @@ def calendar_view(request):
     }
     partial = request.htmx and not request.htmx.boosted
     template = "staff/_calendar.html" if partial else "staff/calendar.html"
-    return render(request, template, context)
+    page = render_to_string(template, context, request).split(marker)
+    if len(page) != 2:  # the template does not show the marker once: render the columns in it
+        context["columns_html"] = mark_safe(columns_html)  # noqa: S308 - escaped (_column_html)
+        return render(request, template, context)
+    return HttpResponse(columns_html.join(page))
