@@ -44,6 +44,7 @@ REFUSED = {401, 403, 404, 405}
 
 # Which object each route's id names, by the first matching piece of its route.
 OBJECTS = {
+    "pay/visit/": "appointment",  # the card-on-file page names the visit, not a payment
     "appointments/": "appointment",
     "visits/": "appointment",
     "book/done/": "appointment",
