@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from booking.models import Patient
 from booking.services.audit import signed_in_or_none
 
 FRONT_DESK = "Front desk"
@@ -68,6 +69,16 @@ def patient_of(user):
     if signed_in_or_none(user) is None:
         return None
     return getattr(user, "patient", None)
+
+
+# The new patient this browser just booked for: their account waits for its emailed link, and
+# until then this browser may see that booking ("You're booked") and pay for it.
+GUEST_PATIENT = "booked_as_guest"
+
+
+def guest_patient(request):
+    """The Patient this browser just booked for (GUEST_PATIENT in its session), or None."""
+    return Patient.objects.filter(pk=request.session.get(GUEST_PATIENT) or 0).first()
 
 
 def _role_required(check):

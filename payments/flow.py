@@ -10,13 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from accounts.roles import patient_of
 from booking.models import Appointment
 from payments import services
-
-# The patient this browser just booked for, before their account is confirmed: they may
-# open the pay pages of their own booking (payments.views).
-PAYING_PATIENT = "payments_patient"
 
 
 def after_booking(
@@ -30,9 +25,6 @@ def after_booking(
     due = services.online_due(appointment=first, now=timezone.now(), pay_course=pay_course)
     if due is None:
         return None
-    user, session = getattr(request, "user", None), getattr(request, "session", None)
-    if session is not None and (user is None or patient_of(user) is None):
-        session[PAYING_PATIENT] = first.patient_id
     if due.payment is not None:
         return redirect("pay", pk=due.payment.pk)
     return redirect("keep_card", pk=first.pk)

@@ -17,11 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.roles import patient_of
+from accounts.roles import guest_patient, patient_of
 from booking.models import Appointment, Patient
 from payments import courses, services
 from payments.backends import BackendError, ForgedEvent, get_backend
-from payments.flow import PAYING_PATIENT
 from payments.models import BookingTerms, Payment, SavedCard
 
 
@@ -48,7 +47,7 @@ def _paying_patient(request: HttpRequest) -> Patient:
     waits for its emailed link; payments.flow). Anyone else is asked to sign in."""
     patient = patient_of(request.user)
     if patient is None and not request.user.is_authenticated:
-        patient = Patient.objects.filter(pk=request.session.get(PAYING_PATIENT) or 0).first()
+        patient = guest_patient(request)
         if patient is None:
             raise _SignInFirst
     if patient is None:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import SignUpForm
 from accounts.ratelimit import over_limit, too_many_requests
-from accounts.roles import own_or_404, patient_of
+from accounts.roles import GUEST_PATIENT, guest_patient, own_or_404, patient_of
 from accounts.views import (
     CODE_EMAIL,
     code_steps,
@@ -270,9 +270,6 @@ def book_consultation(request):
     if location_slug is None or not _offering(consultation).filter(slug=location_slug).exists():
         return redirect("book_location", slug=consultation.slug)
     return redirect("book_provider", slug=consultation.slug, location_slug=location_slug)
-
-
-GUEST_PATIENT = "booked_as_guest"  # the new patient this browser just booked for
 
 
 def book_account(request):
@@ -637,7 +634,7 @@ def book_done(request, pk):
     (their account waits for the emailed link)."""
     patient = patient_of(request.user)
     if patient is None:
-        patient = Patient.objects.filter(pk=request.session.get(GUEST_PATIENT) or 0).first()
+        patient = guest_patient(request)
     if patient is None:
         return redirect_to_login(request.get_full_path())
     appointment = own_or_404(patient_visits(patient), pk=pk)
