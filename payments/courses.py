@@ -52,6 +52,11 @@ def course_payment(plan: TreatmentPlan) -> Payment | None:
     )
 
 
+def pending_course_payment(plan: TreatmentPlan) -> Payment | None:
+    """The course's price asked for and not yet settled (paid online up front, waiting)."""
+    return plan.payments.filter(kind=Payment.Kind.COURSE, state=Payment.State.PENDING).first()
+
+
 @dataclass(frozen=True)
 class CourseBalance:
     sessions: int

@@ -174,21 +174,28 @@ def ask_online(*, appointment: Appointment, now: datetime) -> None:
         return
     terms = terms_of(appointment, now=now)
     if terms.deposit:
-        Payment.objects.create(
-            kind=Payment.Kind.DEPOSIT,
-            method=Payment.Method.ONLINE,
-            patient=appointment.patient,
-            location=appointment.location,
-            appointment=appointment,
-            plan=appointment.plan,
-            amount=terms.deposit,
-            currency=terms.currency,
-            backend=backend.name,
-            created_at=now,
-        )
+        _new_deposit(appointment, terms, now=now, backend=backend)
     elif terms.card_on_file_required and not _has_card(appointment.patient_id, backend):
         terms.card_due_by = now + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
         terms.save(update_fields=["card_due_by"])
+
+
+def _new_deposit(
+    appointment: Appointment, terms: BookingTerms, *, now: datetime, backend: PaymentBackend
+) -> Payment:
+    """The visit's pending online deposit, as its terms set it; its intent comes later."""
+    return Payment.objects.create(
+        kind=Payment.Kind.DEPOSIT,
+        method=Payment.Method.ONLINE,
+        patient=appointment.patient,
+        location=appointment.location,
+        appointment=appointment,
+        plan=appointment.plan,
+        amount=terms.deposit,
+        currency=terms.currency,
+        backend=backend.name,
+        created_at=now,
+    )
 
 
 def _has_card(patient_id: int, backend: PaymentBackend) -> bool:
@@ -239,25 +246,12 @@ def start_deposit(
     if not terms.deposit or not backend.online:
         return None
     payment = (
-        appointment.payments.filter(kind=Payment.Kind.DEPOSIT)
-        .exclude(state__in=[Payment.State.FAILED, Payment.State.CANCELLED])
-        .first()
+        appointment.payments.filter(kind=Payment.Kind.DEPOSIT).exclude(state__in=_NOT_TAKEN).first()
     )
     if payment is not None and payment.backend_id:
         return payment
     if payment is None:
-        payment = Payment.objects.create(
-            kind=Payment.Kind.DEPOSIT,
-            method=Payment.Method.ONLINE,
-            patient=appointment.patient,
-            location=appointment.location,
-            appointment=appointment,
-            plan=appointment.plan,
-            amount=terms.deposit,
-            currency=terms.currency,
-            backend=backend.name,
-            created_at=now,
-        )
+        payment = _new_deposit(appointment, terms, now=now, backend=backend)
     return _attach_intent(payment, now=now, backend=backend, method=method)
 
 
@@ -673,6 +667,7 @@ def sell_course(
     if courses.course_payment(plan) is not None:
         raise PaymentRefused(_("This course is already paid."))
     backend = backend or get_backend()
+    note = f"{plan.sessions} sessions paid up front"
     if method != Payment.Method.ONLINE:
         # Paid at the desk instead: the patient's online payment still waiting is withdrawn.
         for waiting in plan.payments.filter(
@@ -688,11 +683,11 @@ def sell_course(
             actor=actor,
             now=now,
             backend=backend,
-            note=f"{plan.sessions} sessions paid up front",
+            note=note,
         )
     if not backend.online:
         raise PaymentRefused(_("Online payments are off: the course is paid at the clinic."))
-    pending = plan.payments.filter(kind=Payment.Kind.COURSE, state=Payment.State.PENDING).first()
+    pending = courses.pending_course_payment(plan)
     if pending is not None:
         return pending if pending.backend_id else _attach_intent(pending, now=now, backend=backend)
     money = courses.course_price(plan)
@@ -708,7 +703,7 @@ def sell_course(
             amount=money.amount,
             currency=money.currency,
             backend=backend.name,
-            note=f"{plan.sessions} sessions paid up front",
+            note=note,
             created_at=now,
         )
     return _attach_intent(payment, now=now, backend=backend)

@@ -91,9 +91,7 @@ def plan_paid(plan):
     payment still waiting (with its pay link). Nothing for a course paid session by session."""
     return {
         "left": courses.balance(plan),
-        "pending": plan.payments.filter(
-            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
-        ).first(),
+        "pending": courses.pending_course_payment(plan),
     }
 
 
@@ -104,8 +102,6 @@ def course_money(context, plan):
         "plan": plan,
         "price": courses.course_price(plan),
         "left": courses.balance(plan),
-        "pending": plan.payments.filter(
-            kind=Payment.Kind.COURSE, state=Payment.State.PENDING
-        ).first(),
+        "pending": courses.pending_course_payment(plan),
         "csrf_token": get_token(context["request"]),
     }
